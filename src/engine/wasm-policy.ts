@@ -1,0 +1,194 @@
+import { createRequire } from 'node:module';
+import { WasmgateError, describeThrown } from '../errors.js';
+import { builtinTable, missingBuiltins, type BuiltinOperands } from './builtins/index.js';
+import { parseRegoValue, type RegoValue } from './builtins/rego-value.js';
+
+// The SDK's ES module entry exports only its loaders; LoadedPolicy comes from its CommonJS entry.
+const { LoadedPolicy } = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
+type SdkPolicy = InstanceType<typeof LoadedPolicy>;
+
+export const wasmPageBytes = 64 * 1024;
+
+export interface MemoryLimits {
+  /** Pages the memory starts with. */
+  readonly initialPages: number;
+  /** The ceiling: an evaluation that needs more fails with MEMORY_LIMIT. */
+  readonly maximumPages: number;
+}
+
+export const defaultMemoryLimits: MemoryLimits = { initialPages: 32, maximumPages: (256 * 1024 * 1024) / wasmPageBytes };
+
+interface WasmExports {
+  memory?: WebAssembly.Memory;
+  builtins(): number;
+  entrypoints(): number;
+  opa_json_dump(addr: number): number;
+  opa_value_dump(addr: number): number;
+  opa_json_parse(addr: number, len: number): number;
+  opa_malloc(len: number): number;
+  opa_wasm_abi_version?: WebAssembly.Global | number;
+  opa_wasm_abi_minor_version?: WebAssembly.Global | number;
+}
+
+function globalValue(g: WebAssembly.Global | number | undefined): number | undefined {
+  return g === undefined ? undefined : typeof g === 'number' ? g : Number(g.value);
+}
+
+/** Reads a NUL-terminated UTF-8 string out of WASM memory. */
+function readCString(memory: WebAssembly.Memory, addr: number): string {
+  const bytes = new Uint8Array(memory.buffer);
+  let end = addr;
+  while (bytes[end] !== 0) end++;
+  return Buffer.from(bytes.buffer, addr, end - addr).toString('utf8');
+}
+
+export type PrintSink = (line: string) => void;
+
+/**
+ * The builtins a compiled module calls out for (its non-native ones), read without running it:
+ * an instance whose imports all refuse is enough to call the `builtins` export.
+ */
+export function requiredBuiltins(module: WebAssembly.Module): string[] {
+  const memory = new WebAssembly.Memory({ initial: 2 });
+  const refuse = () => {
+    throw new Error('not callable while reading the builtin list');
+  };
+  const instance = new WebAssembly.Instance(module, {
+    env: {
+      memory,
+      opa_abort: refuse,
+      opa_println: refuse,
+      opa_builtin0: refuse,
+      opa_builtin1: refuse,
+      opa_builtin2: refuse,
+      opa_builtin3: refuse,
+      opa_builtin4: refuse,
+    },
+  });
+  const exports = instance.exports as unknown as WasmExports;
+  const raw = JSON.parse(readCString(memory, exports.opa_json_dump(exports.builtins()))) as Record<string, number>;
+  return Object.keys(raw).sort();
+}
+
+/**
+ * One instance of a compiled policy, evaluated synchronously in the calling thread.
+ *
+ * We build the WASM import object ourselves and hand the instance to the SDK's LoadedPolicy for
+ * memory handling and evaluation. The SDK's own dispatcher passes builtins JSON (losing sets) and
+ * prefers its own implementations over custom ones, so its sprintf could not be corrected otherwise.
+ */
+export class WasmPolicy {
+  private readonly sdk: SdkPolicy;
+  private readonly memory: WebAssembly.Memory;
+  private readonly maximumBytes: number;
+  readonly entrypoints: Readonly<Record<string, number>>;
+
+  constructor(module: WebAssembly.Module, limits: MemoryLimits = defaultMemoryLimits, print: PrintSink = () => {}) {
+    const missing = missingBuiltins(requiredBuiltins(module));
+    if (missing.length > 0) {
+      throw new WasmgateError(
+        'BUILTIN_MISSING',
+        `the policy needs builtins wasmgate cannot run: ${missing.join(', ')} (rebuild it with wasmgate's capabilities file)`,
+      );
+    }
+    this.memory = new WebAssembly.Memory({ initial: limits.initialPages, maximum: limits.maximumPages });
+    this.maximumBytes = limits.maximumPages * wasmPageBytes;
+    const memory = this.memory;
+    const table = builtinTable();
+    let exports: WasmExports | undefined;
+    const idToName = new Map<number, string>();
+
+    const dumpJson = (addr: number): unknown => JSON.parse(readCString(memory, exports!.opa_json_dump(addr)));
+    const dumpRego = (addr: number): RegoValue => parseRegoValue(readCString(memory, exports!.opa_value_dump(addr)));
+    const loadJson = (value: unknown): number => {
+      if (value === undefined) return 0;
+      const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+      const addr = exports!.opa_malloc(bytes.byteLength);
+      new Uint8Array(memory.buffer).set(bytes, addr);
+      const parsed = exports!.opa_json_parse(addr, bytes.byteLength);
+      if (parsed === 0) throw new WasmgateError('EVAL_FAILED', 'a builtin returned a value the policy cannot read');
+      return parsed;
+    };
+    const call = (id: number, addrs: number[]): number => {
+      const name = idToName.get(id) ?? `#${id}`;
+      const impl = table.get(name);
+      if (!impl) throw new WasmgateError('BUILTIN_MISSING', `builtin ${name} is not implemented`);
+      const operands: BuiltinOperands = {
+        count: addrs.length,
+        json: (i) => dumpJson(addrs[i]!),
+        rego: (i) => dumpRego(addrs[i]!),
+      };
+      return loadJson(impl(operands));
+    };
+
+    const instance = new WebAssembly.Instance(module, {
+      env: {
+        memory,
+        opa_abort: (addr: number) => {
+          throw new WasmgateError('EVAL_FAILED', `policy aborted: ${readCString(memory, addr)}`);
+        },
+        opa_println: (addr: number) => print(readCString(memory, addr)),
+        opa_builtin0: (id: number) => call(id, []),
+        opa_builtin1: (id: number, _ctx: number, a: number) => call(id, [a]),
+        opa_builtin2: (id: number, _ctx: number, a: number, b: number) => call(id, [a, b]),
+        opa_builtin3: (id: number, _ctx: number, a: number, b: number, c: number) => call(id, [a, b, c]),
+        opa_builtin4: (id: number, _ctx: number, a: number, b: number, c: number, d: number) => call(id, [a, b, c, d]),
+      },
+    });
+    exports = instance.exports as unknown as WasmExports;
+
+    const major = globalValue(exports.opa_wasm_abi_version);
+    const minor = globalValue(exports.opa_wasm_abi_minor_version);
+    if (major !== 1) throw new WasmgateError('BUNDLE_INVALID', `unsupported OPA WASM ABI version ${String(major)}`);
+    const ids = dumpJson(exports.builtins()) as Record<string, number>;
+    for (const [name, id] of Object.entries(ids)) idToName.set(id, name);
+
+    this.sdk = new LoadedPolicy(instance as unknown as WebAssembly.WebAssemblyInstantiatedSource, memory, minor);
+    this.entrypoints = this.sdk.entrypoints as Record<string, number>;
+  }
+
+  /** Bytes of WASM memory in use now (it only grows). */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Evaluates one entrypoint. An ArrayBuffer input must hold JSON; it is copied into WASM memory
+   * as it is, without being parsed or stringified in JavaScript.
+   */
+  evaluate(entrypoint: string, input: unknown): unknown {
+    if (!(entrypoint in this.entrypoints)) {
+      throw new WasmgateError('BUNDLE_INVALID', `the policy has no entrypoint ${entrypoint}`);
+    }
+    try {
+      const resultSet = this.sdk.evaluate(input, entrypoint) as { result: unknown }[];
+      return resultSet.length > 0 ? resultSet[0]!.result : undefined;
+    } catch (err) {
+      throw this.classify(err, 'evaluation failed');
+    }
+  }
+
+  /** Replaces the whole `data` document (an ArrayBuffer must hold JSON). */
+  setData(data: unknown): void {
+    try {
+      this.sdk.setData(data as object);
+    } catch (err) {
+      throw this.classify(err, 'loading data failed');
+    }
+  }
+
+  private classify(err: unknown, what: string): WasmgateError {
+    if (err instanceof WasmgateError && err.code !== 'EVAL_FAILED') return err;
+    const text = describeThrown(err);
+    const atCeiling = this.memory.buffer.byteLength + 4 * wasmPageBytes > this.maximumBytes;
+    if (err instanceof RangeError || /out of memory|malloc/i.test(text) || atCeiling) {
+      return new WasmgateError(
+        'MEMORY_LIMIT',
+        `${what}: the policy needed more than its memory ceiling of ${this.maximumBytes} bytes (${text})`,
+        { cause: err },
+      );
+    }
+    return err instanceof WasmgateError ? err : new WasmgateError('EVAL_FAILED', `${what}: ${text}`, { cause: err });
+  }
+
+}

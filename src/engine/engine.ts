@@ -1,0 +1,105 @@
+import { availableParallelism } from 'node:os';
+import { WasmgateError } from '../errors.js';
+import { defaultBundleDir, loadBundle, type PolicyBundle } from './bundle.js';
+import { parseDecision, type Decision } from './decision.js';
+import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
+import { WorkerPool } from './pool.js';
+import { wasmPageBytes, type MemoryLimits } from './wasm-policy.js';
+
+export interface EngineOptions {
+  /** A directory with policy.wasm and data.json, or an OPA bundle .tar.gz. Default: wasm/. */
+  readonly bundle?: string;
+  /** A data document replacing the bundle's own. */
+  readonly data?: unknown;
+  /** Worker threads; default one per core. */
+  readonly workers?: number;
+  /** Deadline of one evaluation in milliseconds; default 2000. */
+  readonly timeoutMs?: number;
+  /** Memory ceiling of one WASM instance in bytes; default 256 MiB. */
+  readonly memoryLimitBytes?: number;
+  /** Where the policy's print() output goes; default nowhere. */
+  readonly print?: (line: string) => void;
+}
+
+export const engineDefaults = {
+  timeoutMs: 2000,
+  memoryLimitBytes: 256 * 1024 * 1024,
+  workers: availableParallelism(),
+} as const;
+
+export function memoryLimits(bytes: number): MemoryLimits {
+  const maximumPages = Math.max(2, Math.floor(bytes / wasmPageBytes));
+  return { initialPages: Math.min(32, maximumPages), maximumPages };
+}
+
+/** An input as the pool can move it to a worker: bytes go as a transferred ArrayBuffer. */
+function transferable(input: PolicyInput | Uint8Array): { input: PolicyInput; transfer: ArrayBuffer[] } {
+  if (input instanceof ArrayBuffer) return { input, transfer: [input] };
+  if (input instanceof Uint8Array) {
+    // A Node Buffer is a view into a shared pool: copy exactly its bytes into an ArrayBuffer of their own.
+    const copy = new Uint8Array(input.byteLength);
+    copy.set(input);
+    return { input: copy.buffer, transfer: [copy.buffer] };
+  }
+  return { input, transfer: [] };
+}
+
+/**
+ * The policy engine: one compiled module, evaluated on a pool of worker threads, with an in-thread
+ * evaluator that checks data before any worker sees it.
+ */
+export class Engine {
+  private constructor(
+    readonly bundle: PolicyBundle,
+    private readonly checker: PolicyEvaluator,
+    private readonly pool: WorkerPool,
+  ) {}
+
+  static async load(options: EngineOptions = {}): Promise<Engine> {
+    const bundle = await loadBundle(options.bundle ?? defaultBundleDir);
+    const limits = memoryLimits(options.memoryLimitBytes ?? engineDefaults.memoryLimitBytes);
+    // Fails here, before any worker starts, on missing builtins or data the policy rejects.
+    const checker = new PolicyEvaluator(bundle, { data: options.data, limits });
+    const workers = options.workers ?? engineDefaults.workers;
+    if (!Number.isInteger(workers) || workers < 1) throw new WasmgateError('CONFIG_INVALID', `workers must be a whole number ≥ 1, not ${workers}`);
+    const pool = new WorkerPool(bundle, options.data ?? bundle.data, {
+      size: workers,
+      timeoutMs: options.timeoutMs ?? engineDefaults.timeoutMs,
+      limits,
+      print: options.print,
+    });
+    return new Engine(bundle, checker, pool);
+  }
+
+  get revision(): string {
+    return this.bundle.revision;
+  }
+
+  get workers(): number {
+    return this.pool.size;
+  }
+
+  /**
+   * Decides one AdmissionReview on a worker. Pass the request body's bytes when you have them: they
+   * reach the WASM memory without being parsed or stringified again.
+   */
+  async evaluate(input: PolicyInput | Uint8Array): Promise<Decision> {
+    const { input: moved, transfer } = transferable(input);
+    return parseDecision(await this.pool.run({ kind: 'decide', input: moved }, transfer));
+  }
+
+  /** The same decision, in the calling thread, with no deadline: for tests and small runs. */
+  evaluateSync(input: PolicyInput): Decision {
+    return this.checker.decide(input);
+  }
+
+  /** Replaces the policy's data everywhere, or throws DATA_INVALID and keeps the old data. */
+  setData(data: unknown): void {
+    this.checker.setData(data);
+    this.pool.setData(data);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

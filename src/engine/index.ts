@@ -1,0 +1,14 @@
+export { Engine, engineDefaults, memoryLimits, type EngineOptions } from './engine.js';
+export { PolicyEvaluator, type PolicyInput, type EvaluatorOptions } from './evaluator.js';
+export { loadBundle, defaultBundleDir, entrypoints, type PolicyBundle } from './bundle.js';
+export { readDataFile } from './data-file.js';
+export {
+  parseDecision,
+  deniesOf,
+  warningsOf,
+  enforcementActions,
+  type Decision,
+  type Violation,
+  type EnforcementAction,
+} from './decision.js';
+export { requiredBuiltins, WasmPolicy, defaultMemoryLimits, type MemoryLimits } from './wasm-policy.js';

@@ -1,0 +1,163 @@
+import { Worker } from 'node:worker_threads';
+import { WasmgateError, type ErrorCode } from '../errors.js';
+import type { PolicyBundle } from './bundle.js';
+import type { MemoryLimits } from './wasm-policy.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+export interface PoolOptions {
+  readonly size: number;
+  /** Deadline of one evaluation; a worker past it is terminated and replaced. */
+  readonly timeoutMs: number;
+  readonly limits: MemoryLimits;
+  readonly print?: (line: string) => void;
+}
+
+type Job = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+interface Pending {
+  readonly job: Job;
+  readonly transfer: ArrayBuffer[];
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy?: { id: number; pending: Pending; timer: NodeJS.Timeout };
+}
+
+const workerUrl = new URL('./worker.js', import.meta.url);
+
+/**
+ * Worker threads, each with its own instance of one compiled module. The pool is a queue and a set of
+ * idle workers: a job goes to the first idle one, or waits. Errors that leave a worker in doubt
+ * (deadline, memory ceiling, crash) replace the worker; the pool keeps answering.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+  private data: unknown;
+  private drained?: () => void;
+
+  constructor(
+    private readonly bundle: PolicyBundle,
+    data: unknown,
+    private readonly options: PoolOptions,
+  ) {
+    this.data = data;
+    for (let i = 0; i < Math.max(1, options.size); i++) this.slots.push(this.spawn());
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  private spawn(): Slot {
+    const init: WorkerInit = {
+      module: this.bundle.module,
+      revision: this.bundle.revision,
+      source: this.bundle.source,
+      data: this.data,
+      limits: this.options.limits,
+    };
+    const worker = new Worker(workerUrl, { workerData: init });
+    const slot: Slot = { worker };
+    worker.on('message', (message: WorkerReply) => this.onReply(slot, message));
+    worker.on('error', (err) => this.replace(slot, 'EVAL_FAILED', `policy worker failed: ${err.message}`));
+    worker.on('exit', () => {
+      if (!this.closed && this.slots.includes(slot)) this.replace(slot, 'EVAL_FAILED', 'policy worker exited unexpectedly');
+    });
+    worker.unref();
+    return slot;
+  }
+
+  private onReply(slot: Slot, message: WorkerReply): void {
+    if ('kind' in message) {
+      this.options.print?.(message.line);
+      return;
+    }
+    const busy = slot.busy;
+    if (!busy || busy.id !== message.id) return;
+    clearTimeout(busy.timer);
+    slot.busy = undefined;
+    if (message.ok) busy.pending.resolve(message.value);
+    else {
+      busy.pending.reject(new WasmgateError(message.code, message.message));
+      // A memory ceiling hit leaves a large memory behind: start over with a fresh worker.
+      if (message.code === 'MEMORY_LIMIT') {
+        this.swap(slot);
+        return;
+      }
+    }
+    this.dispatch();
+  }
+
+  /** Replaces a worker whose state is in doubt, failing the job it had. */
+  private replace(slot: Slot, code: ErrorCode, message: string): void {
+    const busy = slot.busy;
+    if (busy) {
+      clearTimeout(busy.timer);
+      slot.busy = undefined;
+      busy.pending.reject(new WasmgateError(code, message));
+    }
+    this.swap(slot);
+  }
+
+  private swap(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index < 0) return;
+    this.slots.splice(index, 1);
+    void slot.worker.terminate();
+    if (!this.closed) this.slots.push(this.spawn());
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) break;
+      if (slot.busy) continue;
+      const pending = this.queue.shift()!;
+      const id = this.nextId++;
+      const timer = setTimeout(
+        () => this.replace(slot, 'EVAL_TIMEOUT', `policy evaluation exceeded its deadline of ${this.options.timeoutMs} ms`),
+        this.options.timeoutMs,
+      );
+      slot.busy = { id, pending, timer };
+      slot.worker.postMessage({ ...pending.job, id } as WorkerRequest, pending.transfer);
+    }
+    if (this.closed && this.drained && this.queue.length === 0 && this.slots.every((s) => !s.busy)) this.drained();
+  }
+
+  /** Runs a job on the next idle worker. ArrayBuffers in `transfer` move to the worker (no copy). */
+  run(job: Job, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.closed) return Promise.reject(new WasmgateError('ENGINE_CLOSED', 'the policy engine is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Sends new data to every worker, behind whatever each is doing; later jobs see it, and so do
+   * workers started later. The caller has validated it.
+   */
+  setData(data: unknown): void {
+    this.data = data;
+    for (const slot of this.slots) {
+      slot.worker.postMessage({ id: 0, kind: 'setData', data } satisfies WorkerRequest);
+    }
+  }
+
+  /** Stops taking jobs, lets queued and running ones finish, then stops the workers. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      this.drained = resolve;
+      this.dispatch();
+    });
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,28 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { isWasmgateError } from '../errors.js';
+import { PolicyEvaluator } from './evaluator.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+// A pool worker: one PolicyEvaluator (one WASM instance) that answers requests one at a time.
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const reply = (message: WorkerReply) => port.postMessage(message);
+
+const evaluator = new PolicyEvaluator(
+  { module: init.module, data: init.data, revision: init.revision, source: init.source },
+  { limits: init.limits, print: (line) => reply({ kind: 'print', line }) },
+);
+
+port.on('message', (request: WorkerRequest) => {
+  try {
+    const value = request.kind === 'decide' ? evaluator.decide(request.input) : evaluator.setData(request.data);
+    reply({ id: request.id, ok: true, value, memoryBytes: evaluator.memoryBytes });
+  } catch (err) {
+    reply({
+      id: request.id,
+      ok: false,
+      code: isWasmgateError(err) ? err.code : 'EVAL_FAILED',
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+});

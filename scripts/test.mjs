@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// `npm test`: the build (TypeScript, policies to WASM), the policy authors' tests (`wasmgate test`:
+// Rego unit tests with a coverage floor, the same tests on the WASM engine, the fixtures), then the
+// tap suite. Stops at the first stage that fails, with its exit code.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(fileURLToPath(import.meta.url), '..', '..');
+const stages = [
+  ['build', [join(root, 'scripts', 'build.mjs')]],
+  ['policy tests', [join(root, 'dist', 'cli', 'main.js'), 'test']],
+  ['tap suite', [join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...process.argv.slice(2)]],
+];
+
+for (const [name, args] of stages) {
+  console.error(`\n== ${name}`);
+  const run = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  if (run.status !== 0) {
+    console.error(`\n== ${name} failed (exit ${run.status ?? run.signal})`);
+    process.exit(run.status || 1);
+  }
+}

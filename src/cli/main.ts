@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerEval } from './commands/eval.js';
+import { registerServe } from './commands/serve.js';
+import { registerTest } from './commands/test.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+
+const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+
+/** Exit codes: 0 success, 1 something was denied (or a test failed), 2 usage or input error. */
+export const exitCodes = { ok: 0, denied: 1, usage: 2 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('wasmgate')
+    .description('Kubernetes admission policies in Rego, compiled to WebAssembly: webhook, offline evaluator, policy tests')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServe(program);
+  registerEval(program);
+  registerTest(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end as "errors" under exitOverride; they are successes.
+      process.exitCode = err.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
+      return;
+    }
+    process.stderr.write(`wasmgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = exitCodes.usage;
+  }
+}
+
+await main(process.argv);

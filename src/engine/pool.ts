@@ -23,6 +23,8 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Set once the worker has built its instance; deadlines start only then. */
+  ready: boolean;
   busy?: { id: number; pending: Pending; timer: NodeJS.Timeout };
 }
 
@@ -48,6 +50,7 @@ export class WorkerPool {
   ) {
     this.data = data;
     for (let i = 0; i < Math.max(1, options.size); i++) this.slots.push(this.spawn());
+    this.dispatch();
   }
 
   get size(): number {
@@ -63,19 +66,22 @@ export class WorkerPool {
       limits: this.options.limits,
     };
     const worker = new Worker(workerUrl, { workerData: init });
-    const slot: Slot = { worker };
+    const slot: Slot = { worker, ready: false };
     worker.on('message', (message: WorkerReply) => this.onReply(slot, message));
     worker.on('error', (err) => this.replace(slot, 'EVAL_FAILED', `policy worker failed: ${err.message}`));
     worker.on('exit', () => {
       if (!this.closed && this.slots.includes(slot)) this.replace(slot, 'EVAL_FAILED', 'policy worker exited unexpectedly');
     });
-    worker.unref();
     return slot;
   }
 
   private onReply(slot: Slot, message: WorkerReply): void {
     if ('kind' in message) {
-      this.options.print?.(message.line);
+      if (message.kind === 'print') this.options.print?.(message.line);
+      else {
+        slot.ready = true;
+        this.dispatch();
+      }
       return;
     }
     const busy = slot.busy;
@@ -117,7 +123,7 @@ export class WorkerPool {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) break;
-      if (slot.busy) continue;
+      if (slot.busy || !slot.ready) continue;
       const pending = this.queue.shift()!;
       const id = this.nextId++;
       const timer = setTimeout(
@@ -127,7 +133,13 @@ export class WorkerPool {
       slot.busy = { id, pending, timer };
       slot.worker.postMessage({ ...pending.job, id } as WorkerRequest, pending.transfer);
     }
-    if (this.closed && this.drained && this.queue.length === 0 && this.slots.every((s) => !s.busy)) this.drained();
+    const idle = this.queue.length === 0 && this.slots.every((s) => !s.busy);
+    // Idle workers must not keep the process alive; workers with jobs waiting on them must.
+    for (const slot of this.slots) {
+      if (idle) slot.worker.unref();
+      else slot.worker.ref();
+    }
+    if (this.closed && this.drained && idle) this.drained();
   }
 
   /** Runs a job on the next idle worker. ArrayBuffers in `transfer` move to the worker (no copy). */

@@ -181,7 +181,7 @@ export class WasmPolicy {
     if (err instanceof WasmgateError && err.code !== 'EVAL_FAILED') return err;
     const text = describeThrown(err);
     const atCeiling = this.memory.buffer.byteLength + 4 * wasmPageBytes > this.maximumBytes;
-    if (err instanceof RangeError || /out of memory|malloc/i.test(text) || atCeiling) {
+    if ((err instanceof RangeError && /memory/i.test(text)) || /out of memory|malloc/i.test(text) || atCeiling) {
       return new WasmgateError(
         'MEMORY_LIMIT',
         `${what}: the policy needed more than its memory ceiling of ${this.maximumBytes} bytes (${text})`,

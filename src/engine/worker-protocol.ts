@@ -17,4 +17,5 @@ export type WorkerRequest =
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly value: unknown; readonly memoryBytes: number }
   | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string }
-  | { readonly kind: 'print'; readonly line: string };
+  | { readonly kind: 'print'; readonly line: string }
+  | { readonly kind: 'ready' };

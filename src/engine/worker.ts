@@ -26,3 +26,5 @@ port.on('message', (request: WorkerRequest) => {
     });
   }
 });
+
+reply({ kind: 'ready' });

@@ -88,8 +88,13 @@ function typeName(arg: GoArg): string {
   return arg.kind === 'int' ? arg.goType : arg.kind === 'float' ? 'float64' : 'string';
 }
 
-function badVerb(arg: GoArg, verb: string): string {
-  return `%!${verb}(${typeName(arg)}=${formatArg(arg, { ...blankSpec, verb: 'v' })})`;
+/** Go prints a verb that does not fit its operand as %!verb(type=value), the value under the same flags. */
+function badVerb(arg: GoArg, spec: Spec): string {
+  if (arg.kind === 'int' && arg.goType === '*big.Int') {
+    // *big.Int formats itself and reports a bad verb its own way.
+    return `%!${spec.verb}(big.Int=${arg.value.toString()})`;
+  }
+  return `%!${spec.verb}(${typeName(arg)}=${formatArg(arg, { ...spec, verb: 'v' })})`;
 }
 
 function formatArg(arg: GoArg, spec: Spec): string {
@@ -135,7 +140,7 @@ function formatString(arg: Extract<GoArg, { kind: 'string' }>, spec: Spec): stri
       return pad(hex, spec);
     }
     default:
-      return badVerb(arg, spec.verb);
+      return badVerb(arg, spec);
   }
 }
 
@@ -147,6 +152,10 @@ function formatInt(arg: Extract<GoArg, { kind: 'int' }>, spec: Spec): string {
   switch (spec.verb) {
     case 'v':
     case 'd':
+      digits = magnitude.toString(10);
+      break;
+    case 's':
+      if (arg.goType !== '*big.Int') return badVerb(arg, spec);
       digits = magnitude.toString(10);
       break;
     case 'x':
@@ -169,17 +178,29 @@ function formatInt(arg: Extract<GoArg, { kind: 'int' }>, spec: Spec): string {
       digits = magnitude.toString(2);
       break;
     case 'c':
-      return pad(String.fromCodePoint(Number(arg.value)), spec);
     case 'q':
-      return pad(`'${String.fromCodePoint(Number(arg.value))}'`, spec);
+      if (arg.goType === '*big.Int') return badVerb(arg, spec);
+      return pad(spec.verb === 'c' ? String.fromCodePoint(toRune(arg.value)) : goQuoteRune(toRune(arg.value)), spec);
     default:
-      return badVerb(arg, spec.verb);
+      return badVerb(arg, spec);
   }
   if (spec.precision !== undefined) {
     digits = spec.precision === 0 && magnitude === 0n ? '' : digits.padStart(spec.precision, '0');
   }
   const sign = negative ? '-' : spec.plus ? '+' : spec.space ? ' ' : '';
   return pad(sign + prefix + digits, spec, spec.precision === undefined);
+}
+
+/** Go turns integers that are no Unicode code point (negative, surrogate, too large) into U+FFFD. */
+function toRune(n: bigint): number {
+  if (n < 0n || n > 0x10ffffn || (n >= 0xd800n && n <= 0xdfffn)) return 0xfffd;
+  return Number(n);
+}
+
+function goQuoteRune(cp: number): string {
+  if (cp === 0x27) return "'\\''";
+  if (cp === 0x22) return `'"'`;
+  return `'${goQuote(String.fromCodePoint(cp)).slice(1, -1)}'`;
 }
 
 /** The exact decimal expansion of a double, so rounding is half-to-even on the true value, as in Go. */
@@ -267,7 +288,7 @@ function renderExponent(d: Decimal, precision: number, upper: boolean): string {
 function formatFloat(arg: Extract<GoArg, { kind: 'float' }>, spec: Spec): string {
   const x = arg.value;
   const verb = spec.verb === 'v' ? 'g' : spec.verb;
-  if (!'eEfFgG'.includes(verb)) return badVerb(arg, spec.verb);
+  if (!'eEfFgGxX'.includes(verb)) return badVerb(arg, spec);
   const negative = x < 0 || Object.is(x, -0);
   const sign = negative ? '-' : spec.plus ? '+' : spec.space ? ' ' : '';
   if (!Number.isFinite(x)) {
@@ -290,6 +311,10 @@ function formatFloat(arg: Extract<GoArg, { kind: 'float' }>, spec: Spec): string
       body = renderExponent({ digits: r.digits, point: exact.point + r.carry - leadingZeros(exact.digits) }, precision, verb === 'E');
       break;
     }
+    case 'x':
+    case 'X':
+      body = formatHexFloat(Math.abs(x), verb === 'X');
+      break;
     default: {
       body = formatG(x, spec.precision, spec.sharp, verb === 'G');
     }
@@ -326,4 +351,30 @@ function formatG(x: number, precision: number | undefined, sharp: boolean, upper
   }
   const fractionDigits = Math.max(d.digits.length - d.point, 0);
   return renderFixed(d, fractionDigits);
+}
+
+/** strconv's 'x' format with the shortest precision: 0x1.8p+00. */
+function formatHexFloat(x: number, upper: boolean): string {
+  let text: string;
+  if (x === 0) text = '0x0p+00';
+  else {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, x);
+    const bits = view.getBigUint64(0);
+    let exponent = Number((bits >> 52n) & 0x7ffn);
+    let mantissa = bits & ((1n << 52n) - 1n);
+    if (exponent === 0) {
+      // Subnormal: shift the mantissa up until its leading 1 is in the implicit bit.
+      exponent = 1;
+      while ((mantissa & (1n << 52n)) === 0n) {
+        mantissa <<= 1n;
+        exponent--;
+      }
+      mantissa &= (1n << 52n) - 1n;
+    }
+    const fraction = mantissa.toString(16).padStart(13, '0').replace(/0+$/, '');
+    const e = exponent - 1023;
+    text = `0x1${fraction ? `.${fraction}` : ''}p${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  }
+  return upper ? text.toUpperCase() : text;
 }

@@ -1,0 +1,146 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { Engine, loadBundle, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
+import { isWasmgateError } from '../../dist/errors.js';
+import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
+
+const policies = join(repoRoot, 'test', 'engine', 'policies');
+const basic = await compilePolicies(join(policies, 'basic'));
+
+function review(name: string, items: number, labelled: boolean, extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: name,
+      object: { metadata: { name, ...(labelled ? { labels: { team: 'a' } } : {}) }, items: Array(items).fill('x'), ...extra },
+    },
+  };
+}
+
+t.test('in-thread evaluation gives typed decisions', async (t) => {
+  const evaluator = new PolicyEvaluator(await loadBundle(basic));
+  t.same(evaluator.decide(review('ok', 1, true)), { allowed: true, violations: [] });
+  const denied = evaluator.decide(review('big', 5, false));
+  t.equal(denied.allowed, false);
+  t.same(
+    denied.violations.map((v) => [v.policy, v.action, v.message]),
+    [
+      ['size', 'deny', 'big has 5 items, more than 3'],
+      ['label', 'warn', 'big has no team label'],
+    ],
+  );
+  t.equal(denied.violations[1]!.path, 'metadata.labels.team');
+  const bytes = new TextEncoder().encode(JSON.stringify(review('big', 5, false))).buffer;
+  t.same(evaluator.decide(bytes), denied, 'JSON bytes in an ArrayBuffer decide like the object');
+});
+
+t.test('1,000 mixed evaluations on the pool equal in-thread evaluation', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 2 });
+  t.teardown(() => engine.close());
+  const inputs = Array.from({ length: 1000 }, (_, i) => review(`obj-${i}`, i % 7, i % 3 === 0));
+  const pooled = await Promise.all(
+    inputs.map((input, i) =>
+      // Every other input travels as bytes (a Buffer, as the webhook has it), the rest as objects.
+      engine.evaluate(i % 2 === 0 ? input : Buffer.from(JSON.stringify(input))),
+    ),
+  );
+  const inline = inputs.map((input) => engine.evaluateSync(input));
+  t.same(pooled, inline);
+  t.ok(pooled.some((d) => d.allowed) && pooled.some((d) => !d.allowed), 'the mix has both outcomes');
+});
+
+t.test('an evaluation past its deadline times out and the pool keeps answering', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 1, timeoutMs: 300 });
+  t.teardown(() => engine.close());
+  // 10^10 iterations inside WASM: the worker would not return for hours.
+  const stuck = review('stuck', 1, true, { spin: 100000 });
+  const err = await engine.evaluate(stuck).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(isWasmgateError(err, 'EVAL_TIMEOUT'), `typed timeout error (got ${String(err)})`);
+  const next = await Promise.all([engine.evaluate(review('a', 1, true)), engine.evaluate(review('b', 9, true))]);
+  t.same(
+    next.map((d) => d.allowed),
+    [true, false],
+    'the replacement worker answers',
+  );
+});
+
+t.test('an input past the memory ceiling fails alone; the next evaluation succeeds', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 1, memoryLimitBytes: 4 * 1024 * 1024 });
+  t.teardown(() => engine.close());
+  const huge = review('huge', 1, true, { padding: 'x'.repeat(8 * 1024 * 1024) });
+  const err = await engine.evaluate(huge).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(isWasmgateError(err, 'MEMORY_LIMIT'), `typed memory error (got ${String(err)})`);
+  t.same((await engine.evaluate(review('small', 1, true))).allowed, true);
+
+  const inline = new PolicyEvaluator(await loadBundle(basic), { limits: { initialPages: 2, maximumPages: 64 } });
+  t.throws(() => inline.decide(huge), { code: 'MEMORY_LIMIT' }, 'in-thread too');
+  t.same(inline.decide(review('small', 1, true)).allowed, true, 'and the in-thread evaluator recovers');
+});
+
+t.test('data is replaced at run time; invalid data is rejected and the old data stays', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 1 });
+  t.teardown(() => engine.close());
+  const input = review('five', 5, true);
+  t.equal((await engine.evaluate(input)).allowed, false);
+
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-data-'));
+  writeFileSync(join(dir, 'good.yaml'), 'config:\n  max: 10\n  action: deny\n');
+  engine.setData(readDataFile(join(dir, 'good.yaml')));
+  t.equal((await engine.evaluate(input)).allowed, true, 'the new threshold applies on the workers');
+  t.equal(engine.evaluateSync(input).allowed, true, 'and in-thread');
+
+  writeFileSync(join(dir, 'bad.yaml'), 'config:\n  max: many\n  action: block\n');
+  t.throws(() => engine.setData(readDataFile(join(dir, 'bad.yaml'))), {
+    code: 'DATA_INVALID',
+    message: /config\.action must be deny, warn or dryrun[\s\S]*config\.max must be a number/,
+  });
+  writeFileSync(join(dir, 'list.json'), '[1, 2]');
+  t.throws(() => readDataFile(join(dir, 'list.json')), { code: 'DATA_INVALID', message: /must be an object/ });
+  writeFileSync(join(dir, 'broken.yaml'), 'config: [unclosed\n');
+  t.throws(() => readDataFile(join(dir, 'broken.yaml')), { code: 'DATA_INVALID', message: /broken\.yaml/ });
+  t.equal((await engine.evaluate(input)).allowed, true, 'the previous (good) data is still in force');
+});
+
+t.test('load-time gate: a module needing a builtin nobody implements is refused, naming it', async (t) => {
+  // Compiled without wasmgate's capabilities file, as a foreign bundle would be.
+  const out = mkdtempSync(join(tmpdir(), 'wasmgate-foreign-'));
+  const bundle = join(out, 'bundle.tar.gz');
+  const run = spawnSync(
+    opaTool().path,
+    ['build', '-t', 'wasm', '-e', 'wasmgate/main/decision', '-o', bundle, join(policies, 'needs-units')],
+    { encoding: 'utf8' },
+  );
+  t.equal(run.status, 0, run.stderr);
+  const loaded = await loadBundle(bundle);
+  t.throws(() => new WasmPolicy(loaded.module), { code: 'BUILTIN_MISSING', message: /units\.parse/ });
+  await t.rejects(Engine.load({ bundle }), { code: 'BUILTIN_MISSING', message: /units\.parse/ });
+});
+
+t.test('build-time gate: npm run build fails on a builtin outside the capabilities, naming it', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'wasmgate-gate-'));
+  const run = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'scripts', 'build.mjs'), '--policies', join(policies, 'needs-units'), '--out', out],
+    { encoding: 'utf8' },
+  );
+  t.not(run.status, 0);
+  t.match(run.stderr, /undefined function units\.parse/);
+  t.match(run.stderr, /builtins wasmgate's engine cannot run: units\.parse/);
+});
+
+t.test('a missing or corrupt bundle is a clear error', async (t) => {
+  await t.rejects(loadBundle('/nonexistent/wasm'), { code: 'BUNDLE_INVALID', message: /no compiled policy/ });
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-corrupt-'));
+  writeFileSync(join(dir, 'policy.wasm'), 'not wasm');
+  await t.rejects(loadBundle(dir), { code: 'BUNDLE_INVALID', message: /not a valid WebAssembly module/ });
+});

@@ -1,0 +1,23 @@
+# METADATA
+# title: Enforcement actions
+# description: |
+#   action(policy_id) is config.enforcement[policy_id], else the entry of its
+#   family (the id up to the first "."), else "deny". Values are checked by
+#   config_errors; an unknown value counts as "deny" so a typo never relaxes.
+package wasmgate.lib.enforcement
+
+import data.wasmgate.lib.config
+
+family(policy_id) := split(policy_id, ".")[0]
+
+action(policy_id) := _valid(config.enforcement[policy_id]) if {
+	policy_id in _keys
+} else := _valid(config.enforcement[family(policy_id)]) if {
+	family(policy_id) in _keys
+} else := "deny"
+
+_keys := {k | some k, _ in config.enforcement}
+
+_valid(a) := a if a in config.actions
+
+else := "deny"

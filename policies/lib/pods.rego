@@ -1,0 +1,87 @@
+# METADATA
+# title: Pods inside admission requests
+# description: |
+#   Finds every pod spec an object carries (Pod, workload templates, CronJob
+#   job templates, PodTemplate) and every container in it, with the real
+#   field path for that kind. Pod rules only look at CREATE and UPDATE of the
+#   object itself or of the pods/ephemeralcontainers subresource; DELETE and
+#   other subresources (status, scale, ...) never trigger them.
+package wasmgate.lib.pods
+
+import data.wasmgate.lib.request
+
+# Where the pod spec lives, by "group/Kind".
+spec_paths := {
+	"/Pod": ["spec"],
+	"/ReplicationController": ["spec", "template", "spec"],
+	"/PodTemplate": ["template", "spec"],
+	"apps/Deployment": ["spec", "template", "spec"],
+	"apps/ReplicaSet": ["spec", "template", "spec"],
+	"apps/StatefulSet": ["spec", "template", "spec"],
+	"apps/DaemonSet": ["spec", "template", "spec"],
+	"extensions/Deployment": ["spec", "template", "spec"],
+	"extensions/ReplicaSet": ["spec", "template", "spec"],
+	"extensions/DaemonSet": ["spec", "template", "spec"],
+	"batch/Job": ["spec", "template", "spec"],
+	"batch/CronJob": ["spec", "jobTemplate", "spec", "template", "spec"],
+}
+
+# The container lists of a pod spec and how messages call their members.
+container_fields := {
+	"containers": "container",
+	"initContainers": "init container",
+	"ephemeralContainers": "ephemeral container",
+}
+
+_checked_operations := {"CREATE", "UPDATE"}
+
+_checked_sub_resources := {"", "ephemeralcontainers"}
+
+# True when pod rules apply to this request.
+applies if {
+	request.operation in _checked_operations
+	request.sub_resource in _checked_sub_resources
+	_path
+}
+
+_path := spec_paths[concat("/", [request.group, request.kind])]
+
+# The pod spec of the request ({spec, path, serviceAccountName}); at most one.
+pod_specs contains {"spec": spec, "path": concat(".", _path), "serviceAccountName": _service_account(spec)} if {
+	applies
+	is_object(request.req.object)
+	spec := object.get(request.req.object, _path, null)
+	is_object(spec)
+}
+
+# Every container, init container and ephemeral container of the request:
+# {container, field, label ("container \"web\""), path, pod}.
+containers contains c if {
+	some pod in pod_specs
+	some field, noun in container_fields
+	some i, ctr in pod.spec[field]
+	is_object(ctr)
+	c := {
+		"container": ctr,
+		"field": field,
+		"label": _label(noun, field, i, ctr),
+		"path": sprintf("%s.%s[%d]", [pod.path, field, i]),
+		"pod": pod,
+	}
+}
+
+_label(noun, field, i, ctr) := sprintf("%s %q", [noun, ctr.name]) if {
+	is_string(ctr.name)
+	ctr.name != ""
+} else := sprintf("%s %s[%d]", [noun, field, i])
+
+# A pod without serviceAccountName uses the deprecated serviceAccount, else "default".
+_service_account(spec) := sa if {
+	sa := spec.serviceAccountName
+	is_string(sa)
+	sa != ""
+} else := sa if {
+	sa := spec.serviceAccount
+	is_string(sa)
+	sa != ""
+} else := "default"

@@ -1,0 +1,95 @@
+# METADATA
+# title: Resource limits
+# description: |
+#   limits.missing: every container and init container sets
+#   resources.limits.cpu and resources.limits.memory.
+#   limits.invalid: every request and limit is a valid quantity.
+#   limits.request-exceeds-limit: no request is above its limit.
+#   limits.maximum: no cpu/memory limit is above config.limits.maximum.
+#   Ephemeral containers cannot have resources and are not checked here.
+package wasmgate.limits
+
+import data.wasmgate.lib.config
+import data.wasmgate.lib.messages
+import data.wasmgate.lib.pods
+import data.wasmgate.lib.quantity
+
+policy_ids := {"limits.missing", "limits.invalid", "limits.request-exceeds-limit", "limits.maximum"}
+
+required := ["cpu", "memory"]
+
+_settings := config.section("limits")
+
+maximum := m if {
+	m := _settings.maximum
+	is_object(m)
+} else := {}
+
+_checked_fields := {"containers", "initContainers"}
+
+_containers contains c if {
+	some c in pods.containers
+	c.field in _checked_fields
+}
+
+_resources(c, kind) := r if {
+	r := c.container.resources[kind]
+	is_object(r)
+} else := {}
+
+violations contains messages.violation("limits.missing", sprintf("%s.resources.limits.%s", [c.path, r]), msg) if {
+	some c in _containers
+	some r in required
+	is_null(object.get(_resources(c, "limits"), r, null))
+	msg := sprintf("%s does not set resources.limits.%s; set a %s limit (for example %s)", [c.label, r, r, _example[r]])
+}
+
+_example := {"cpu": `cpu: "500m"`, "memory": `memory: "256Mi"`}
+
+violations contains messages.violation("limits.invalid", sprintf("%s.resources.%s.%s", [c.path, kind, r]), msg) if {
+	some c in _containers
+	some kind in ["limits", "requests"]
+	some r, q in _resources(c, kind)
+	not is_null(q)
+	not quantity.valid(q)
+	msg := sprintf("%s has an invalid resources.%s.%s quantity %s; use a Kubernetes quantity such as 500m, 0.5, 256Mi or 1Gi", [c.label, kind, r, _quote(q)])
+}
+
+violations contains messages.violation("limits.request-exceeds-limit", sprintf("%s.resources.requests.%s", [c.path, r]), msg) if {
+	some c in _containers
+	some r, requested in _resources(c, "requests")
+	limit := _resources(c, "limits")[r]
+	quantity.less(quantity.parse(limit), quantity.parse(requested))
+	msg := sprintf("%s requests %s %s, more than its limit %s; lower the request to at most the limit", [c.label, r, _quote(requested), _quote(limit)])
+}
+
+violations contains messages.violation("limits.maximum", sprintf("%s.resources.limits.%s", [c.path, r]), msg) if {
+	some c in _containers
+	some r, ceiling in maximum
+	limit := _resources(c, "limits")[r]
+	quantity.less(quantity.parse(ceiling), quantity.parse(limit))
+	msg := sprintf("%s sets resources.limits.%s to %s, above the maximum %s; lower the limit to at most %s", [c.label, r, _quote(limit), _quote(ceiling), _quote(ceiling)])
+}
+
+_quote(q) := sprintf("%q", [q]) if is_string(q)
+
+else := sprintf("%v", [q])
+
+# --- configuration checks for config.limits ---
+
+config_errors contains msg if {
+	some msg in config.unknown_key_errors("config.limits", _settings, {"maximum"})
+}
+
+config_errors contains msg if {
+	some msg in config.type_errors("config.limits", _settings, "maximum", "object", false)
+}
+
+config_errors contains msg if {
+	some msg in config.unknown_key_errors("config.limits.maximum", maximum, {r | some r in required})
+}
+
+config_errors contains sprintf("config.limits.maximum.%s %s is not a valid quantity (use e.g. \"4\" or \"8Gi\")", [r, _quote(q)]) if {
+	some r, q in maximum
+	not quantity.valid(q)
+}

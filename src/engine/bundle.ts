@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { memoryImportMinimum } from './wasm-binary.js';
 
 /** Where `npm run build` puts the compiled policy. */
 export const defaultBundleDir = join(packageRoot, 'wasm');
@@ -17,6 +18,8 @@ export const entrypoints = {
 export interface PolicyBundle {
   readonly module: WebAssembly.Module;
   readonly data: unknown;
+  /** The least memory, in WASM pages, the module accepts. */
+  readonly memoryMinPages: number;
   /** Short content hash of the WASM and its data: what metrics and logs call the policy revision. */
   readonly revision: string;
   readonly source: string;
@@ -95,5 +98,5 @@ export async function loadBundle(location: string = defaultBundleDir): Promise<P
     .update(dataBytes ?? '')
     .digest('hex')
     .slice(0, 12);
-  return { module: compile(wasm, source), data, revision, source };
+  return { module: compile(wasm, source), memoryMinPages: memoryImportMinimum(wasm), data, revision, source };
 }

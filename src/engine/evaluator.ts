@@ -44,7 +44,7 @@ export class PolicyEvaluator {
   }
 
   private instantiate(): WasmPolicy {
-    return new WasmPolicy(this.bundle.module, this.options.limits ?? defaultMemoryLimits, this.options.print);
+    return new WasmPolicy(this.bundle.module, this.bundle.memoryMinPages, this.options.limits ?? defaultMemoryLimits, this.options.print);
   }
 
   private run(entrypoint: string, input: unknown): unknown {

@@ -60,6 +60,7 @@ export class WorkerPool {
   private spawn(): Slot {
     const init: WorkerInit = {
       module: this.bundle.module,
+      memoryMinPages: this.bundle.memoryMinPages,
       revision: this.bundle.revision,
       source: this.bundle.source,
       data: this.data,

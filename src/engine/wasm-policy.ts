@@ -48,8 +48,8 @@ export type PrintSink = (line: string) => void;
  * The builtins a compiled module calls out for (its non-native ones), read without running it:
  * an instance whose imports all refuse is enough to call the `builtins` export.
  */
-export function requiredBuiltins(module: WebAssembly.Module): string[] {
-  const memory = new WebAssembly.Memory({ initial: 2 });
+export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: number): string[] {
+  const memory = new WebAssembly.Memory({ initial: Math.max(2, memoryMinPages) });
   const refuse = () => {
     throw new Error('not callable while reading the builtin list');
   };
@@ -83,15 +83,29 @@ export class WasmPolicy {
   private readonly maximumBytes: number;
   readonly entrypoints: Readonly<Record<string, number>>;
 
-  constructor(module: WebAssembly.Module, limits: MemoryLimits = defaultMemoryLimits, print: PrintSink = () => {}) {
-    const missing = missingBuiltins(requiredBuiltins(module));
+  constructor(
+    module: WebAssembly.Module,
+    memoryMinPages: number,
+    limits: MemoryLimits = defaultMemoryLimits,
+    print: PrintSink = () => {},
+  ) {
+    const missing = missingBuiltins(requiredBuiltins(module, memoryMinPages));
     if (missing.length > 0) {
       throw new WasmgateError(
         'BUILTIN_MISSING',
         `the policy needs builtins wasmgate cannot run: ${missing.join(', ')} (rebuild it with wasmgate's capabilities file)`,
       );
     }
-    this.memory = new WebAssembly.Memory({ initial: limits.initialPages, maximum: limits.maximumPages });
+    if (memoryMinPages > limits.maximumPages) {
+      throw new WasmgateError(
+        'MEMORY_LIMIT',
+        `the policy needs at least ${memoryMinPages * wasmPageBytes} bytes of memory, more than its ceiling of ${limits.maximumPages * wasmPageBytes}`,
+      );
+    }
+    this.memory = new WebAssembly.Memory({
+      initial: Math.max(limits.initialPages, memoryMinPages),
+      maximum: limits.maximumPages,
+    });
     this.maximumBytes = limits.maximumPages * wasmPageBytes;
     const memory = this.memory;
     const table = builtinTable();

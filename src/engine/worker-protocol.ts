@@ -4,6 +4,7 @@ import type { MemoryLimits } from './wasm-policy.js';
 /** What a pool worker starts with (passed as workerData; a WebAssembly.Module crosses threads as it is). */
 export interface WorkerInit {
   readonly module: WebAssembly.Module;
+  readonly memoryMinPages: number;
   readonly revision: string;
   readonly source: string;
   readonly data: unknown;

@@ -9,7 +9,7 @@ const port = parentPort!;
 const reply = (message: WorkerReply) => port.postMessage(message);
 
 const evaluator = new PolicyEvaluator(
-  { module: init.module, data: init.data, revision: init.revision, source: init.source },
+  { module: init.module, memoryMinPages: init.memoryMinPages, data: init.data, revision: init.revision, source: init.source },
   { limits: init.limits, print: (line) => reply({ kind: 'print', line }) },
 );
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { requiredBuiltins } from '../engine/wasm-policy.js';
+import { memoryImportMinimum } from '../engine/wasm-binary.js';
 import { readBundleFile } from '../engine/bundle.js';
 import { runOpa, type OpaTool } from './opa.js';
 
@@ -41,8 +42,8 @@ async function hostCalledBuiltins(opa: OpaTool, all: BuiltinDecl[], workdir: str
   writeFileSync(source, `${lines.join('\n')}\n`);
   const run = await runOpa(opa, ['build', '-t', 'wasm', '-e', 'probe', source, '-o', bundle]);
   if (run.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `probing OPA's WASM builtins failed:\n${run.stderr}`);
-  const wasm = await readBundleFile(bundle, 'policy.wasm');
-  return new Set(requiredBuiltins(new WebAssembly.Module(new Uint8Array(wasm))));
+  const wasm = new Uint8Array(await readBundleFile(bundle, 'policy.wasm'));
+  return new Set(requiredBuiltins(new WebAssembly.Module(wasm), memoryImportMinimum(wasm)));
 }
 
 /**

@@ -122,7 +122,7 @@ t.test('load-time gate: a module needing a builtin nobody implements is refused,
   );
   t.equal(run.status, 0, run.stderr);
   const loaded = await loadBundle(bundle);
-  t.throws(() => new WasmPolicy(loaded.module), { code: 'BUILTIN_MISSING', message: /units\.parse/ });
+  t.throws(() => new WasmPolicy(loaded.module, loaded.memoryMinPages), { code: 'BUILTIN_MISSING', message: /units\.parse/ });
   await t.rejects(Engine.load({ bundle }), { code: 'BUILTIN_MISSING', message: /units\.parse/ });
 });
 

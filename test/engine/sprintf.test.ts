@@ -67,7 +67,8 @@ t.test('sprintf in the WASM engine equals OPA', async (t) => {
   t.equal(expected.length, cases.length, 'opa eval answered every case');
 
   const out = await compilePolicies(dir, ['sprintf_table/results']);
-  const policy = new WasmPolicy((await loadBundle(out)).module);
+  const bundle = await loadBundle(out);
+  const policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);
   const actual = policy.evaluate('sprintf_table/results', input) as string[];
 
   cases.forEach(([format, args], i) => {

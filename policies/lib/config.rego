@@ -53,10 +53,14 @@ _array(obj, key) := a if {
 # string_list_errors(path, value): value must be an array of non-empty strings.
 string_list_errors(path, value) := {sprintf("%s must be an array of strings, got %s", [path, type_name(value)])} if {
 	not is_array(value)
-} else := {sprintf("%s[%d] must be a non-empty string, got %v", [path, i, v]) |
+} else := {sprintf("%s[%d] must be a non-empty string, got %s", [path, i, _describe(v)]) |
 	some i, v in value
 	not _non_empty_string(v)
 }
+
+_describe("") := "an empty string"
+
+_describe(v) := type_name(v) if v != ""
 
 _non_empty_string(v) if {
 	is_string(v)

@@ -103,7 +103,7 @@ _cap_allowed(_, allowed) if "*" in allowed
 _cap_allowed(added, allowed) if {
 	is_string(added)
 	some a in allowed
-	upper(_cap_name(added)) == upper(_cap_name(a))
+	_cap_name(upper(added)) == _cap_name(upper(a))
 }
 
 # --- volumes ---

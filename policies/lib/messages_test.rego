@@ -1,0 +1,15 @@
+package wasmgate.lib.messages_test
+
+import data.wasmgate.lib.messages
+
+test_list if {
+	messages.list(["a", "b"]) == "a, b"
+	messages.list([1]) == "1"
+	messages.list([]) == "none"
+}
+
+test_violation if {
+	inp := {"request": {"kind": {"group": "", "kind": "Pod"}, "namespace": "a", "name": "p"}}
+	messages.violation("x", "spec", "text") == {"policy": "x", "path": "spec", "message": "Pod a/p: text"} with input as inp
+	messages.violation_no_path("x", "text") == {"policy": "x", "message": "Pod a/p: text"} with input as inp
+}

@@ -1,5 +1,129 @@
-import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { manifestOperations, parseOperation, requestDefaults } from '../../admission/synthesize.js';
+import { Engine, engineDefaults, readDataFile } from '../../engine/index.js';
+import { describeThrown } from '../../errors.js';
+import { readManifests, type ManifestSet } from '../../manifests/index.js';
+import { exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
+import { packageRoot } from '../../paths.js';
+import { evaluateManifests } from '../evaluate-manifests.js';
+import { resolvePolicy } from '../policy-source.js';
+import { progressBar } from '../progress.js';
+
+interface EvalFlags {
+  output: string;
+  failOnWarn: boolean;
+  namespace: string;
+  operation: string;
+  user: string;
+  group: string[];
+  policy?: string;
+  data?: string;
+  verbose: boolean;
+  progress: boolean;
+  workers?: number;
+}
+
+const usageExit = 2;
+
+function toolVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
+}
+
+async function loadEngine(flags: EvalFlags, documents: number): Promise<Engine> {
+  const bundle = await resolvePolicy(flags.policy, (line) => process.stderr.write(`wasmgate: ${line}\n`));
+  const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
+  // More workers than documents would only cost start-up time.
+  const workers = flags.workers ?? Math.max(1, Math.min(engineDefaults.workers, Math.ceil(documents / 16)));
+  return Engine.load({ bundle, ...(data !== undefined ? { data } : {}), workers });
+}
+
+async function runEval(paths: string[], flags: EvalFlags): Promise<number> {
+  const formatter = formatterFor(flags.output)!;
+  const operation = parseOperation(flags.operation);
+  if (paths.length === 0) {
+    process.stderr.write('wasmgate eval: name the manifests to evaluate: files, directories, or - for standard input\n(run with --help for usage)\n');
+    return usageExit;
+  }
+
+  const manifests: ManifestSet = await readManifests(paths);
+  let engine: Engine;
+  try {
+    engine = await loadEngine(flags, manifests.manifests.length);
+  } catch (err) {
+    process.stderr.write(`wasmgate eval: cannot load the policy: ${describeThrown(err)}\n`);
+    return usageExit;
+  }
+
+  const progress = progressBar(manifests.manifests.length, flags.progress);
+  let report;
+  try {
+    report = await evaluateManifests(engine, manifests, {
+      request: { operation, namespace: flags.namespace, user: flags.user, groups: flags.group },
+      failOnWarn: flags.failOnWarn,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+  } finally {
+    progress.stop();
+    await engine.close();
+  }
+
+  const color = flags.output === 'text' && Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env);
+  process.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion() }));
+  return exitCodeOf(report);
+}
 
 export function registerEval(program: Command): void {
-  program.command('eval').description('(being written)');
+  program
+    .command('eval')
+    .description('decide Kubernetes manifests offline, as the admission webhook would (a server-side dry run)')
+    .argument('[paths...]', 'manifest files, directories (searched for .yaml, .yml, .json) or - for standard input')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(formatNames).default('text'))
+    .option('--fail-on-warn', 'exit 1 on warnings too, not only on denials', false)
+    .option('-n, --namespace <namespace>', 'namespace of namespaced objects that name none', requestDefaults.namespace)
+    .addOption(
+      new Option('--operation <operation>', `admission operation (${manifestOperations.join(', ')})`)
+        .default(requestDefaults.operation)
+        .argParser((value) => {
+          try {
+            return parseOperation(value);
+          } catch {
+            throw new InvalidArgumentError(`expected one of ${manifestOperations.join(', ')}.`);
+          }
+        }),
+    )
+    .option('--user <name>', 'username of the requesting user', requestDefaults.user)
+    .option('--group <group>', 'a group of the requesting user (repeatable; system:authenticated is always added)', (g: string, all: string[]) => [...all, g], [] as string[])
+    .option('--policy <path>', 'evaluate another policy: a directory of .rego (compiled with OPA), a compiled directory (policy.wasm) or a bundle .tar.gz')
+    .option('--data <file>', 'replace the policy data with this YAML or JSON file')
+    .option('-v, --verbose', 'text output: list allowed documents too', false)
+    .option('--no-progress', 'no progress bar, even on a terminal')
+    .addOption(new Option('--workers <n>', 'policy worker threads (default: one per core, fewer for small runs)').argParser(positiveInteger))
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 nothing denied, 1 something denied (or warned, with --fail-on-warn), 2 usage or input error.
+
+Examples:
+  wasmgate eval deploy/                                  # every .yaml/.yml/.json below deploy/
+  kubectl get deploy,ds,sts,cj,po -A -o yaml | wasmgate eval -   # audit what runs now
+  helm template chart/ | wasmgate eval - -o github       # annotations in a GitHub Actions job
+  wasmgate eval -o sarif manifests/ > wasmgate.sarif     # for code scanning
+  wasmgate eval --operation DELETE --user alice ns.yaml`,
+    )
+    .action(async (paths: string[], flags: EvalFlags) => {
+      try {
+        process.exitCode = await runEval(paths, flags);
+      } catch (err) {
+        process.stderr.write(`wasmgate eval: ${describeThrown(err)}\n`);
+        process.exitCode = usageExit;
+      }
+    });
 }

@@ -1,0 +1,195 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseYamlStream, type YamlDocument } from './yaml.js';
+
+export { parseYamlStream, kubernetesSchema, type YamlDocument, type YamlStream, type YamlSyntaxError } from './yaml.js';
+export { kindInfo, guessResource, splitApiVersion, type KindInfo } from './kinds.js';
+
+/** What the user calls standard input in paths, and how results name it. */
+export const stdinPath = '-';
+export const stdinName = '<stdin>';
+
+/** Where a manifest came from. */
+export interface SourceRef {
+  /** The file as the user named it (or found it under a directory they named); `<stdin>` for `-`. */
+  readonly file: string;
+  /** 1-based line where the document (or the List item) starts. */
+  readonly line: number;
+  /** 0-based index of the document in its file. */
+  readonly document: number;
+  /** 0-based index in the items of a List document. */
+  readonly item?: number;
+}
+
+/** One object to decide: a Kubernetes object, or an AdmissionReview taken as it is. */
+export interface Manifest {
+  readonly source: SourceRef;
+  readonly object: Readonly<Record<string, unknown>>;
+  /** The comment lines directly above the document. */
+  readonly comments: readonly string[];
+  /** The line of a field path such as `spec.containers[1].image`: that of the deepest collection on it. */
+  lineOf(path: string): number | undefined;
+}
+
+/** Input that could not be read or made sense of; the run goes on without it. */
+export interface InputProblem {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly document?: number;
+  readonly item?: number;
+  readonly message: string;
+}
+
+export interface ManifestSet {
+  /** Every input file, in the order read (also those that held nothing to decide). */
+  readonly files: readonly string[];
+  readonly manifests: readonly Manifest[];
+  readonly problems: readonly InputProblem[];
+}
+
+const manifestExtensions = /\.(?:ya?ml|json)$/i;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `spec.containers[1].image` or `metadata.labels["app.kubernetes.io/name"]` as segments. */
+export function pathSegments(path: string): (string | number)[] {
+  const segments: (string | number)[] = [];
+  const pattern = /([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g;
+  for (const match of path.matchAll(pattern)) {
+    if (match[1] !== undefined) segments.push(match[1]);
+    else if (match[2] !== undefined) segments.push(Number(match[2]));
+    else if (match[3] !== undefined) segments.push(match[3].replace(/\\(.)/g, '$1'));
+  }
+  return segments;
+}
+
+function locator(document: YamlDocument, root: object): (path: string) => number | undefined {
+  return (path) => {
+    let node: unknown = root;
+    let line = document.lineOf(root);
+    for (const segment of pathSegments(path)) {
+      if (node === null || typeof node !== 'object') break;
+      node = (node as Record<string | number, unknown>)[segment];
+      if (node !== null && typeof node === 'object') line = document.lineOf(node) ?? line;
+    }
+    return line;
+  };
+}
+
+/** A List (`kubectl get -o yaml`), or a typed list such as PodList: its items are the objects. */
+function isList(value: Record<string, unknown>): value is Record<string, unknown> & { items: unknown[] } {
+  return typeof value.kind === 'string' && /(?:^|[a-z])List$/.test(value.kind) && Array.isArray(value.items);
+}
+
+/** The manifests of one file's text; syntax errors and non-objects become problems. */
+export function manifestsOf(file: string, text: string): { manifests: Manifest[]; problems: InputProblem[] } {
+  const stream = parseYamlStream(text, file);
+  const manifests: Manifest[] = [];
+  const problems: InputProblem[] = [];
+  for (const document of stream.documents) {
+    const value = document.value;
+    if (value === null || value === undefined) continue; // an empty document, e.g. after a trailing ---
+    const at = { file, line: document.line, document: document.index };
+    if (!isRecord(value)) {
+      problems.push({ ...at, message: `document ${document.index} is not a Kubernetes object (a YAML mapping), it is ${Array.isArray(value) ? 'a list' : `the scalar ${JSON.stringify(value)}`}` });
+      continue;
+    }
+    const objects: [Record<string, unknown> | unknown, number | undefined][] = isList(value)
+      ? value.items.map((item, i) => [item, i])
+      : [[value, undefined]];
+    for (const [object, item] of objects) {
+      const line = (item !== undefined && isRecord(object) ? document.lineOf(object) : undefined) ?? document.line;
+      const source: SourceRef = { ...at, line, ...(item !== undefined ? { item } : {}) };
+      if (!isRecord(object)) {
+        problems.push({ ...source, message: `item ${String(item)} of the List is not a Kubernetes object` });
+        continue;
+      }
+      manifests.push({ source, object, comments: document.comments, lineOf: locator(document, object) });
+    }
+  }
+  if (stream.error) {
+    problems.push({ file, line: stream.error.line, column: stream.error.column, message: `YAML syntax error: ${stream.error.message}` });
+  }
+  return { manifests, problems };
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await walk(path)));
+    else if (manifestExtensions.test(entry.name) && (entry.isFile() || (await stat(path).catch(() => undefined))?.isFile())) {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+export interface ReadOptions {
+  /** Reads standard input (for `-`); injected so tests need no real stdin. */
+  readonly readStdin?: () => Promise<string>;
+}
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Reads files, directories (recursively: .yaml, .yml, .json; hidden entries skipped) and `-` for
+ * standard input into manifests. Nothing here throws for bad input: every path that cannot be read
+ * and every document that is not an object becomes a problem, and the others are still read.
+ */
+export async function readManifests(paths: readonly string[], options: ReadOptions = {}): Promise<ManifestSet> {
+  const files: string[] = [];
+  const manifests: Manifest[] = [];
+  const problems: InputProblem[] = [];
+  const readOne = async (file: string, load: () => Promise<string>) => {
+    files.push(file);
+    let text: string;
+    try {
+      text = await load();
+    } catch (err) {
+      problems.push({ file, message: `cannot read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}` });
+      return;
+    }
+    const read = manifestsOf(file, text);
+    manifests.push(...read.manifests);
+    problems.push(...read.problems);
+  };
+  let stdinRead = false;
+  for (const path of paths) {
+    if (path === stdinPath) {
+      if (stdinRead) continue;
+      stdinRead = true;
+      await readOne(stdinName, options.readStdin ?? readStdin);
+      continue;
+    }
+    const info = await stat(path).catch((err: NodeJS.ErrnoException) => err);
+    if (info instanceof Error) {
+      problems.push({ file: path, message: info.code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${info.message}` });
+      continue;
+    }
+    if (info.isDirectory()) {
+      let found: string[];
+      try {
+        found = await walk(path);
+      } catch (err) {
+        problems.push({ file: path, message: `cannot read the directory: ${(err as Error).message}` });
+        continue;
+      }
+      if (found.length === 0) problems.push({ file: path, message: 'the directory holds no .yaml, .yml or .json files' });
+      for (const file of found) await readOne(file, () => readFile(file, 'utf8'));
+    } else {
+      await readOne(path, () => readFile(path, 'utf8'));
+    }
+  }
+  return { files, manifests, problems };
+}

@@ -1,0 +1,129 @@
+/**
+ * What the API server knows about a kind: its resource (plural) name and whether it lives in a
+ * namespace. Built-in Kubernetes kinds and Calico's (projectcalico.org/v3 through the API server,
+ * crd.projectcalico.org/v1 as CRDs); any other kind is guessed the way kubectl guesses.
+ */
+export interface KindInfo {
+  readonly resource: string;
+  readonly namespaced: boolean;
+}
+
+type Table = Readonly<Record<string, readonly [resource: string, namespaced: boolean]>>;
+
+const builtin: Readonly<Record<string, Table>> = {
+  '': {
+    Binding: ['bindings', true],
+    ConfigMap: ['configmaps', true],
+    Endpoints: ['endpoints', true],
+    Event: ['events', true],
+    LimitRange: ['limitranges', true],
+    Namespace: ['namespaces', false],
+    Node: ['nodes', false],
+    PersistentVolume: ['persistentvolumes', false],
+    PersistentVolumeClaim: ['persistentvolumeclaims', true],
+    Pod: ['pods', true],
+    PodTemplate: ['podtemplates', true],
+    ReplicationController: ['replicationcontrollers', true],
+    ResourceQuota: ['resourcequotas', true],
+    Secret: ['secrets', true],
+    Service: ['services', true],
+    ServiceAccount: ['serviceaccounts', true],
+    ComponentStatus: ['componentstatuses', false],
+  },
+  apps: {
+    ControllerRevision: ['controllerrevisions', true],
+    DaemonSet: ['daemonsets', true],
+    Deployment: ['deployments', true],
+    ReplicaSet: ['replicasets', true],
+    StatefulSet: ['statefulsets', true],
+  },
+  batch: { CronJob: ['cronjobs', true], Job: ['jobs', true] },
+  autoscaling: { HorizontalPodAutoscaler: ['horizontalpodautoscalers', true] },
+  policy: { PodDisruptionBudget: ['poddisruptionbudgets', true] },
+  'networking.k8s.io': {
+    Ingress: ['ingresses', true],
+    IngressClass: ['ingressclasses', false],
+    NetworkPolicy: ['networkpolicies', true],
+  },
+  'rbac.authorization.k8s.io': {
+    ClusterRole: ['clusterroles', false],
+    ClusterRoleBinding: ['clusterrolebindings', false],
+    Role: ['roles', true],
+    RoleBinding: ['rolebindings', true],
+  },
+  'storage.k8s.io': {
+    CSIDriver: ['csidrivers', false],
+    CSINode: ['csinodes', false],
+    StorageClass: ['storageclasses', false],
+    VolumeAttachment: ['volumeattachments', false],
+  },
+  'scheduling.k8s.io': { PriorityClass: ['priorityclasses', false] },
+  'node.k8s.io': { RuntimeClass: ['runtimeclasses', false] },
+  'coordination.k8s.io': { Lease: ['leases', true] },
+  'discovery.k8s.io': { EndpointSlice: ['endpointslices', true] },
+  'apiextensions.k8s.io': { CustomResourceDefinition: ['customresourcedefinitions', false] },
+  'admissionregistration.k8s.io': {
+    MutatingWebhookConfiguration: ['mutatingwebhookconfigurations', false],
+    ValidatingWebhookConfiguration: ['validatingwebhookconfigurations', false],
+    ValidatingAdmissionPolicy: ['validatingadmissionpolicies', false],
+    ValidatingAdmissionPolicyBinding: ['validatingadmissionpolicybindings', false],
+  },
+  'apiregistration.k8s.io': { APIService: ['apiservices', false] },
+  'certificates.k8s.io': { CertificateSigningRequest: ['certificatesigningrequests', false] },
+};
+
+const calico: Table = {
+  BGPConfiguration: ['bgpconfigurations', false],
+  BGPFilter: ['bgpfilters', false],
+  BGPPeer: ['bgppeers', false],
+  BlockAffinity: ['blockaffinities', false],
+  CalicoNodeStatus: ['caliconodestatuses', false],
+  ClusterInformation: ['clusterinformations', false],
+  FelixConfiguration: ['felixconfigurations', false],
+  GlobalNetworkPolicy: ['globalnetworkpolicies', false],
+  GlobalNetworkSet: ['globalnetworksets', false],
+  HostEndpoint: ['hostendpoints', false],
+  IPAMConfiguration: ['ipamconfigurations', false],
+  IPPool: ['ippools', false],
+  IPReservation: ['ipreservations', false],
+  KubeControllersConfiguration: ['kubecontrollersconfigurations', false],
+  NetworkPolicy: ['networkpolicies', true],
+  NetworkSet: ['networksets', true],
+  Profile: ['profiles', false],
+  StagedGlobalNetworkPolicy: ['stagedglobalnetworkpolicies', false],
+  StagedKubernetesNetworkPolicy: ['stagedkubernetesnetworkpolicies', true],
+  StagedNetworkPolicy: ['stagednetworkpolicies', true],
+  Tier: ['tiers', false],
+  WorkloadEndpoint: ['workloadendpoints', true],
+};
+
+const tables: Readonly<Record<string, Table>> = {
+  ...builtin,
+  'projectcalico.org': calico,
+  'crd.projectcalico.org': calico,
+};
+
+/** kubectl's guess for a kind it has no discovery data for (meta.UnsafeGuessKindToResource). */
+export function guessResource(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower === '') return '';
+  if (/(?:s|x|z|ch|sh)$/.test(lower)) return `${lower}es`;
+  if (lower.endsWith('y') && !/[aeiou]y$/.test(lower)) return `${lower.slice(0, -1)}ies`;
+  return `${lower}s`;
+}
+
+/**
+ * The resource and scope of group/kind. Unknown kinds are taken as namespaced (most custom
+ * resources are), with kubectl's guessed plural.
+ */
+export function kindInfo(group: string, kind: string): KindInfo & { readonly known: boolean } {
+  const entry = tables[group]?.[kind];
+  if (entry) return { resource: entry[0], namespaced: entry[1], known: true };
+  return { resource: guessResource(kind), namespaced: true, known: false };
+}
+
+/** Splits an apiVersion ("apps/v1", "v1") into group and version. */
+export function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}

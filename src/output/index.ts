@@ -1,0 +1,33 @@
+import type { Report } from './report.js';
+import { github } from './github.js';
+import { json } from './json.js';
+import { junit } from './junit.js';
+import { sarif } from './sarif.js';
+import { tap } from './tap.js';
+import { text } from './text.js';
+
+export * from './report.js';
+
+export interface FormatOptions {
+  /** ANSI colours (text only): the command turns them on for a TTY. */
+  readonly color?: boolean;
+  /** List allowed documents too (text only). */
+  readonly verbose?: boolean;
+  /** wasmgate's version, for formats that name the tool. */
+  readonly toolVersion?: string;
+}
+
+/** One output format: a pure function of the report. */
+export interface Formatter {
+  readonly name: string;
+  readonly description: string;
+  format(report: Report, options?: FormatOptions): string;
+}
+
+export const formatters: Readonly<Record<string, Formatter>> = { text, json, junit, tap, sarif, github };
+
+export const formatNames = Object.keys(formatters);
+
+export function formatterFor(name: string): Formatter | undefined {
+  return Object.hasOwn(formatters, name) ? formatters[name] : undefined;
+}

@@ -1,0 +1,29 @@
+import type { Formatter } from './index.js';
+import { exitCodeOf, summarize, type Report } from './report.js';
+
+/** For programs: the whole report as one JSON document (format version 1). */
+export const json: Formatter = {
+  name: 'json',
+  description: 'one JSON document: summary, results, input errors',
+  format(report: Report): string {
+    const document = {
+      version: 1,
+      summary: { ...summarize(report), failOnWarn: report.failOnWarn, exitCode: exitCodeOf(report) },
+      results: report.results.map((r) => ({
+        file: r.source.file,
+        line: r.source.line,
+        document: r.source.document,
+        ...(r.source.item !== undefined ? { item: r.source.item } : {}),
+        kind: r.object.kind,
+        ...(r.object.namespace !== undefined ? { namespace: r.object.namespace } : {}),
+        name: r.object.name,
+        outcome: r.outcome,
+        allowed: r.outcome !== 'denied' && r.outcome !== 'error',
+        violations: r.violations,
+        ...(r.error !== undefined ? { error: r.error } : {}),
+      })),
+      errors: report.problems,
+    };
+    return `${JSON.stringify(document, null, 2)}\n`;
+  },
+};

@@ -1,0 +1,86 @@
+import { isAbsolute, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describeObject } from '../admission/synthesize.js';
+import type { FormatOptions, Formatter } from './index.js';
+import type { Report } from './report.js';
+
+const levels = { deny: 'error', warn: 'warning', dryrun: 'note' } as const;
+const inputErrorRule = 'wasmgate/input-error';
+const evaluationErrorRule = 'wasmgate/evaluation-error';
+
+/** A file as a SARIF artifact URI: relative paths stay relative (to the directory the run started in). */
+export function artifactUri(file: string): string {
+  if (isAbsolute(file)) return pathToFileURL(file).href;
+  return encodeURI(file.split(sep).join('/'));
+}
+
+function location(file: string, line: number | undefined, objectName?: string) {
+  return {
+    physicalLocation: {
+      artifactLocation: { uri: artifactUri(file) },
+      ...(line !== undefined && line >= 1 ? { region: { startLine: line } } : {}),
+    },
+    ...(objectName ? { logicalLocations: [{ name: objectName, kind: 'object' }] } : {}),
+  };
+}
+
+/** SARIF 2.1.0 for code scanning: one result per violation (deny error, warn warning, dryrun note) and per input error. */
+export const sarif: Formatter = {
+  name: 'sarif',
+  description: 'SARIF 2.1.0, for code scanning',
+  format(report: Report, options: FormatOptions = {}): string {
+    const ruleIds = new Set<string>();
+    const results: ({ ruleId: string } & Record<string, unknown>)[] = [];
+    for (const r of report.results) {
+      const name = describeObject(r.object);
+      if (r.error) {
+        ruleIds.add(evaluationErrorRule);
+        results.push({
+          ruleId: evaluationErrorRule,
+          level: 'error',
+          message: { text: `${name}: ${r.error}` },
+          locations: [location(r.source.file, r.source.line, name)],
+        });
+      }
+      for (const v of r.violations) {
+        ruleIds.add(v.policy);
+        results.push({
+          ruleId: v.policy,
+          level: levels[v.action],
+          message: { text: v.message },
+          locations: [location(r.source.file, v.line ?? r.source.line, name)],
+          properties: { action: v.action, ...(v.path ? { path: v.path } : {}), document: r.source.document },
+        });
+      }
+    }
+    for (const p of report.problems) {
+      ruleIds.add(inputErrorRule);
+      results.push({ ruleId: inputErrorRule, level: 'error', message: { text: p.message }, locations: [location(p.file, p.line)] });
+    }
+    const rules = [...ruleIds].sort().map((id) => ({
+      id,
+      name: id,
+      shortDescription: {
+        text: id === inputErrorRule ? 'Input that could not be read' : id === evaluationErrorRule ? 'A document the policy could not decide' : `wasmgate policy ${id}`,
+      },
+    }));
+    const ruleIndex = new Map(rules.map((rule, i) => [rule.id, i]));
+    const log = {
+      $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+      version: '2.1.0',
+      runs: [
+        {
+          tool: {
+            driver: {
+              name: 'wasmgate',
+              ...(options.toolVersion ? { version: options.toolVersion } : {}),
+              rules,
+            },
+          },
+          results: results.map((result) => ({ ...result, ruleIndex: ruleIndex.get(result.ruleId) })),
+        },
+      ],
+    };
+    return `${JSON.stringify(log, null, 2)}\n`;
+  },
+};

@@ -4,8 +4,9 @@
 #   Finds every pod spec an object carries (Pod, workload templates, CronJob
 #   job templates, PodTemplate) and every container in it, with the real
 #   field path for that kind. Pod rules only look at CREATE and UPDATE of the
-#   object itself or of the pods/ephemeralcontainers subresource; DELETE and
-#   other subresources (status, scale, ...) never trigger them.
+#   object itself or of the pods/ephemeralcontainers and pods/resize
+#   subresources; DELETE and other subresources (status, binding, eviction,
+#   ...) never trigger them.
 package wasmgate.lib.pods
 
 import data.wasmgate.lib.request
@@ -35,7 +36,8 @@ container_fields := {
 
 _checked_operations := {"CREATE", "UPDATE"}
 
-_checked_sub_resources := {"", "ephemeralcontainers"}
+# pods/ephemeralcontainers (kubectl debug) and pods/resize (in-place resize) carry the whole Pod.
+_checked_sub_resources := {"", "ephemeralcontainers", "resize"}
 
 # True when pod rules apply to this request.
 applies if {

@@ -38,6 +38,7 @@ test_operations_and_sub_resources if {
 	pod := {"spec": _spec}
 	_paths({"request": {"kind": {"group": "", "kind": "Pod"}, "operation": "UPDATE", "object": pod}}) == {"spec"}
 	_paths({"request": {"kind": {"group": "", "kind": "Pod"}, "operation": "UPDATE", "subResource": "ephemeralcontainers", "object": pod}}) == {"spec"}
+	_paths({"request": {"kind": {"group": "", "kind": "Pod"}, "operation": "UPDATE", "subResource": "resize", "object": pod}}) == {"spec"}
 	_paths({"request": {"kind": {"group": "", "kind": "Pod"}, "operation": "UPDATE", "subResource": "status", "object": pod}}) == set()
 	_paths({"request": {"kind": {"group": "", "kind": "Pod"}, "operation": "DELETE", "oldObject": pod}}) == set()
 	_paths({"request": {"kind": {"group": "", "kind": "Pod"}, "operation": "CONNECT", "object": pod}}) == set()

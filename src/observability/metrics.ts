@@ -1,0 +1,120 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Decision labels: what the webhook answered, and whether an evaluation error decided it. */
+export type DecisionLabel = 'allowed' | 'denied' | 'failed_closed' | 'failed_open';
+
+/** Why an evaluation failed, as a bounded label (one per engine error code that can reach a request). */
+export type EvaluationErrorReason = 'timeout' | 'memory_limit' | 'failed' | 'unavailable';
+
+export type ReloadTarget = 'policy' | 'certificate';
+
+/** Latency buckets in seconds: 0.5 ms to 10 s. */
+export const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The webhook's Prometheus metrics, in a registry of their own (never the global one), so each server
+ * built in one process, as tests do, counts alone.
+ */
+export class WebhookMetrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'wasmgate_admission_requests_total',
+    help: 'AdmissionReview requests answered, by operation, kind and decision',
+    labelNames: ['operation', 'kind', 'decision'] as const,
+    registers: [this.registry],
+  });
+
+  readonly violations = new Counter({
+    name: 'wasmgate_admission_violations_total',
+    help: 'Policy violations found in AdmissionReview requests, by operation, kind, policy and enforcement action',
+    labelNames: ['operation', 'kind', 'policy', 'action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly duration = new Histogram({
+    name: 'wasmgate_admission_duration_seconds',
+    help: 'Time from receiving an AdmissionReview body to sending the answer, by operation and decision',
+    labelNames: ['operation', 'decision'] as const,
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+
+  readonly evaluationErrors = new Counter({
+    name: 'wasmgate_evaluation_errors_total',
+    help: 'Policy evaluations that failed, by reason (timeout: past the evaluation deadline)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly badRequests = new Counter({
+    name: 'wasmgate_bad_requests_total',
+    help: 'Requests refused before evaluation, by HTTP status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly inFlight = new Gauge({
+    name: 'wasmgate_admission_requests_in_flight',
+    help: 'AdmissionReview requests received and not yet answered',
+    registers: [this.registry],
+  });
+
+  readonly policyInfo = new Gauge({
+    name: 'wasmgate_policy_info',
+    help: 'The policy revision being served (value 1), by revision and source',
+    labelNames: ['revision', 'source'] as const,
+    registers: [this.registry],
+  });
+
+  readonly policyLoadedAt = new Gauge({
+    name: 'wasmgate_policy_loaded_timestamp_seconds',
+    help: 'When the policy being served was loaded',
+    registers: [this.registry],
+  });
+
+  readonly reloads = new Counter({
+    name: 'wasmgate_reloads_total',
+    help: 'Reloads of the policy or the certificate, by target and result',
+    labelNames: ['target', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reloadFailing = new Gauge({
+    name: 'wasmgate_reload_failing',
+    help: '1 while the last reload of the target failed (the previous version keeps serving)',
+    labelNames: ['target'] as const,
+    registers: [this.registry],
+  });
+
+  readonly certificateExpiry = new Gauge({
+    name: 'wasmgate_certificate_expiry_timestamp_seconds',
+    help: 'When the serving certificate expires',
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    for (const target of ['policy', 'certificate'] as const) this.reloadFailing.set({ target }, 0);
+  }
+
+  /** Records the policy now served, replacing the previous revision's series. */
+  policyServed(revision: string, source: string): void {
+    this.policyInfo.reset();
+    this.policyInfo.set({ revision, source }, 1);
+    this.policyLoadedAt.set(Date.now() / 1000);
+  }
+
+  reloaded(target: ReloadTarget, ok: boolean): void {
+    this.reloads.inc({ target, result: ok ? 'success' : 'failure' });
+    this.reloadFailing.set({ target }, ok ? 0 : 1);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,54 @@
+import express, { type Express } from 'express';
+import {
+  admissionHandler,
+  closeWhenDraining,
+  errorHandler,
+  healthz,
+  metricsHandler,
+  methodNotAllowed,
+  notFound,
+  readyz,
+  requireJson,
+  trackInFlight,
+  type AppContext,
+} from './handlers.js';
+
+export type { AppContext } from './handlers.js';
+
+/**
+ * The webhook's routes. It never listens: `listen.ts` puts it behind TLS, tests may drive it as it is.
+ *
+ * POST {path}   AdmissionReview in, AdmissionReview out (body read raw, up to config.bodyLimit)
+ * GET /healthz  the process is alive
+ * GET /readyz   a self-checked policy is loaded and the server is not draining
+ * GET /metrics  Prometheus text
+ */
+export function createApp(ctx: AppContext): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+  app.use(closeWhenDraining(ctx));
+
+  const path = ctx.config.path;
+  app.post(
+    path,
+    trackInFlight(ctx),
+    requireJson,
+    // Raw bytes, not express.json(): the policy gets the body as it came, and its size limit is ours.
+    express.raw({ type: () => true, limit: ctx.config.bodyLimit }),
+    admissionHandler(ctx),
+  );
+  app.all(path, methodNotAllowed(['POST']));
+  for (const [route, handler] of [
+    ['/healthz', healthz],
+    ['/readyz', readyz(ctx)],
+    ['/metrics', metricsHandler(ctx)],
+  ] as const) {
+    app.get(route, handler);
+    app.all(route, methodNotAllowed(['GET', 'HEAD']));
+  }
+  app.use(notFound);
+  app.use(errorHandler(ctx));
+  return app;
+}

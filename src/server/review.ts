@@ -1,0 +1,103 @@
+import { decisionResponse, failureReason, failureResponse } from '../admission/respond.js';
+import { parseAdmissionReview } from '../admission/parse.js';
+import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
+import type { Violation } from '../engine/decision.js';
+import { isWasmgateError, type ErrorCode } from '../errors.js';
+import type { DecisionLabel, EvaluationErrorReason } from '../observability/metrics.js';
+import { HttpError } from './errors.js';
+import type { PolicyHolder } from './policy.js';
+
+export interface ReviewSettings {
+  readonly failOpen: boolean;
+  /** The evaluation deadline, for the message a timed-out request gets. */
+  readonly timeoutMs: number;
+}
+
+/** What became of one AdmissionReview: the answer, and what the log and metrics need. */
+export interface ReviewResult {
+  readonly request: AdmissionRequest;
+  readonly response: AdmissionReview;
+  readonly decision: DecisionLabel;
+  readonly violations: readonly Violation[];
+  readonly revision: string;
+  /** Set when the evaluation failed (and the answer came from the failure policy). */
+  readonly failure?: { readonly reason: EvaluationErrorReason; readonly code?: ErrorCode; readonly message: string };
+}
+
+/**
+ * Parses the body once, in this thread: JSON.parse, then the AdmissionReview shape check. The parsed
+ * value serves only the shape check and the answer (uid, apiVersion); the policy gets the bytes.
+ */
+function parseBody(body: unknown): AdmissionReview & { request: AdmissionRequest } {
+  if (!Buffer.isBuffer(body) || body.byteLength === 0) throw new HttpError(400, 'the request has no body: send an AdmissionReview');
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    // V8's message quotes the body; the client gets only where it broke, the log not even that.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    throw new HttpError(400, `the body is not valid JSON${at === undefined ? '' : ` (at byte ${at})`}`);
+  }
+  return parseAdmissionReview(value);
+}
+
+/**
+ * The body as the engine should get it. A Buffer that owns its whole ArrayBuffer (raw-body allocates
+ * one for a body of 4 KiB or more) hands that ArrayBuffer over: it is transferred to the worker, not
+ * copied. A smaller one lives in Node's shared buffer pool; the engine copies its bytes out.
+ */
+function bytesForWorker(body: Buffer): ArrayBuffer | Uint8Array {
+  const whole = body.buffer;
+  return whole instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === whole.byteLength ? whole : body;
+}
+
+function reasonOf(code: ErrorCode | undefined): EvaluationErrorReason {
+  switch (code) {
+    case 'EVAL_TIMEOUT':
+      return 'timeout';
+    case 'MEMORY_LIMIT':
+      return 'memory_limit';
+    case 'ENGINE_CLOSED':
+      return 'unavailable';
+    default:
+      return 'failed';
+  }
+}
+
+/**
+ * Decides one AdmissionReview request body. Throws HttpError or INPUT_INVALID for a body that is not an
+ * AdmissionReview; never throws for an evaluation failure, which the failure policy answers.
+ */
+export async function reviewBody(body: unknown, policy: PolicyHolder, settings: ReviewSettings): Promise<ReviewResult> {
+  const review = parseBody(body);
+  const identity = { apiVersion: review.apiVersion, uid: review.request.uid };
+  const { engine, revision } = policy.current;
+  try {
+    const decision = await engine.evaluate(bytesForWorker(body as Buffer));
+    return {
+      request: review.request,
+      response: decisionResponse(identity, decision),
+      decision: decision.allowed ? 'allowed' : 'denied',
+      violations: decision.violations,
+      revision,
+    };
+  } catch (err) {
+    const code = isWasmgateError(err) ? err.code : undefined;
+    return {
+      request: review.request,
+      response: failureResponse(identity, failureReason(code, settings.timeoutMs), settings.failOpen),
+      decision: settings.failOpen ? 'failed_open' : 'failed_closed',
+      violations: [],
+      revision,
+      failure: { reason: reasonOf(code), ...(code ? { code } : {}), message: err instanceof Error ? err.message : String(err) },
+    };
+  }
+}
+
+/** The name a request is about: request.name, else the object's name, else its generateName with "*". */
+export function objectName(request: AdmissionRequest): string | undefined {
+  if (request.name) return request.name;
+  const metadata = (request.object ?? request.oldObject)?.metadata;
+  if (metadata?.name) return metadata.name;
+  return metadata?.generateName ? `${metadata.generateName}*` : undefined;
+}

@@ -5,11 +5,14 @@ import { parseAdmissionReview } from './parse.js';
 import type { AdmissionRequest, AdmissionReview, KubeObject, Operation } from './types.js';
 
 /** The operations a manifest can be submitted with. */
-export const manifestOperations = ['CREATE', 'UPDATE', 'DELETE'] as const;
+export const manifestOperations = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] as const;
 export type ManifestOperation = (typeof manifestOperations)[number];
 
 export interface RequestOptions {
-  /** Default CREATE. UPDATE sends the object as both object and oldObject; DELETE only as oldObject. */
+  /**
+   * Default CREATE. UPDATE sends the object as both object and oldObject (an update that changes
+   * nothing); DELETE only as oldObject; CONNECT as object (it is then the connect options).
+   */
   readonly operation?: ManifestOperation;
   /** The namespace of namespaced objects that name none; default "default". */
   readonly namespace?: string;
@@ -42,7 +45,7 @@ export function isAdmissionReview(value: Readonly<Record<string, unknown>>): boo
   return value.kind === 'AdmissionReview' && typeof value.apiVersion === 'string' && value.apiVersion.startsWith('admission.k8s.io/');
 }
 
-const optionsKinds: Record<ManifestOperation, string> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' };
+const optionsKinds: Partial<Record<ManifestOperation, string>> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' };
 
 /**
  * The AdmissionReview the API server would send a validating webhook for this object, as a
@@ -83,9 +86,9 @@ export function synthesizeReview(object: Readonly<Record<string, unknown>>, opti
       groups: [...new Set([...(options.groups ?? []), 'system:authenticated'])],
     },
     object: operation === 'DELETE' ? null : sent,
-    oldObject: operation === 'CREATE' ? null : sent,
+    oldObject: operation === 'UPDATE' || operation === 'DELETE' ? sent : null,
     dryRun: true,
-    options: { apiVersion: 'meta.k8s.io/v1', kind: optionsKinds[operation], dryRun: ['All'] },
+    ...(optionsKinds[operation] ? { options: { apiVersion: 'meta.k8s.io/v1', kind: optionsKinds[operation], dryRun: ['All'] } } : {}),
   };
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request };
 }

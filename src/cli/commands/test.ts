@@ -1,5 +1,88 @@
-import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { describeThrown } from '../../errors.js';
+import { harnessExitCode, runPolicyTests } from '../../harness/index.js';
+import { renderHarnessReport } from '../../harness/render.js';
+import { compiledDirFor } from '../policy-source.js';
+
+interface TestFlags {
+  policies: string;
+  fixtures: string[];
+  coverage: number;
+  workers?: number;
+}
+
+const usageExit = 2;
+const defaultFixtures = 'test/fixtures';
+/** The default list, told apart from a list the user gave (the first --fixtures replaces it). */
+const defaultFixturesList: string[] = [defaultFixtures];
+
+function percent(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('expected a percentage from 0 to 100.');
+  return n;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
+}
+
+async function runTest(flags: TestFlags, fixturesGiven: boolean): Promise<number> {
+  const policiesDir = resolve(flags.policies);
+  if (!existsSync(policiesDir) || !statSync(policiesDir).isDirectory()) {
+    process.stderr.write(`wasmgate test: the policy directory ${flags.policies} does not exist (give one with --policies)\n`);
+    return usageExit;
+  }
+  let fixtures = flags.fixtures;
+  if (!fixturesGiven && !existsSync(defaultFixtures)) fixtures = [];
+  const log = (line: string) => process.stderr.write(`wasmgate: ${line}\n`);
+  const report = await runPolicyTests({
+    policiesDir,
+    outDir: compiledDirFor(policiesDir),
+    fixtures,
+    coverage: flags.coverage,
+    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+    log,
+  });
+  const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env);
+  process.stdout.write(renderHarnessReport(report, { color }));
+  return harnessExitCode(report);
+}
 
 export function registerTest(program: Command): void {
-  program.command('test').description('(being written)');
+  program
+    .command('test')
+    .description('test policies: Rego unit tests with OPA (with a coverage floor), the same tests on the WASM engine, and fixtures with expectations')
+    .option('--policies <dir>', 'directory of .rego policies, their *_test.rego tests and data.yaml', 'policies')
+    .option(
+      '--fixtures <path>',
+      `fixture file or directory (repeatable; default ${defaultFixtures} when it exists)`,
+      (path: string, all: string[]) => (all === defaultFixturesList ? [path] : [...all, path]),
+      defaultFixturesList,
+    )
+    .option('--no-fixtures', 'skip the fixture stages')
+    .addOption(new Option('--coverage <percent>', 'minimum coverage of the policy files (0 turns the check off)').default(95).argParser(percent))
+    .addOption(new Option('--workers <n>', 'engine worker threads for the fixtures').argParser(positiveInteger))
+    .addHelpText(
+      'after',
+      `
+Fixtures are YAML manifests with their expected outcome in comment lines right above each document:
+  # expect: allow | deny | warn
+  # expect-violation: <policy id>: <message substring>      (repeatable)
+  # operation: UPDATE   # user: alice   # groups: a, b   # namespace: x      (optional)
+
+Exit codes: 0 everything passed, 1 a test, fixture or parity check failed, 2 usage error or unusable fixtures.`,
+    )
+    .action(async (flags: Omit<TestFlags, 'fixtures'> & { fixtures: string[] | false }, command: Command) => {
+      try {
+        const fixturesGiven = command.getOptionValueSource('fixtures') === 'cli';
+        process.exitCode = await runTest({ ...flags, fixtures: flags.fixtures === false ? [] : flags.fixtures }, fixturesGiven);
+      } catch (err) {
+        process.stderr.write(`wasmgate test: ${describeThrown(err)}\n`);
+        process.exitCode = usageExit;
+      }
+    });
 }

@@ -1,0 +1,81 @@
+import { describeObject, objectRefOf, reviewFor, type ObjectRef } from '../admission/synthesize.js';
+import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
+import type { Decision } from '../engine/index.js';
+import { describeThrown } from '../errors.js';
+import { readManifests, type InputProblem, type SourceRef } from '../manifests/index.js';
+import { checkExpectation, parseExpectation, type Expectation } from './expectations.js';
+
+/** The requesting user of a fixture that names none (test/fixtures/README.md). */
+export const fixtureUser = 'fixture-user';
+
+/** One fixture document with what its author expects of it. */
+export interface FixtureCase {
+  readonly source: SourceRef;
+  readonly object: ObjectRef;
+  readonly expectation: Expectation;
+  readonly review: AdmissionReview & { request: AdmissionRequest };
+}
+
+export interface FixtureSet {
+  readonly files: readonly string[];
+  readonly cases: readonly FixtureCase[];
+  /** Unreadable files, syntax errors, documents without (valid) expectations. */
+  readonly problems: readonly InputProblem[];
+}
+
+function namespaceOf(object: Readonly<Record<string, unknown>>): string | undefined {
+  const metadata = object.metadata;
+  if (metadata === null || typeof metadata !== 'object') return undefined;
+  const ns = (metadata as Record<string, unknown>).namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : undefined;
+}
+
+/** Reads every manifest under the fixture paths, with its expectation and the review it stands for. */
+export async function loadFixtures(paths: readonly string[]): Promise<FixtureSet> {
+  const set = await readManifests(paths);
+  const cases: FixtureCase[] = [];
+  const problems: InputProblem[] = [...set.problems];
+  for (const manifest of set.manifests) {
+    const { expectation, errors } = parseExpectation(manifest.comments);
+    if (!expectation) {
+      problems.push(...errors.map((message) => ({ ...manifest.source, message: `fixture: ${message}` })));
+      continue;
+    }
+    const own = namespaceOf(manifest.object);
+    if (expectation.request.namespace !== undefined && own !== undefined && own !== expectation.request.namespace) {
+      problems.push({ ...manifest.source, message: `fixture: "# namespace: ${expectation.request.namespace}" contradicts metadata.namespace "${own}"` });
+      continue;
+    }
+    try {
+      const review = reviewFor(manifest.object, { user: fixtureUser, ...expectation.request, uid: `fixture-${cases.length}` });
+      cases.push({ source: manifest.source, object: objectRefOf(review), expectation, review });
+    } catch (err) {
+      problems.push({ ...manifest.source, message: `fixture: ${describeThrown(err)}` });
+    }
+  }
+  return { files: set.files, cases, problems };
+}
+
+export interface FixtureOutcome {
+  readonly fixture: FixtureCase;
+  /** The WASM engine's decision (absent when it failed). */
+  readonly decision?: Decision;
+  readonly error?: string;
+  /** What did not meet the expectation: empty when the fixture passed. */
+  readonly failures: readonly string[];
+}
+
+/** Decides every fixture on the engine and checks it against its expectation. */
+export async function runFixtures(engine: { evaluate(input: object | Uint8Array): Promise<Decision> }, cases: readonly FixtureCase[]): Promise<FixtureOutcome[]> {
+  return Promise.all(
+    cases.map(async (fixture) => {
+      try {
+        const decision = await engine.evaluate(Buffer.from(JSON.stringify(fixture.review), 'utf8'));
+        return { fixture, decision, failures: checkExpectation(fixture.expectation, decision) };
+      } catch (err) {
+        const error = `the policy could not decide ${describeObject(fixture.object)}: ${describeThrown(err)}`;
+        return { fixture, error, failures: [error] };
+      }
+    }),
+  );
+}

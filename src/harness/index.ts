@@ -1,0 +1,232 @@
+import { isAbsolute, join, relative } from 'node:path';
+import { describeObject } from '../admission/synthesize.js';
+import { Engine, engineDefaults, type Decision } from '../engine/index.js';
+import { describeThrown } from '../errors.js';
+import type { InputProblem } from '../manifests/index.js';
+import { describePosition } from '../output/report.js';
+import { buildPolicies } from '../toolchain/build.js';
+import { resolveOpa, type OpaTool } from '../toolchain/opa.js';
+import { describeDecision, describeExpectation } from './expectations.js';
+import { loadFixtures, runFixtures, type FixtureCase, type FixtureOutcome } from './fixtures.js';
+import { canonicalDecision, opaEvaluateMany, readOpaDecision } from './parity.js';
+import { opaCoverage, runOpaTests, runTestsOnWasm, testEntrypoint, testLocation, type RegoTest } from './rego-tests.js';
+
+export * from './expectations.js';
+export * from './fixtures.js';
+export * from './parity.js';
+export * from './rego-tests.js';
+
+/** One thing that did not hold, told so that it can be found and fixed. */
+export interface Failure {
+  readonly title: string;
+  /** file:line */
+  readonly where?: string;
+  readonly details: readonly string[];
+}
+
+export interface Stage {
+  readonly name: string;
+  readonly passed: number;
+  readonly failures: readonly Failure[];
+  readonly notes: readonly string[];
+  /** What to print instead of the pass count. */
+  readonly summary?: string;
+  /** Why the stage could not run at all. */
+  readonly error?: string;
+}
+
+export interface HarnessReport {
+  readonly stages: readonly Stage[];
+  /** Fixture files or documents that could not be read as fixtures. */
+  readonly problems: readonly InputProblem[];
+  /** Every fixture with its outcome, for callers that report them one by one (the tap suite). */
+  readonly fixtures: readonly FixtureOutcome[];
+  /** Fixture parity: per fixture, the OPA decision text when it differs from the engine's. */
+  readonly divergent: ReadonlyMap<FixtureCase, string>;
+}
+
+export interface HarnessOptions {
+  /** Directory of Rego policies and their *_test.rego files (and data.yaml). */
+  readonly policiesDir: string;
+  /** Where policy.wasm goes (or already is): default a directory of its own (see compileRego). */
+  readonly outDir: string;
+  /** Fixture files or directories; none skips the fixture stages. */
+  readonly fixtures?: readonly string[];
+  /** Minimum coverage of the policy files in percent; 0 turns the check off. */
+  readonly coverage: number;
+  readonly opa?: OpaTool;
+  readonly log?: (line: string) => void;
+  /** Engine workers for the fixtures (default: one per core). */
+  readonly workers?: number;
+}
+
+function stageError(name: string, err: unknown): Stage {
+  return { name, passed: 0, failures: [], notes: [], error: describeThrown(err) };
+}
+
+function opaStage(tests: readonly RegoTest[]): Stage {
+  const failures = tests
+    .filter((t) => t.outcome === 'fail' || t.outcome === 'error')
+    .map((t) => ({
+      title: `${t.package}.${t.name}`,
+      where: testLocation(t),
+      details: [t.outcome === 'error' ? `error: ${t.error ?? 'unknown'}` : 'FAIL (the rule is not true)'],
+    }));
+  const skipped = tests.filter((t) => t.outcome === 'skip').length;
+  const notes = [
+    ...(tests.length === 0 ? ['no Rego tests found (rules named test_*)'] : []),
+    ...(skipped > 0 ? [`${skipped} skipped (todo_)`] : []),
+  ];
+  return { name: 'Rego unit tests (opa test)', passed: tests.filter((t) => t.outcome === 'pass').length, failures, notes };
+}
+
+async function coverageStage(opa: OpaTool, policiesDir: string, threshold: number): Promise<Stage> {
+  const name = `Coverage of the policies (at least ${threshold}%)`;
+  const coverage = await opaCoverage(opa, policiesDir);
+  const below = coverage.files.filter((f) => f.percent < 100).slice(0, 8);
+  const detail = below.map((f) => `${isAbsolute(f.file) ? relative(process.cwd(), f.file) : f.file}: ${f.percent.toFixed(1)}%${f.notCovered.length > 0 ? `, lines not covered: ${f.notCovered.slice(0, 12).join(', ')}` : ''}`);
+  if (coverage.percent + 1e-9 < threshold) {
+    return {
+      name,
+      passed: 0,
+      failures: [{ title: `coverage is ${coverage.percent.toFixed(2)}%, below ${threshold}%`, details: detail }],
+      notes: [],
+      summary: `${coverage.percent.toFixed(2)}%`,
+    };
+  }
+  return { name, passed: 1, failures: [], notes: [], summary: `${coverage.percent.toFixed(2)}% of the policy lines are evaluated by the tests` };
+}
+
+async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly RegoTest[], capabilitiesFile: string): Promise<Stage> {
+  const name = 'Rego unit tests on the WASM engine (same result as opa test)';
+  const onWasm = await runTestsOnWasm(opa, policiesDir, tests, capabilitiesFile);
+  const failures: Failure[] = [];
+  let passed = 0;
+  const duplicates = new Set<string>();
+  for (const test of tests) {
+    if (test.outcome === 'skip') continue;
+    if (test.name.includes('#')) {
+      duplicates.add(`${test.package}.${test.name.split('#')[0]}`);
+      continue;
+    }
+    const wasm = onWasm.get(testEntrypoint(test));
+    if (!wasm) continue;
+    if (wasm.outcome === test.outcome) passed++;
+    else {
+      failures.push({
+        title: `${test.package}.${test.name}: OPA and the WASM engine disagree`,
+        where: testLocation(test),
+        details: [
+          `opa test:    ${test.outcome}${test.error ? ` (${test.error})` : ''}`,
+          `WASM engine: ${wasm.outcome} (${wasm.outcome === 'error' ? wasm.detail : `value ${wasm.detail}`})`,
+        ],
+      });
+    }
+  }
+  const notes = [...duplicates].map(
+    (d) => `${d} has several definitions: opa test runs each alone, the WASM engine only the rule as a whole, so it is not compared (give each test its own name)`,
+  );
+  return { name, passed, failures, notes };
+}
+
+function fixtureFailure(outcome: FixtureOutcome): Failure {
+  const f = outcome.fixture;
+  return {
+    title: describeObject(f.object),
+    where: `${f.source.file}:${f.source.line} (${describePosition({ document: f.source.document, item: f.source.item })})`,
+    details: [
+      ...outcome.failures,
+      `expected: ${describeExpectation(f.expectation).join('\n          ')}`,
+      ...(outcome.decision ? [`actual:   ${describeDecision(outcome.decision).join('\n          ')}`] : []),
+    ],
+  };
+}
+
+async function parityStage(opa: OpaTool, policiesDir: string, outcomes: readonly FixtureOutcome[], divergent: Map<FixtureCase, string>): Promise<Stage> {
+  const name = 'Fixture parity (opa eval on the Rego source vs the WASM engine)';
+  const decided = outcomes.filter((o): o is FixtureOutcome & { decision: Decision } => o.decision !== undefined);
+  const raw = await opaEvaluateMany(opa, policiesDir, decided.map((o) => o.fixture.review));
+  const failures: Failure[] = [];
+  decided.forEach((o, i) => {
+    const fromOpa = readOpaDecision(raw[i]);
+    const wasmText = canonicalDecision(o.decision);
+    const opaText = 'decision' in fromOpa ? canonicalDecision(fromOpa.decision) : `error: ${fromOpa.error}`;
+    if (opaText === wasmText) return;
+    divergent.set(o.fixture, opaText);
+    failures.push({
+      title: `${describeObject(o.fixture.object)}: opa eval and the WASM engine decide differently`,
+      where: `${o.fixture.source.file}:${o.fixture.source.line}`,
+      details: [`opa eval:    ${opaText}`, `WASM engine: ${wasmText}`],
+    });
+  });
+  return { name, passed: decided.length - failures.length, failures, notes: [] };
+}
+
+/**
+ * The policy authors' test run: Rego unit tests with OPA and a coverage floor, the same tests
+ * compiled to WebAssembly and run on wasmgate's engine (any difference fails), then the fixtures:
+ * each decided by the engine against its expectation, and all of them by one `opa eval` on the
+ * Rego source, whose decisions must be identical to the engine's.
+ */
+export async function runPolicyTests(options: HarnessOptions): Promise<HarnessReport> {
+  const log = options.log ?? (() => {});
+  const opa = options.opa ?? resolveOpa(log);
+  const { policiesDir } = options;
+  const stages: Stage[] = [];
+  let problems: InputProblem[] = [];
+  let fixtures: FixtureOutcome[] = [];
+  const divergent = new Map<FixtureCase, string>();
+
+  // OPA's own runs need no build: start them while the policies compile.
+  const opaTests = runOpaTests(opa, policiesDir).then(
+    (tests) => ({ tests }),
+    (err: unknown) => ({ err }),
+  );
+  const coverage = options.coverage > 0 ? coverageStage(opa, policiesDir, options.coverage).catch((err: unknown) => stageError('Coverage', err)) : undefined;
+  let compiled = true;
+  try {
+    await buildPolicies({ opa, policiesDir, outDir: options.outDir, log });
+  } catch (err) {
+    compiled = false;
+    stages.push(stageError('Compile the policies to WebAssembly (opa fmt, check --strict, build)', err));
+  }
+
+  const opaResult = await opaTests;
+  const tests = 'tests' in opaResult ? opaResult.tests : undefined;
+  stages.push(tests ? opaStage(tests) : stageError('Rego unit tests (opa test)', (opaResult as { err: unknown }).err));
+  if (coverage) stages.push(await coverage);
+  if (tests && compiled) {
+    stages.push(await wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json')).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err)));
+  }
+
+  if (options.fixtures && options.fixtures.length > 0) {
+    const set = await loadFixtures(options.fixtures);
+    problems = [...set.problems];
+    if (compiled && set.cases.length > 0) {
+      const engine = await Engine.load({ bundle: options.outDir, workers: options.workers ?? Math.min(engineDefaults.workers, 4) });
+      try {
+        fixtures = await runFixtures(engine, set.cases);
+      } finally {
+        await engine.close();
+      }
+      const failed = fixtures.filter((o) => o.failures.length > 0);
+      stages.push({
+        name: `Fixtures (${options.fixtures.join(', ')})`,
+        passed: fixtures.length - failed.length,
+        failures: failed.map(fixtureFailure),
+        notes: [],
+      });
+      stages.push(await parityStage(opa, policiesDir, fixtures, divergent).catch((err: unknown) => stageError('Fixture parity', err)));
+    } else if (set.cases.length === 0 && set.problems.length === 0) {
+      stages.push({ name: 'Fixtures', passed: 0, failures: [], notes: [`no fixture documents in ${options.fixtures.join(', ')}`] });
+    }
+  }
+  return { stages, problems, fixtures, divergent };
+}
+
+/** 2 when fixtures could not be read, 1 when anything failed, else 0. */
+export function harnessExitCode(report: HarnessReport): number {
+  if (report.problems.length > 0) return 2;
+  if (report.stages.some((s) => s.error !== undefined || s.failures.length > 0)) return 1;
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { entrypoints, parseDecision, type Decision } from '../engine/index.js';
+import { describeThrown, WasmgateError } from '../errors.js';
+import { runOpa, type OpaTool } from '../toolchain/opa.js';
+
+/** `wasmgate/main/decision` as a Rego reference: `data.wasmgate.main.decision`. */
+export function entrypointRef(entrypoint: string): string {
+  return `data.${entrypoint.split('/').join('.')}`;
+}
+
+/**
+ * Decides many inputs with `opa eval` on the Rego source, in one OPA process: the inputs go in as
+ * one array and the query evaluates the entrypoint `with input as` each of them. Returns the raw
+ * value per input (undefined where the rule is undefined).
+ */
+export async function opaEvaluateMany(
+  opa: OpaTool,
+  policiesDir: string,
+  inputs: readonly unknown[],
+  entrypoint: string = entrypoints.decision,
+): Promise<unknown[]> {
+  if (inputs.length === 0) return [];
+  const query = `values := {i: v | some i, r in input.inputs; v := ${entrypointRef(entrypoint)} with input as r}`;
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-parity-'));
+  try {
+    const inputFile = join(dir, 'input.json');
+    writeFileSync(inputFile, JSON.stringify({ inputs }));
+    const run = await runOpa(opa, ['eval', '--format', 'json', '--ignore', '*_test.rego', '--data', policiesDir, '--input', inputFile, query]);
+    if (run.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa eval failed:\n${run.stderr.trim() || run.stdout.trim()}`);
+    const out = JSON.parse(run.stdout) as { result?: { bindings?: { values?: Record<string, unknown> } }[] };
+    const values = out.result?.[0]?.bindings?.values ?? {};
+    return inputs.map((_, i) => values[String(i)]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A decision as text in which equal decisions print equal (keys in one order; violation order kept, it is part of the answer). */
+export function canonicalDecision(decision: Decision): string {
+  return JSON.stringify({
+    allowed: decision.allowed,
+    violations: decision.violations.map((v) => ({ policy: v.policy, action: v.action, ...(v.path !== undefined ? { path: v.path } : {}), message: v.message })),
+  });
+}
+
+export type OpaDecision = { readonly decision: Decision } | { readonly error: string };
+
+/** OPA's raw value checked like the engine checks its own (undefined or misshapen is an error). */
+export function readOpaDecision(raw: unknown): OpaDecision {
+  try {
+    return { decision: parseDecision(raw) };
+  } catch (err) {
+    return { error: describeThrown(err) };
+  }
+}
+
+/** Identical decisions: the same allowed, the same violations in the same order. */
+export function sameDecision(a: Decision, b: Decision): boolean {
+  return canonicalDecision(a) === canonicalDecision(b);
+}

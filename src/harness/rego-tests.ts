@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { loadBundle, WasmPolicy } from '../engine/index.js';
+import { describeThrown, WasmgateError } from '../errors.js';
+import { runOpa, type OpaTool } from '../toolchain/opa.js';
+
+/** How one Rego test ended. OPA passes a test only when its rule's value is exactly true. */
+export type TestOutcome = 'pass' | 'fail' | 'error' | 'skip';
+
+export interface RegoTest {
+  /** "data.wasmgate.main_test" */
+  readonly package: string;
+  /** "test_x", or "test_x#01" for the second rule of that name. */
+  readonly name: string;
+  readonly file: string;
+  readonly row: number;
+  readonly outcome: TestOutcome;
+  readonly error?: string;
+}
+
+interface OpaTestJson {
+  location?: { file?: string; row?: number };
+  package: string;
+  name: string;
+  fail?: boolean;
+  skip?: boolean;
+  error?: unknown;
+}
+
+/** `opa test` on the Rego sources: every test with its outcome (todo_ tests are skips). */
+export async function runOpaTests(opa: OpaTool, policiesDir: string): Promise<RegoTest[]> {
+  const run = await runOpa(opa, ['test', '--format', 'json', '--exit-zero-on-skipped', policiesDir]);
+  let parsed: OpaTestJson[];
+  try {
+    parsed = JSON.parse(run.stdout) as OpaTestJson[];
+    if (!Array.isArray(parsed)) throw new Error('not an array');
+  } catch {
+    throw new WasmgateError('OPA_FAILED', `opa test could not run the tests:\n${(run.stderr || run.stdout).trim()}`);
+  }
+  return parsed.map((t) => ({
+    package: t.package,
+    name: t.name,
+    file: t.location?.file ?? '',
+    row: t.location?.row ?? 0,
+    outcome: t.skip ? 'skip' : t.error ? 'error' : t.fail ? 'fail' : 'pass',
+    ...(t.error ? { error: describeThrown(t.error) } : {}),
+  }));
+}
+
+export interface Coverage {
+  /** Percent of the policy lines (test files left out) that the tests evaluate. */
+  readonly percent: number;
+  readonly files: readonly { file: string; percent: number; notCovered: readonly string[] }[];
+}
+
+interface CoverageJson {
+  files?: Record<string, { covered_lines?: number; not_covered_lines?: number; not_covered?: { start: { row: number }; end: { row: number } }[] }>;
+}
+
+/** `opa test --coverage`, summed over the policy files (not the *_test.rego files). */
+export async function opaCoverage(opa: OpaTool, policiesDir: string): Promise<Coverage> {
+  const run = await runOpa(opa, ['test', '--coverage', '--format', 'json', '--exit-zero-on-skipped', policiesDir]);
+  let parsed: CoverageJson;
+  try {
+    parsed = JSON.parse(run.stdout) as CoverageJson;
+  } catch {
+    throw new WasmgateError('OPA_FAILED', `opa test --coverage failed:\n${(run.stderr || run.stdout).trim()}`);
+  }
+  let covered = 0;
+  let total = 0;
+  const files = Object.entries(parsed.files ?? {})
+    .filter(([file]) => !file.endsWith('_test.rego'))
+    .map(([file, f]) => {
+      const yes = f.covered_lines ?? 0;
+      const no = f.not_covered_lines ?? 0;
+      covered += yes;
+      total += yes + no;
+      const notCovered = (f.not_covered ?? []).map((r) => (r.start.row === r.end.row ? `${r.start.row}` : `${r.start.row}-${r.end.row}`));
+      return { file, percent: yes + no === 0 ? 100 : (100 * yes) / (yes + no), notCovered: [...new Set(notCovered)] };
+    })
+    .sort((a, b) => a.percent - b.percent || a.file.localeCompare(b.file));
+  return { percent: total === 0 ? 0 : (100 * covered) / total, files };
+}
+
+/** `data.wasmgate.main_test` + `test_x` → `wasmgate/main_test/test_x` (quoted segments as written). */
+export function testEntrypoint(test: Pick<RegoTest, 'package' | 'name'>): string {
+  const segments = [...test.package.replace(/^data\.?/, '').matchAll(/([^.[\]]+)|\["((?:[^"\\]|\\.)*)"\]/g)].map((m) => m[1] ?? m[2] ?? '');
+  return [...segments, test.name].join('/');
+}
+
+export interface WasmTestResult {
+  readonly outcome: Exclude<TestOutcome, 'skip'>;
+  /** The rule's value (or "undefined"), or the error. */
+  readonly detail: string;
+}
+
+/**
+ * Compiles the Rego tests to WebAssembly (each test rule an entrypoint, against the engine's
+ * capabilities) and runs each on a WasmPolicy, as `opa test` would: input undefined, the policy
+ * data loaded. A test whose rule has several definitions cannot be run alone and is left out.
+ */
+export async function runTestsOnWasm(
+  opa: OpaTool,
+  policiesDir: string,
+  tests: readonly RegoTest[],
+  capabilitiesFile: string,
+): Promise<Map<string, WasmTestResult>> {
+  const runnable = tests.filter((t) => t.outcome !== 'skip' && !t.name.includes('#'));
+  const results = new Map<string, WasmTestResult>();
+  if (runnable.length === 0) return results;
+  const entrypoints = [...new Set(runnable.map(testEntrypoint))];
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-regotests-'));
+  try {
+    const bundleFile = join(dir, 'tests.tar.gz');
+    const build = await runOpa(opa, [
+      'build', '-t', 'wasm', '--capabilities', capabilitiesFile,
+      ...entrypoints.flatMap((e) => ['-e', e]),
+      '-o', bundleFile, policiesDir,
+    ]);
+    if (build.exitCode !== 0) {
+      throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${build.stderr.trim()}`);
+    }
+    const bundle = await loadBundle(bundleFile);
+    let policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);
+    policy.setData(bundle.data);
+    for (const entrypoint of entrypoints) {
+      try {
+        const value = policy.evaluate(entrypoint, undefined);
+        results.set(entrypoint, { outcome: value === true ? 'pass' : 'fail', detail: value === undefined ? 'undefined' : JSON.stringify(value) });
+      } catch (err) {
+        results.set(entrypoint, { outcome: 'error', detail: describeThrown(err) });
+        // A trapped instance cannot be trusted: start the next test on a fresh one.
+        policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);
+        policy.setData(bundle.data);
+      }
+    }
+    return results;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** "policies/x_test.rego:12", relative to the directory the run started in. */
+export function testLocation(test: RegoTest, cwd = process.cwd()): string {
+  const file = test.file.startsWith('/') ? relative(cwd, test.file) : test.file;
+  return `${file}:${test.row}`;
+}

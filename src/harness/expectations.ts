@@ -121,5 +121,5 @@ export function describeExpectation(expectation: Expectation): string[] {
 export function describeDecision(decision: Decision): string[] {
   const head = !decision.allowed ? 'deny' : decision.violations.some((v) => v.action === 'warn') ? 'warn (allowed)' : 'allow';
   const none = decision.violations.length === 0 ? [' (no violations)'] : [];
-  return [`${head}${none.join('')}`, ...decision.violations.map((v) => `[${v.action}] ${v.policy}: ${v.message}`)];
+  return [`${head}${none.join('')}`, ...decision.violations.map((v) => `[${v.action}] ${v.policy}: ${v.message}${v.path ? ` (${v.path})` : ''}`)];
 }

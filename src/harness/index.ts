@@ -142,6 +142,18 @@ function fixtureFailure(outcome: FixtureOutcome): Failure {
   };
 }
 
+function decisionLines(label: string, decision: Decision | string): string[] {
+  const pad = ' '.repeat(label.length);
+  if (typeof decision === 'string') return [`${label}${decision}`];
+  const [head, ...rest] = describeDecision(decision);
+  return [`${label}${head}`, ...rest.map((l, i) => `${pad}${i + 1}. ${l}`)];
+}
+
+function sameSet(a: Decision, b: Decision): boolean {
+  const key = (d: Decision) => JSON.stringify(JSON.parse(canonicalDecision(d)).violations.map((v: unknown) => JSON.stringify(v)).sort());
+  return a.allowed === b.allowed && key(a) === key(b);
+}
+
 async function parityStage(opa: OpaTool, policiesDir: string, outcomes: readonly FixtureOutcome[], divergent: Map<FixtureCase, string>): Promise<Stage> {
   const name = 'Fixture parity (opa eval on the Rego source vs the WASM engine)';
   const decided = outcomes.filter((o): o is FixtureOutcome & { decision: Decision } => o.decision !== undefined);
@@ -149,14 +161,18 @@ async function parityStage(opa: OpaTool, policiesDir: string, outcomes: readonly
   const failures: Failure[] = [];
   decided.forEach((o, i) => {
     const fromOpa = readOpaDecision(raw[i]);
-    const wasmText = canonicalDecision(o.decision);
     const opaText = 'decision' in fromOpa ? canonicalDecision(fromOpa.decision) : `error: ${fromOpa.error}`;
-    if (opaText === wasmText) return;
+    if (opaText === canonicalDecision(o.decision)) return;
     divergent.set(o.fixture, opaText);
+    const reordered = 'decision' in fromOpa && sameSet(fromOpa.decision, o.decision);
     failures.push({
       title: `${describeObject(o.fixture.object)}: opa eval and the WASM engine decide differently`,
       where: `${o.fixture.source.file}:${o.fixture.source.line}`,
-      details: [`opa eval:    ${opaText}`, `WASM engine: ${wasmText}`],
+      details: [
+        ...(reordered ? ['the same violations in another order: return them in a fixed order (sort them), OPA sorts sets and WebAssembly does not'] : []),
+        ...decisionLines('opa eval:    ', 'decision' in fromOpa ? fromOpa.decision : opaText),
+        ...decisionLines('WASM engine: ', o.decision),
+      ],
     });
   });
   return { name, passed: decided.length - failures.length, failures, notes: [] };

@@ -1,0 +1,52 @@
+package wasmgate.main_test
+
+import data.wasmgate.main
+
+pod(image, labels) := {"kind": "Pod", "metadata": {"name": "p", "labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}}
+
+review(op, ns, user, obj) := {"request": {"operation": op, "namespace": ns, "userInfo": {"username": user}, "object": obj}}
+
+test_allowed if {
+	d := main.decision with input as review("CREATE", "app", "u", pod("good.io/x", {"team": "a"}))
+	d == {"allowed": true, "violations": []}
+}
+
+test_registry_denied if {
+	d := main.decision with input as review("CREATE", "app", "u", pod("bad.io/x", {"team": "a"}))
+	not d.allowed
+	d.violations[0].path == "spec.containers[0].image"
+}
+
+test_deployment_path if {
+	dep := {"kind": "Deployment", "metadata": {"name": "d", "labels": {"team": "a"}}, "spec": {"template": {"spec": {"containers": [{"image": "bad.io/y"}]}}}}
+	d := main.decision with input as review("CREATE", "app", "u", dep)
+	d.violations[0].path == "spec.template.spec.containers[0].image"
+}
+
+test_label_warns if {
+	d := main.decision with input as review("CREATE", "app", "u", pod("good.io/x", {}))
+	d.allowed
+	d.violations[0].action == "warn"
+}
+
+test_locked_namespace if {
+	not main.allowed with input as review("CREATE", "locked", "u", pod("good.io/x", {"team": "a"}))
+	main.allowed with input as review("CREATE", "locked", "root", pod("good.io/x", {"team": "a"}))
+}
+
+test_delete_namespace if {
+	not main.allowed with input as {"request": {"operation": "DELETE", "userInfo": {}, "oldObject": {"kind": "Namespace", "metadata": {"name": "n"}}}}
+}
+
+test_no_request_is_allowed if {
+	main.decision.allowed with input as {}
+}
+
+test_config_errors if {
+	main.config_errors == {"config.registry must be a string"} with data.config.registry as 1
+	count(main.config_errors) == 0
+}
+
+todo_test_later if {
+	false
+}

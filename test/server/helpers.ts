@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { Agent, request, type RequestOptions } from 'node:https';
+import { join } from 'node:path';
+import { loadServeConfig, type ServeConfig } from '../../dist/config/index.js';
+import { createLogger } from '../../dist/observability/logger.js';
+import { WebhookServer } from '../../dist/server/server.js';
+import { compilePolicies, repoRoot } from '../helpers/policies.js';
+
+export const echoPolicy = join(repoRoot, 'test', 'server', 'policies', 'echo');
+
+/** Compiles the echo policy (whose decisions the request dictates) into a fresh directory. */
+export function buildEcho(): Promise<string> {
+  return compilePolicies(echoPolicy);
+}
+
+export type Flags = Record<string, string | boolean>;
+
+/** A config as `wasmgate serve` would build it from these flags, on 127.0.0.1, a free port, one worker, no watching. */
+export function testConfig(flags: Flags): ServeConfig {
+  return loadServeConfig({
+    flags: { host: '127.0.0.1', port: '0', workers: '1', watch: false, logLevel: 'debug', ...flags },
+    env: {},
+  }).config;
+}
+
+export interface Running {
+  readonly server: WebhookServer;
+  readonly port: number;
+  /** Parsed JSON log lines, in order. */
+  readonly logs: Record<string, unknown>[];
+  /** The CA a client must trust: the serving certificate (self-signed) unless told otherwise. */
+  readonly ca: Buffer;
+  readonly stop: () => Promise<void>;
+}
+
+/** Builds and starts a webhook with its log captured; `stop` drains it. */
+export async function startServer(flags: Flags): Promise<Running> {
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const server = await WebhookServer.build(testConfig(flags), { logger });
+  const { port } = await server.listen();
+  return { server, port, logs, ca: readFileSync(server.tlsFiles.certFile), stop: () => server.shutdown() };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+  readonly json: any;
+}
+
+export interface Call extends Omit<RequestOptions, 'port' | 'ca'> {
+  readonly body?: string | Buffer;
+  readonly ca: Buffer | Buffer[];
+}
+
+/** One HTTPS request to 127.0.0.1:port; resolves with the whole answer. */
+export function call(port: number, path: string, options: Call): Promise<Reply> {
+  const { body, ...rest } = options;
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', agent: false, ...rest }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** POSTs an AdmissionReview as JSON. */
+export function admit(port: number, ca: Buffer | Buffer[], review: unknown, extra: Partial<Call> = {}): Promise<Reply> {
+  return call(port, '/validate', {
+    ca,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof review === 'string' ? review : JSON.stringify(review),
+    ...extra,
+  });
+}
+
+export function keepAliveAgent(ca: Buffer | Buffer[]): Agent {
+  return new Agent({ keepAlive: true, ca, maxSockets: 4 });
+}
+
+/** An AdmissionReview of a ConfigMap whose spec tells the echo policy what to decide. */
+export function review(
+  uid: string,
+  spec: Record<string, unknown> = {},
+  options: { apiVersion?: string; kind?: string; operation?: string; object?: Record<string, unknown> } = {},
+) {
+  const kind = options.kind ?? 'ConfigMap';
+  return {
+    apiVersion: options.apiVersion ?? 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind },
+      resource: { group: '', version: 'v1', resource: `${kind.toLowerCase()}s` },
+      name: `obj-${uid}`,
+      namespace: 'team-a',
+      operation: options.operation ?? 'CREATE',
+      userInfo: { username: 'alice@example.com', groups: ['system:authenticated'] },
+      object: options.object ?? { apiVersion: 'v1', kind, metadata: { name: `obj-${uid}`, namespace: 'team-a' }, spec },
+      dryRun: false,
+    },
+  };
+}
+
+/** Resolves with the next `event` of the server whose payload passes `test`. */
+export function nextEvent<T>(server: WebhookServer, event: 'policyReload' | 'certificateReload', test: (value: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (value: T) => {
+      if (!test(value)) return;
+      server.off(event, listener as never);
+      resolve(value);
+    };
+    server.on(event, listener as never);
+  });
+}
+
+/** The value of one sample in Prometheus text, or undefined. */
+export function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const found = Object.fromEntries([...(match[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[4]);
+  }
+  return undefined;
+}

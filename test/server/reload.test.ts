@@ -1,0 +1,130 @@
+// Hot reload under load: a good policy and data swap in, broken ones are rejected, no request fails.
+import { copyFileSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { admit, buildEcho, call, keepAliveAgent, nextEvent, review, sample, startServer } from './helpers.js';
+import type { ReloadResult } from '../../dist/server/policy.js';
+
+const built = await buildEcho();
+
+/** Replaces a file the way a deploy should: write beside it, then rename over it. */
+function replaceFile(path: string, content: string | Buffer): void {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+}
+
+t.test('reload under load: good data, corrupt module, invalid data, good module; no request fails', async (t) => {
+  const served = mkdtempSync(join(tmpdir(), 'wasmgate-served-'));
+  copyFileSync(join(built, 'policy.wasm'), join(served, 'policy.wasm'));
+  copyFileSync(join(built, 'data.json'), join(served, 'data.json'));
+  const dataFile = join(served, 'data.yaml');
+  writeFileSync(dataFile, 'config:\n  revision: one\n');
+
+  const s = await startServer({ bundle: served, dataFile, watch: true, watchDebounce: '50ms', workers: '2' });
+  t.teardown(s.stop);
+  const agent = keepAliveAgent(s.ca);
+  t.teardown(() => agent.destroy());
+
+  // The load: 4 clients in a loop, each request asking which data revision served it.
+  const failures: string[] = [];
+  const servedBy = new Map<string, number>();
+  let stop = false;
+  let sent = 0;
+  const deadline = Date.now() + 60_000;
+  const client = async (id: number) => {
+    for (let i = 0; !stop && i < 5000 && Date.now() < deadline; i++) {
+      sent++;
+      const uid = `c${id}-${i}`;
+      try {
+        const reply = await admit(s.port, s.ca, review(uid, { showRevision: true }), { agent });
+        if (reply.status !== 200 || reply.json?.response?.allowed !== true || reply.json.response.uid !== uid) {
+          failures.push(`${uid}: ${reply.status} ${reply.text}`);
+        } else {
+          const revision = String(reply.json.response.warnings?.[0]);
+          servedBy.set(revision, (servedBy.get(revision) ?? 0) + 1);
+        }
+      } catch (err) {
+        failures.push(`${uid}: ${(err as Error).message}`);
+      }
+    }
+  };
+  const load = Promise.all([0, 1, 2, 3].map(client));
+  const readyz = async () => (await call(s.port, '/readyz', { ca: s.ca })).json;
+  const metrics = async () => (await call(s.port, '/metrics', { ca: s.ca })).text;
+  const reload = (change: () => void) => {
+    const event = nextEvent<ReloadResult>(s.server, 'policyReload');
+    change();
+    return event;
+  };
+
+  const first = s.server.policy.current.revision;
+  const good = await reload(() => replaceFile(dataFile, 'config:\n  revision: two\n'));
+  t.equal(good.ok, true, `new data accepted (${good.error ?? ''})`);
+  t.not(good.revision, first);
+  t.equal((await readyz()).policy.revision, good.revision);
+
+  // A request in flight when the policy swaps finishes on the version it started on.
+  const inFlight = admit(s.port, s.ca, review('in-flight', { spin: 600, showRevision: true }));
+  const swapped = await s.server.reloadPolicy('test');
+  t.equal(swapped.ok, true);
+  const inFlightReply = await inFlight;
+  t.equal(inFlightReply.json.response.allowed, true, 'the request that was in flight is answered');
+
+  const corrupt = await reload(() => replaceFile(join(served, 'policy.wasm'), 'not a wasm module'));
+  t.equal(corrupt.ok, false);
+  t.match(corrupt.error, /not a valid WebAssembly module/);
+  t.equal(s.server.policy.current.revision, swapped.revision, 'the old policy keeps serving');
+  const detail = await readyz();
+  t.equal(detail.status, 'ready', 'still ready: the old policy serves');
+  t.match(detail.lastReload, { ok: false, error: /not a valid WebAssembly module/ });
+  let text = await metrics();
+  t.equal(sample(text, 'wasmgate_reload_failing', { target: 'policy' }), 1);
+  t.equal(sample(text, 'wasmgate_reloads_total', { target: 'policy', result: 'failure' }), 1);
+  t.equal(sample(text, 'wasmgate_policy_info', { revision: swapped.revision }), 1);
+
+  copyFileSync(join(built, 'policy.wasm'), join(served, 'policy.wasm.tmp'));
+  const restored = await reload(() => renameSync(join(served, 'policy.wasm.tmp'), join(served, 'policy.wasm')));
+  t.equal(restored.ok, true, `good module accepted again (${restored.error ?? ''})`);
+
+  const invalid = await reload(() => replaceFile(dataFile, 'config:\n  revision: 3\n'));
+  t.equal(invalid.ok, false);
+  t.match(invalid.error, /config\.revision must be a string/, 'the policy\'s own config check rejects the data');
+  const unparsable = await reload(() => replaceFile(dataFile, 'config: [unclosed\n'));
+  t.equal(unparsable.ok, false);
+  t.match(unparsable.error, /data\.yaml is not valid YAML/);
+
+  const fixed = await reload(() => replaceFile(dataFile, 'config:\n  revision: three\n'));
+  t.equal(fixed.ok, true);
+  text = await metrics();
+  t.equal(sample(text, 'wasmgate_reload_failing', { target: 'policy' }), 0);
+  t.equal(sample(text, 'wasmgate_reloads_total', { target: 'policy', result: 'failure' }), 3);
+  t.equal(sample(text, 'wasmgate_policy_info', { revision: fixed.revision }), 1);
+  t.equal(sample(text, 'wasmgate_policy_info', { revision: first }), undefined, 'old revisions leave the metric');
+
+  // Let the load see the final revision, then stop it.
+  const seenThree = () => (servedBy.get('[revision] served by revision three') ?? 0) > 10;
+  while (!seenThree() && Date.now() < deadline) await admit(s.port, s.ca, review('probe', {}), { agent });
+  stop = true;
+  await load;
+  t.same(failures, [], `no request failed (${sent} sent)`);
+  for (const revision of ['one', 'two', 'three']) {
+    t.ok(servedBy.get(`[revision] served by revision ${revision}`), `revision ${revision} served requests`);
+  }
+  t.match(
+    s.logs.filter((l) => typeof l.msg === 'string' && (l.msg as string).startsWith('policy reload rejected')),
+    [{ level: 'error', reason: /WebAssembly/ }, { reason: /must be a string/ }, { reason: /YAML/ }],
+    'each rejection is logged',
+  );
+});
+
+t.test('SIGHUP-style reload with nothing changed swaps in a fresh copy of the same revision', async (t) => {
+  const s = await startServer({ bundle: built });
+  t.teardown(s.stop);
+  const before = s.server.policy.current;
+  const result = await s.server.reloadPolicy('SIGHUP');
+  t.equal(result.ok, true);
+  t.equal(result.revision, before.revision);
+  t.not(s.server.policy.current.engine, before.engine, 'fresh workers');
+  t.equal((await admit(s.port, s.ca, review('after-hup'))).json.response.allowed, true);
+});

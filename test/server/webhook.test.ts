@@ -1,0 +1,287 @@
+// The webhook over real HTTPS on 127.0.0.1: answers, bad requests, warnings, metrics and decision logs.
+import { connect } from 'node:tls';
+import t from 'tap';
+import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
+
+const bundle = await buildEcho();
+const running = await startServer({ bundle });
+const { port, ca, logs } = running;
+t.teardown(running.stop);
+
+const decisionLog = (uid: string) => logs.find((l) => l.uid === uid && typeof l.decision === 'string');
+
+t.test('allowed and denied reviews in v1 and v1beta1 echo the uid and the apiVersion', async (t) => {
+  for (const apiVersion of ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']) {
+    const allowed = await admit(port, ca, review(`ok-${apiVersion}`, {}, { apiVersion }));
+    t.equal(allowed.status, 200);
+    t.same(allowed.json, { apiVersion, kind: 'AdmissionReview', response: { uid: `ok-${apiVersion}`, allowed: true } });
+
+    const violations = [
+      { policy: 'registries', message: 'image evil.example/x is not from an allowed registry', action: 'deny' },
+      { policy: 'limits', message: 'container app has no memory limit', action: 'deny' },
+      { policy: 'labels', message: 'no team label', action: 'warn' },
+    ];
+    const denied = await admit(port, ca, review(`no-${apiVersion}`, { violations }, { apiVersion }));
+    t.equal(denied.status, 200);
+    t.equal(denied.json.apiVersion, apiVersion);
+    t.equal(denied.json.kind, 'AdmissionReview');
+    t.equal(denied.json.response.uid, `no-${apiVersion}`);
+    t.equal(denied.json.response.allowed, false);
+    t.equal(denied.json.response.status.code, 403);
+    // One line per deny-mode violation, in the order the policy gives them (a Rego set: sorted).
+    t.same(denied.json.response.status.message.split('\n').sort(), [
+      '[limits] container app has no memory limit',
+      '[registries] image evil.example/x is not from an allowed registry',
+    ]);
+    t.same(denied.json.response.warnings, ['[labels] no team label']);
+  }
+});
+
+t.test('a dry-run request is evaluated like a real one', async (t) => {
+  const body = review('dry', { violations: [{ policy: 'p', message: 'no', action: 'deny' }] });
+  body.request.dryRun = true;
+  const reply = await admit(port, ca, body);
+  t.equal(reply.json.response.allowed, false);
+  t.equal(decisionLog('dry')?.dryRun, true);
+});
+
+t.test('every class of bad request gets a clear JSON error with the right status, and the server keeps serving', async (t) => {
+  const valid = JSON.stringify(review('valid'));
+  const cases: { name: string; status: number; message: RegExp; run: () => ReturnType<typeof call> }[] = [
+    { name: 'GET on the review path', status: 405, message: /GET is not allowed.*use POST/, run: () => call(port, '/validate', { ca }) },
+    {
+      name: 'PUT on the review path',
+      status: 405,
+      message: /PUT is not allowed/,
+      run: () => call(port, '/validate', { ca, method: 'PUT', headers: { 'content-type': 'application/json' }, body: valid }),
+    },
+    {
+      name: 'POST to /healthz',
+      status: 405,
+      message: /POST is not allowed on \/healthz/,
+      run: () => call(port, '/healthz', { ca, method: 'POST', body: '' }),
+    },
+    {
+      name: 'text/plain',
+      status: 415,
+      message: /text\/plain.*application\/json/,
+      run: () => admit(port, ca, valid, { headers: { 'content-type': 'text/plain' } }),
+    },
+    {
+      name: 'no content type',
+      status: 415,
+      message: /no Content-Type/,
+      run: () => admit(port, ca, valid, { headers: {} }),
+    },
+    {
+      name: 'a charset other than UTF-8',
+      status: 415,
+      message: /charset iso-8859-1/,
+      run: () => admit(port, ca, valid, { headers: { 'content-type': 'application/json; charset=ISO-8859-1' } }),
+    },
+    {
+      name: 'an unknown content encoding',
+      status: 415,
+      message: /unsupported content encoding/,
+      run: () => admit(port, ca, valid, { headers: { 'content-type': 'application/json', 'content-encoding': 'br2' } }),
+    },
+    { name: 'not JSON', status: 400, message: /^the body is not valid JSON/, run: () => admit(port, ca, '{"apiVersion": "admission.k8s.io/v1", ') },
+    { name: 'an empty body', status: 400, message: /no body/, run: () => admit(port, ca, '') },
+    { name: 'a JSON array', status: 400, message: /not a JSON object/, run: () => admit(port, ca, '[1,2]') },
+    {
+      name: 'another kind',
+      status: 400,
+      message: /kind is "Pod", expected "AdmissionReview"/,
+      run: () => admit(port, ca, { ...review('x'), kind: 'Pod' }),
+    },
+    {
+      name: 'an unknown apiVersion',
+      status: 400,
+      message: /apiVersion is "admission.k8s.io\/v2"/,
+      run: () => admit(port, ca, { ...review('x'), apiVersion: 'admission.k8s.io/v2' }),
+    },
+    {
+      name: 'no request.uid',
+      status: 400,
+      message: /request.uid is missing/,
+      run: () => {
+        const body = review('x') as { request: Record<string, unknown> };
+        delete body.request.uid;
+        return admit(port, ca, body);
+      },
+    },
+    {
+      name: 'no request',
+      status: 400,
+      message: /it has no request/,
+      run: () => admit(port, ca, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+    },
+    {
+      name: 'a body over the limit (default 8 MiB)',
+      status: 413,
+      message: /larger than the limit of 8 MiB/,
+      run: () => admit(port, ca, review('huge', { padding: 'x'.repeat(9 * 1024 * 1024) })),
+    },
+    { name: 'an unknown path', status: 404, message: /nothing is served at \/nope/, run: () => call(port, '/nope', { ca }) },
+  ];
+  for (const c of cases) {
+    const reply = await c.run();
+    t.equal(reply.status, c.status, `${c.name}: status`);
+    t.match(reply.headers['content-type'], /^application\/json/, `${c.name}: JSON`);
+    t.equal(reply.json?.status, c.status, `${c.name}: status in the body`);
+    t.match(reply.json?.message, c.message, `${c.name}: message`);
+    t.notMatch(reply.text, /at .*\.js:\d+/, `${c.name}: no stack trace`);
+    const after = await admit(port, ca, review(`after-${c.name}`));
+    t.equal(after.json?.response?.allowed, true, `${c.name}: the server keeps serving`);
+  }
+  t.equal((await call(port, '/validate', { ca, method: 'PUT' })).headers.allow, 'POST', '405 says what is allowed');
+});
+
+t.test('a 1 MiB review (a large Pod update) is accepted under the default limit', async (t) => {
+  const reply = await admit(port, ca, review('big', { padding: 'x'.repeat(1024 * 1024) }));
+  t.equal(reply.status, 200);
+  t.equal(reply.json.response.allowed, true);
+});
+
+t.test('the body reaches the workers without being serialised again', async (t) => {
+  const body = JSON.stringify(review('bytes', { padding: 'y'.repeat(2 * 1024 * 1024) }));
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+  let bigStringifies = 0;
+  let bigParses = 0;
+  JSON.stringify = function (...args: Parameters<typeof stringify>) {
+    const out = stringify.apply(JSON, args);
+    if (typeof out === 'string' && out.length >= body.length / 2) bigStringifies++;
+    return out;
+  } as typeof JSON.stringify;
+  JSON.parse = function (...args: Parameters<typeof parse>) {
+    if (typeof args[0] === 'string' && args[0].length >= body.length / 2) bigParses++;
+    return parse.apply(JSON, args);
+  } as typeof JSON.parse;
+  let reply;
+  try {
+    // The client here stringified already; count only what the server does.
+    reply = await admit(port, ca, body);
+  } finally {
+    JSON.stringify = stringify;
+    JSON.parse = parse;
+  }
+  t.equal(reply.json.response.allowed, true);
+  t.equal(bigParses, 1, 'the server parses the body once (to check its shape and read its uid)');
+  t.equal(bigStringifies, 0, 'and never serialises it: the workers get the bytes as they came');
+});
+
+t.test('warnings stay within the API server budget over the wire', async (t) => {
+  const violations = Array.from({ length: 80 }, (_, i) => ({ policy: `p${i % 4}`, message: `warning ${i} ${'w'.repeat(150)}`, action: 'warn' }));
+  const reply = await admit(port, ca, review('warnings', { violations }));
+  const warnings: string[] = reply.json.response.warnings;
+  const total = warnings.reduce((n, w) => n + [...w].length, 0);
+  t.ok(total <= 4096, `total ${total}`);
+  t.ok(warnings.every((w) => [...w].length <= 120));
+  t.match(warnings.at(-1), /^…and \d+ more warnings from p\d/);
+});
+
+t.test('/healthz and /readyz', async (t) => {
+  t.same((await call(port, '/healthz', { ca })).json, { status: 'ok' });
+  const ready = await call(port, '/readyz', { ca });
+  t.equal(ready.status, 200);
+  t.equal(ready.json.status, 'ready');
+  t.equal(ready.json.policy.revision, running.server.policy.current.revision);
+});
+
+t.test('TLS below 1.2 is refused', async (t) => {
+  const err = await new Promise<Error | undefined>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, ca, maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }, () => {
+      socket.end();
+      resolve(undefined);
+    });
+    socket.on('error', resolve);
+  });
+  t.ok(err, `handshake refused (${err?.message})`);
+});
+
+t.test('metrics count requests by operation, kind, decision and policy, with latency and revision', async (t) => {
+  await admit(port, ca, review('m1', { violations: [{ policy: 'registries', message: 'x', action: 'deny' }] }, { operation: 'UPDATE', kind: 'Secret' }));
+  const reply = await call(port, '/metrics', { ca });
+  t.equal(reply.status, 200);
+  t.match(reply.headers['content-type'], /^text\/plain/);
+  const text = reply.text;
+  t.ok(sample(text, 'wasmgate_admission_requests_total', { operation: 'UPDATE', kind: 'Secret', decision: 'denied' })! >= 1);
+  t.ok(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'ConfigMap', decision: 'allowed' })! >= 1);
+  t.ok(sample(text, 'wasmgate_admission_violations_total', { policy: 'registries', action: 'deny', kind: 'Secret' })! >= 1);
+  t.ok(sample(text, 'wasmgate_admission_violations_total', { policy: 'labels', action: 'warn' })! >= 1);
+  t.ok(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '0.0005' }) !== undefined, '0.5 ms bucket');
+  t.ok(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '10' }) !== undefined, '10 s bucket');
+  t.equal(sample(text, 'wasmgate_policy_info', { revision: running.server.policy.current.revision }), 1);
+  t.ok(sample(text, 'wasmgate_bad_requests_total', { status: '415' })! >= 1);
+  t.ok(sample(text, 'wasmgate_bad_requests_total', { status: '413' })! >= 1);
+  t.equal(sample(text, 'wasmgate_admission_requests_in_flight'), 0);
+  t.match(text, /# TYPE wasmgate_evaluation_errors_total counter/);
+  t.ok(sample(text, 'wasmgate_certificate_expiry_timestamp_seconds')! > Date.now() / 1000);
+  t.match(text, /process_cpu_user_seconds_total/, 'process metrics too');
+});
+
+t.test('one decision log line per request with what it promises', async (t) => {
+  const uid = 'logged-1';
+  await admit(
+    port,
+    ca,
+    review(uid, {
+      violations: [
+        { policy: 'registries', message: 'secret message text', action: 'deny' },
+        { policy: 'labels', message: 'x', action: 'warn' },
+      ],
+    }),
+  );
+  const lines = logs.filter((l) => l.uid === uid);
+  t.equal(lines.length, 1, 'exactly one line');
+  const line = lines[0]!;
+  t.match(line, {
+    level: 'info',
+    uid,
+    kind: 'ConfigMap',
+    namespace: 'team-a',
+    name: `obj-${uid}`,
+    operation: 'CREATE',
+    user: 'alice@example.com',
+    decision: 'denied',
+    denied: ['registries'],
+    warned: ['labels'],
+    revision: running.server.policy.current.revision,
+  });
+  t.type(line.durationMs, 'number');
+  t.equal(line.object, undefined, 'no object by default');
+  t.notMatch(JSON.stringify(line), /secret message text/, 'violation messages are not logged');
+});
+
+t.test('Secret data never reaches the log', async (t) => {
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: 'db',
+      namespace: 'team-a',
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{"password":"aHVudGVyMg=="}}' },
+    },
+    type: 'Opaque',
+    data: { password: Buffer.from('hunter2').toString('base64') },
+    stringData: { token: 'hunter2-token' },
+  };
+  const leaks = /hunter2|aHVudGVyMg/;
+  await admit(port, ca, review('secret-default', {}, { kind: 'Secret', object: secret }));
+  t.notMatch(JSON.stringify(logs), leaks, 'nothing of it by default');
+
+  const verbose = await startServer({ bundle, logObjects: true });
+  t.teardown(verbose.stop);
+  await admit(verbose.port, verbose.ca, review('secret-verbose', {}, { kind: 'Secret', object: secret }));
+  await admit(
+    verbose.port,
+    verbose.ca,
+    review('pod-verbose', {}, { kind: 'Pod', object: { kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'MODE', value: 'fast' }] }] } } }),
+  );
+  const secretLine = verbose.logs.find((l) => l.uid === 'secret-verbose')!;
+  t.notMatch(JSON.stringify(verbose.logs), leaks, 'masked even when objects are logged');
+  t.match(secretLine.object, { kind: 'Secret', metadata: { name: 'db' }, type: 'Opaque', data: { password: '<masked>' }, stringData: { token: '<masked>' } });
+  const podLine = verbose.logs.find((l) => l.uid === 'pod-verbose')!;
+  t.match(podLine.object, { spec: { containers: [{ env: [{ name: 'DB_PASSWORD', value: '<masked>' }, { name: 'MODE', value: 'fast' }] }] } }, 'objects are logged when asked');
+});

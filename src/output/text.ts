@@ -6,6 +6,11 @@ import type { InputProblem } from '../manifests/index.js';
 
 type Entry = { line: number; order: number; lines: string[] };
 
+/** Continuation lines of a multi-line message stay under the line they belong to. */
+function indented(message: string, indent: string): string {
+  return message.replace(/\r?\n/g, `\n${indent}`);
+}
+
 /**
  * For people: results grouped by file, each document with its violations under it, input errors
  * where they occurred, and a summary line. Allowed documents are listed only when verbose.
@@ -33,11 +38,11 @@ export const text: Formatter = {
       const where = describePosition(result.source);
       const head = `  ${mark[result.outcome]}  ${c.bold(describeObject(result.object))}  ${c.dim(where)}`;
       const lines = [head];
-      if (result.error) lines.push(`      ${c.red(result.error)}`);
+      if (result.error) lines.push(`      ${c.red(indented(result.error, '      '))}`);
       for (const v of result.violations) {
         const action = v.action === 'deny' ? c.red('deny  ') : v.action === 'warn' ? c.yellow('warn  ') : c.dim('dryrun');
         const at = v.path ? c.dim(` (${v.path}${v.line !== undefined ? `, line ${v.line}` : ''})`) : '';
-        lines.push(`      ${action} ${c.cyan(v.policy)}: ${v.message}${at}`);
+        lines.push(`      ${action} ${c.cyan(v.policy)}: ${indented(v.message, '             ')}${at}`);
       }
       if (report.failOnWarn && result.outcome === 'warned' && isFailure(result, true)) lines.push(c.dim('      (warnings fail this run: --fail-on-warn)'));
       entriesOf(result.source.file).push({ line: result.source.line, order, lines });
@@ -47,7 +52,7 @@ export const text: Formatter = {
       entriesOf(problem.file).push({
         line: problem.line ?? 0,
         order: report.results.length + i,
-        lines: [`  ${c.red('✗ input error')}  ${where ? `${c.dim(where)}  ` : ''}${problem.message}`],
+        lines: [`  ${c.red('✗ input error')}  ${where ? `${c.dim(where)}  ` : ''}${indented(problem.message, '      ')}`],
       });
     });
 

@@ -11,7 +11,8 @@ export interface FileWatch {
  * It watches the directories that hold the files, not the files: Kubernetes updates a mounted Secret or
  * ConfigMap by swapping a `..data` symlink in that directory, and tools replace files by renaming over
  * them; both leave a watch on the old file itself silent. Changes to other files in the directory are
- * ignored, except Kubernetes' own `..`-prefixed entries. Resolves once the watch is in place.
+ * ignored, except Kubernetes' own `..`-prefixed entries. Events are not held back (chokidar's `atomic`):
+ * the debounce here merges them. Resolves once the watch is in place.
  */
 export async function watchFiles(
   files: readonly string[],
@@ -33,7 +34,7 @@ export async function watchFiles(
 
   let timer: NodeJS.Timeout | undefined;
   let changed = new Set<string>();
-  const watcher: FSWatcher = watch([...dirs.keys()], { ignoreInitial: true, depth: 0, followSymlinks: false });
+  const watcher: FSWatcher = watch([...dirs.keys()], { ignoreInitial: true, depth: 0, followSymlinks: false, atomic: false });
   watcher.on('all', (_event, path) => {
     if (!relevant(path)) return;
     changed.add(path);

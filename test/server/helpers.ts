@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { loadServeConfig, type ServeConfig } from '../../dist/config/index.js';
 import { createLogger } from '../../dist/observability/logger.js';
 import { WebhookServer } from '../../dist/server/server.js';
@@ -50,6 +51,10 @@ export interface Reply {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
   readonly json: any;
+  /** SHA-256 fingerprint of the certificate the server presented on this connection. */
+  readonly fingerprint: string;
+  /** Whether the request went over a connection opened for an earlier one. */
+  readonly reused: boolean;
 }
 
 export interface Call extends Omit<RequestOptions, 'port' | 'ca'> {
@@ -62,6 +67,7 @@ export function call(port: number, path: string, options: Call): Promise<Reply> 
   const { body, ...rest } = options;
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', agent: false, ...rest }, (res) => {
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -73,7 +79,7 @@ export function call(port: number, path: string, options: Call): Promise<Reply> 
         } catch {
           json = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, fingerprint, reused: req.reusedSocket });
       });
     });
     req.on('error', reject);

@@ -1,0 +1,100 @@
+// The real `wasmgate serve` process: SIGTERM under load answers every request it accepted, then exits 0.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import t from 'tap';
+import { repoRoot } from '../helpers/policies.js';
+import { admit, buildEcho, call, review, sample } from './helpers.js';
+
+const bundle = await buildEcho();
+
+t.test('SIGTERM during load: every accepted request is answered, new connections are refused, exit 0', async (t) => {
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--no-watch'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' } },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+
+  const lines: Record<string, any>[] = [];
+  const waiters: { test: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    const line = JSON.parse(text) as Record<string, any>;
+    lines.push(line);
+    for (const w of [...waiters]) {
+      if (w.test(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const logLine = (test: (l: Record<string, any>) => boolean) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const found = lines.find(test);
+      if (found) return resolve(found);
+      waiters.push({ test, resolve });
+      void exited.then(() => reject(new Error(`the server exited first:\n${stderr}`)));
+    });
+
+  const listening = await logLine((l) => l.msg?.startsWith('listening'));
+  const selfSigned = await logLine((l) => typeof l.certFile === 'string');
+  const port: number = listening.port;
+  const ca = readFileSync(selfSigned.certFile);
+  t.equal((await admit(port, ca, review('warm'))).json.response.allowed, true);
+
+  // Eight slow requests (each about a million steps of policy work) on two workers: in flight together.
+  const uids = Array.from({ length: 8 }, (_, i) => `slow-${i}`);
+  let answered = 0;
+  const slow = uids.map((uid) =>
+    admit(port, ca, review(uid, { spin: 700 })).then((reply) => {
+      answered++;
+      return reply;
+    }),
+  );
+  // Wait until the server holds all of them (in flight or already answered), then send SIGTERM.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const inFlight = sample((await call(port, '/metrics', { ca })).text, 'wasmgate_admission_requests_in_flight') ?? 0;
+    if (inFlight + answered >= uids.length || Date.now() > deadline) break;
+  }
+  t.ok(answered < uids.length, `SIGTERM lands with requests in flight (${uids.length - answered})`);
+  child.kill('SIGTERM');
+  await logLine((l) => l.msg?.startsWith('stopped accepting connections'));
+
+  const refused = await admit(port, ca, review('too-late')).then(
+    (reply) => `answered ${reply.status}`,
+    (err: NodeJS.ErrnoException) => err.code,
+  );
+  t.equal(refused, 'ECONNREFUSED', 'a new connection after SIGTERM is refused');
+
+  const replies = await Promise.all(slow);
+  t.same(
+    replies.map((r) => [r.status, r.json?.response?.uid, r.json?.response?.allowed]),
+    uids.map((uid) => [200, uid, true]),
+    'every accepted request got its answer',
+  );
+  t.ok(replies.every((r) => r.headers.connection === 'close'), 'answers during the drain close their connections');
+  t.equal(await exited, 0, 'exit code 0');
+  t.ok(lines.some((l) => l.msg === 'shutdown complete'));
+  t.equal(lines.filter((l) => l.decision === 'allowed').length, uids.length + 1, 'a decision line for each');
+  t.equal(stderr, '', 'nothing on stderr');
+});
+
+t.test('a bad setting stops the start with exit 2, naming the key and where it came from', async (t) => {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--port', 'eighty', '--bundle', bundle], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WASMGATE_BODY_LIMIT: 'huge' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.equal(code, 2);
+  t.match(stderr, /port \(--port\): expected a whole number/);
+  t.match(stderr, /bodyLimit \(WASMGATE_BODY_LIMIT\): expected a size/);
+});

@@ -1,0 +1,60 @@
+// The two webhook servers, started the same way: same certificate (ECDSA P-256, made here), same
+// loopback address, same CPU (when pinned), their default log levels, output to a file.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startProcess, waitForServer } from './proc.mjs';
+
+export function certificate(work) {
+  const dir = join(work, 'tls');
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  if (existsSync(cert)) return { cert, key };
+  mkdirSync(dir, { recursive: true });
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return { cert, key };
+}
+
+/**
+ * Starts `which` ('wasmgate' or 'opa') and waits until it answers `probe` with 200. Returns
+ * {name, url, pid, stop()}.
+ */
+export async function startServer(which, ctx, { cpus, probe, env = {}, extraArgs = [] }) {
+  const { cert, key } = certificate(ctx.work);
+  const port = await freePort();
+  const logFile = join(ctx.work, `${which}-${port}.log`);
+  let proc;
+  let url;
+  if (which === 'wasmgate') {
+    url = `https://127.0.0.1:${port}/validate`;
+    proc = startProcess(process.execPath, [
+      join(ctx.root, 'dist', 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port),
+      '--tls-cert-file', cert, '--tls-key-file', key, '--no-watch', ...extraArgs,
+    ], { cpus, logFile, env, cwd: ctx.root });
+  } else {
+    url = `https://127.0.0.1:${port}/`;
+    proc = startProcess(ctx.opa.path, [
+      'run', '--server', '--disable-telemetry', '--addr', `127.0.0.1:${port}`,
+      '--tls-cert-file', cert, '--tls-private-key-file', key,
+      ctx.policy.rego, ctx.policy.data, ctx.policy.opaServer, ...extraArgs,
+    ], { cpus, logFile, env, cwd: ctx.work });
+  }
+  try {
+    const first = await waitForServer(url, probe, { child: proc.child, timeoutMs: 60_000 });
+    return { name: which, url, pid: proc.pid, stop: () => proc.stop(), output: proc.output, first };
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${which} server did not start: ${err.message}\n${proc.output().slice(-1500)}`);
+  }
+}
+
+export function writeBodies(work, reviews, prefix) {
+  return reviews.map((review, i) => {
+    const file = join(work, `${prefix}-${i}.json`);
+    writeFileSync(file, typeof review === 'string' ? review : JSON.stringify(review));
+    return file;
+  });
+}

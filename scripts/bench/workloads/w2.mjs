@@ -1,0 +1,115 @@
+// W2 — the webhook end to end over HTTPS keep-alive: `wasmgate serve` against `opa run --server`
+// (serving the same policy through a system.main rule that builds the AdmissionReview response), both
+// on the same core, driven by vegeta from the other core: first the maximum (closed loop), then
+// open-loop constant rates up to just past the higher maximum, the two servers interleaved at each
+// step. Latency p50/p99/p99.9, the highest rate with p99 < 10 ms, CPU time per request.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sizedCases, sizedReview, variedReviews } from '../lib/inputs.mjs';
+import { attack, writeTargets } from '../lib/load.mjs';
+import { cpuMs, memory, post } from '../lib/proc.mjs';
+import { startServer, writeBodies } from '../lib/servers.mjs';
+import { ratio, round } from '../lib/stats.mjs';
+
+export const id = 'W2';
+export const title = 'webhook end to end, HTTPS keep-alive';
+
+const p99Budget = 10; // ms
+const ladder = [50, 100, 200, 500, 1000, 2000, 3000, 5000, 8000];
+
+function settings(mode) {
+  if (mode === 'quick') return { seconds: 3, warmupSeconds: 1, maxWorkers: 32, maxSteps: 3 };
+  return { seconds: 15, warmupSeconds: 3, maxWorkers: 32, maxSteps: 9 };
+}
+
+/** The bodies: the four W1 sizes and four varied reviews (three of them violating), round robin. */
+export function webhookBodies(work) {
+  const reviews = [...sizedCases.map((c) => sizedReview(c).review), ...variedReviews(8).slice(2, 6)];
+  return writeBodies(work, reviews, 'w2-body');
+}
+
+/** One attack on one server, with the server's CPU time per request over exactly that attack. */
+async function measure(ctx, server, opts) {
+  const before = cpuMs(server.pid);
+  const r = await attack(ctx.vegeta.path, { ...opts, targets: server.targets, cpus: ctx.pinning.load, out: join(ctx.work, `w2-${server.name}-${opts.rate}.bin`) });
+  const cpu = cpuMs(server.pid) - before;
+  return { ...r, cpuUsPerRequest: r.requests ? round((cpu * 1000) / r.requests, 0) : undefined, rssMiB: round(memory(server.pid).rssMiB) };
+}
+
+export async function runW2(ctx) {
+  const s = settings(ctx.mode);
+  const bodies = webhookBodies(ctx.work);
+  const probe = readFileSync(bodies[0]);
+  const servers = [];
+  try {
+    for (const which of ['wasmgate', 'opa']) {
+      const server = await startServer(which, ctx, { cpus: ctx.pinning.server, probe });
+      servers.push(server);
+      server.targets = writeTargets(join(ctx.work, `w2-${which}.targets`), server.url, bodies);
+      server.result = { server: which, answers: [], rates: [] };
+      for (const body of bodies) {
+        const res = await post(server.url, readFileSync(body));
+        const review = JSON.parse(res.body);
+        server.result.answers.push({ status: res.status, allowed: review.response?.allowed, uid: review.response?.uid });
+      }
+    }
+    for (const server of servers) {
+      await attack(ctx.vegeta.path, { targets: server.targets, rate: 200, seconds: s.warmupSeconds, cpus: ctx.pinning.load, out: join(ctx.work, 'w2-warmup.bin') });
+      server.result.max = { concurrency: s.maxWorkers, ...(await measure(ctx, server, { rate: 0, maxWorkers: s.maxWorkers, seconds: s.seconds })) };
+      ctx.log(`W2 ${server.name} max: ${round(server.result.max.achievedPerSecond, 0)}/s, p99 ${round(server.result.max.latencyMs.p99, 2)} ms, ${server.result.max.cpuUsPerRequest} µs CPU/req`);
+    }
+    const highest = Math.max(...servers.map((sv) => sv.result.max.achievedPerSecond));
+    const rates = ladder.filter((r) => r <= highest * 1.25);
+    const next = ladder.find((r) => r > highest * 1.25);
+    if (next) rates.push(next); // one step past both maxima shows saturation
+    const chosen = rates.slice(-s.maxSteps);
+    for (const rate of chosen) {
+      for (const server of servers) {
+        if (server.saturated) {
+          server.result.rates.push({ rate, skipped: 'a lower rate already saturated this server' });
+          continue;
+        }
+        const r = await measure(ctx, server, { rate, seconds: s.seconds });
+        r.keptUp = r.ok >= r.requests * 0.99 && r.achievedPerSecond >= rate * 0.95;
+        server.result.rates.push({ rate, ...r });
+        ctx.log(`W2 ${server.name} ${rate}/s: p50 ${round(r.latencyMs.p50, 2)} ms, p99 ${round(r.latencyMs.p99, 2)} ms, ${r.ok}/${r.requests} ok, ${r.cpuUsPerRequest} µs CPU/req`);
+        if (!r.keptUp || r.latencyMs.p99 > 2000) server.saturated = true;
+      }
+    }
+    for (const server of servers) {
+      server.result.peakRssMiB = round(memory(server.pid).hwmMiB);
+      const good = server.result.rates.filter((r) => r.keptUp && r.latencyMs.p99 < p99Budget);
+      server.result.highestRateP99Under10ms = good.length ? Math.max(...good.map((r) => r.rate)) : 0;
+    }
+  } finally {
+    await Promise.all(servers.map((sv) => sv.stop()));
+  }
+  const [ours, opa] = servers.map((sv) => sv.result);
+  const agree = ours.answers.every((a, i) => a.status === opa.answers[i].status && a.allowed === opa.answers[i].allowed && a.uid === opa.answers[i].uid);
+  const byRate = ours.rates.map(({ rate }) => {
+    const a = ours.rates.find((r) => r.rate === rate);
+    const b = opa.rates.find((r) => r.rate === rate);
+    return {
+      rate,
+      p50: ratio(a?.latencyMs?.p50, b?.latencyMs?.p50),
+      p99: ratio(a?.latencyMs?.p99, b?.latencyMs?.p99),
+      p999: ratio(a?.latencyMs?.p999, b?.latencyMs?.p999),
+      cpuPerRequest: ratio(a?.cpuUsPerRequest, b?.cpuUsPerRequest),
+    };
+  });
+  return {
+    id,
+    title,
+    settings: { ...s, p99BudgetMs: p99Budget, bodies: bodies.length, pinning: ctx.pinning.why, http: 'HTTP/1.1 keep-alive over TLS, ECDSA P-256 certificate, both servers at their default log level (info)' },
+    answersAgree: agree,
+    wasmgate: ours,
+    opa,
+    ratios: {
+      byRate,
+      maxThroughput: ratio(ours.max?.achievedPerSecond, opa.max?.achievedPerSecond),
+      maxCpuPerRequest: ratio(ours.max?.cpuUsPerRequest, opa.max?.cpuUsPerRequest),
+      highestRateP99Under10ms: ratio(ours.highestRateP99Under10ms, opa.highestRateP99Under10ms),
+      peakRss: ratio(ours.peakRssMiB, opa.peakRssMiB),
+    },
+  };
+}

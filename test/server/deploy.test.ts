@@ -1,0 +1,118 @@
+// deploy/: the manifests agree with the server and with each other, the webhook configuration is one a
+// cluster can rely on, and the webhook's own Deployment passes wasmgate's default policies.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import t from 'tap';
+import { envName, optionSpecs } from '../../dist/config/index.js';
+import { loadBundle, PolicyEvaluator, readDataFile } from '../../dist/engine/index.js';
+import { repoRoot } from '../helpers/policies.js';
+
+const deployDir = join(repoRoot, 'deploy');
+type Obj = Record<string, any>;
+
+const files = readdirSync(deployDir).filter((f) => f.endsWith('.yaml'));
+const docs: Obj[] = files
+  .filter((f) => f !== 'kustomization.yaml' && f !== 'data.yaml')
+  .flatMap((f) => yaml.loadAll(readFileSync(join(deployDir, f), 'utf8')) as Obj[]);
+const one = (kind: string): Obj => {
+  const found = docs.filter((d) => d.kind === kind);
+  if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}`);
+  return found[0]!;
+};
+const deployment = one('Deployment');
+const pod = deployment.spec.template.spec;
+const container = pod.containers[0];
+const webhookConfig = one('ValidatingWebhookConfiguration');
+const dataFile = join(deployDir, 'data.yaml');
+
+t.test('kustomization lists every manifest', async (t) => {
+  const kustomization = yaml.load(readFileSync(join(deployDir, 'kustomization.yaml'), 'utf8')) as Obj;
+  t.same([...kustomization.resources].sort(), files.filter((f) => f !== 'kustomization.yaml' && f !== 'data.yaml').sort());
+  t.same(kustomization.configMapGenerator[0].files, ['data.yaml']);
+  t.equal(kustomization.configMapGenerator[0].name, pod.volumes.find((v: Obj) => v.name === 'policy-data').configMap.name);
+});
+
+t.test('Deployment: 2 replicas apart, non-root, read-only root, probes, resources', async (t) => {
+  t.equal(deployment.spec.replicas, 2);
+  t.ok(pod.affinity.podAntiAffinity, 'anti-affinity');
+  t.equal(pod.securityContext.runAsNonRoot, true);
+  t.ok(pod.securityContext.runAsUser > 0);
+  t.equal(container.securityContext.readOnlyRootFilesystem, true);
+  t.equal(container.securityContext.allowPrivilegeEscalation, false);
+  t.same(container.securityContext.capabilities.drop, ['ALL']);
+  t.match(container.readinessProbe.httpGet, { path: '/readyz', scheme: 'HTTPS', port: 'https' });
+  t.match(container.livenessProbe.httpGet, { path: '/healthz', scheme: 'HTTPS', port: 'https' });
+  t.ok(container.resources.limits.cpu && container.resources.limits.memory && container.resources.requests.memory);
+  t.equal(container.ports.find((p: Obj) => p.name === 'https').containerPort, 8443, 'the default port');
+  t.equal(one('Service').spec.ports[0].targetPort, 'https');
+  t.same(one('PodDisruptionBudget').spec.selector.matchLabels, deployment.spec.template.metadata.labels);
+  t.ok(pod.terminationGracePeriodSeconds > 30, 'room for the shutdown delay and drain');
+});
+
+t.test('every WASMGATE_ variable of the Deployment is a setting, with a valid value', async (t) => {
+  const byEnv = new Map(optionSpecs.map((s) => [envName(s.key), s]));
+  for (const { name, value } of container.env as { name: string; value: string }[]) {
+    const spec = byEnv.get(name);
+    t.ok(spec, `${name} is a wasmgate setting`);
+    if (spec) t.doesNotThrow(() => spec.parse(value), `${name}=${value}`);
+  }
+  const mounts = new Map((container.volumeMounts as Obj[]).map((m) => [m.name, m.mountPath]));
+  const env = Object.fromEntries((container.env as Obj[]).map((e) => [e.name, e.value]));
+  t.equal(env.WASMGATE_TLS_CERT_FILE, `${mounts.get('tls')}/tls.crt`);
+  t.equal(env.WASMGATE_DATA_FILE, `${mounts.get('policy-data')}/data.yaml`);
+  const serving = docs.find((d) => d.kind === 'Certificate' && !d.spec.isCA)!;
+  t.equal(pod.volumes.find((v: Obj) => v.name === 'tls').secret.secretName, serving.spec.secretName, 'the serving certificate is mounted');
+  t.ok(serving.spec.dnsNames.includes(`${one('Service').metadata.name}.wasmgate-system.svc`), 'for the Service name');
+});
+
+t.test('the webhook configuration is one the API server can rely on', async (t) => {
+  const service = one('Service');
+  for (const webhook of webhookConfig.webhooks as Obj[]) {
+    t.same(webhook.admissionReviewVersions, ['v1', 'v1beta1'], `${webhook.name}: both review versions`);
+    t.equal(webhook.sideEffects, 'None');
+    t.equal(webhook.failurePolicy, 'Fail');
+    t.equal(webhook.timeoutSeconds, 3);
+    t.equal(webhook.matchPolicy, 'Equivalent');
+    t.match(webhook.clientConfig.service, { name: service.metadata.name, namespace: service.metadata.namespace, path: '/validate', port: 443 });
+    for (const rule of webhook.rules as Obj[]) {
+      t.notOk(rule.resources.includes('*') || rule.resources.some((r: string) => r.startsWith('*')), `${webhook.name}: no wildcard resources`);
+      t.notOk(rule.apiGroups.includes('*'), `${webhook.name}: no wildcard groups`);
+      t.notOk(rule.operations.includes('*'), `${webhook.name}: no wildcard operations`);
+    }
+    t.notOk(
+      webhook.namespaceSelector.matchExpressions.some((e: Obj) => e.operator === 'In' && e.values.includes('wasmgate-system')),
+      `${webhook.name}: never decides on wasmgate's own namespace`,
+    );
+  }
+  const [policies, system] = webhookConfig.webhooks as Obj[];
+  t.same(policies!.namespaceSelector.matchExpressions, [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['wasmgate-system'] }]);
+  const resources = (policies!.rules as Obj[]).flatMap((r) => r.resources as string[]);
+  for (const r of ['pods', 'pods/ephemeralcontainers', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'replicationcontrollers', 'podtemplates', 'networkpolicies', 'globalnetworkpolicies']) {
+    t.ok(resources.includes(r), `rules cover ${r}`);
+  }
+  const data = readDataFile(dataFile) as { config: { systemNamespaces: string[] } };
+  t.same(system!.namespaceSelector.matchExpressions[0].values, data.config.systemNamespaces, 'the system-namespaces webhook matches config.systemNamespaces');
+  t.match(webhookConfig.metadata.annotations['cert-manager.io/inject-ca-from'], /^wasmgate-system\//);
+});
+
+t.test('the compiled policies accept deploy/data.yaml and the Deployment itself', async (t) => {
+  // Fails when the policies grow a required setting that deploy/data.yaml lacks: update it from policies/data.yaml.
+  const evaluator = new PolicyEvaluator(await loadBundle(), { data: readDataFile(dataFile) });
+  const decision = evaluator.decide({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'deploy-test',
+      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
+      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
+      name: deployment.metadata.name,
+      namespace: deployment.metadata.namespace,
+      operation: 'CREATE',
+      userInfo: { username: 'platform-admin', groups: ['system:authenticated'] },
+      object: deployment,
+    },
+  });
+  t.same(decision.violations, [], 'no violation of any kind');
+  t.equal(decision.allowed, true);
+});

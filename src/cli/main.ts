@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerEval } from './commands/eval.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
+import { toleratePipeClose } from './io.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
@@ -40,4 +41,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+toleratePipeClose();
 await main(process.argv);

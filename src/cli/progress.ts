@@ -11,10 +11,10 @@ export interface Progress {
 const none: Progress = { update() {}, stop() {} };
 
 /** A progress bar on stderr, only when stderr is a terminal and the run is big enough to wait for. */
-export function progressBar(total: number, enabled: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progressBar(total: number, enabled: boolean, stream: { readonly isTTY?: boolean } = process.stderr): Progress {
   if (!enabled || !stream.isTTY || total < progressThreshold) return none;
   const bar = new cliProgress.SingleBar(
-    { stream, clearOnComplete: true, hideCursor: true, format: 'evaluating [{bar}] {value}/{total} documents, {eta_formatted} left' },
+    { stream: stream as NodeJS.WriteStream, clearOnComplete: true, hideCursor: true, format: 'evaluating [{bar}] {value}/{total} documents, {eta_formatted} left' },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0);

@@ -136,9 +136,17 @@ export function parseYamlStream(text: string, filename: string): YamlStream {
     if (!(err instanceof yaml.YAMLException)) throw err;
     // The document being read when the error struck is incomplete (or its tail is broken): drop it.
     const broken = open.length > 0 ? documents.length : documents.length - 1;
+    // "Unexpected end of the stream" is reported past the last line: point at the last line instead.
+    let lastLine = lines.length;
+    while (lastLine > 1 && (lines[lastLine - 1] ?? '').trim() === '') lastLine--;
+    const line = (err.mark?.line ?? 0) + 1;
     return {
       documents: documents.slice(0, Math.max(0, broken)),
-      error: { line: (err.mark?.line ?? 0) + 1, column: (err.mark?.column ?? 0) + 1, message: err.reason || err.message },
+      error: {
+        line: Math.min(line, lastLine),
+        column: line > lastLine ? (lines[lastLine - 1] ?? '').length + 1 : (err.mark?.column ?? 0) + 1,
+        message: err.reason || err.message,
+      },
     };
   }
 }

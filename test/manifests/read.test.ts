@@ -28,7 +28,7 @@ t.test('a directory is read recursively: .yaml, .yml, .json, in name order, hidd
   t.same(names(set), ['a1', 'a2', 'c', 'd', 'before']);
   t.same(set.files, ['a.yaml', join('b', 'c.yml'), join('b', 'deep', 'd.json'), 'broken.yaml'].map((f) => join(dir, f)));
   t.equal(set.problems.length, 1, 'the syntax error is the only problem');
-  t.match(set.problems[0], { file: join(dir, 'broken.yaml'), line: 7, message: /YAML syntax error/ });
+  t.match(set.problems[0], { file: join(dir, 'broken.yaml'), line: 6, message: /YAML syntax error/ });
 });
 
 t.test('files are read even without a manifest extension when named; missing paths are problems', async (t) => {

@@ -7,11 +7,12 @@ import { describeThrown } from '../../errors.js';
 import { readManifests, type ManifestSet } from '../../manifests/index.js';
 import { exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
 import { packageRoot } from '../../paths.js';
-import { evaluateManifests } from '../evaluate-manifests.js';
+import { evaluateManifests, type Decider } from '../evaluate-manifests.js';
+import { processIO, useColor, type CommandIO } from '../io.js';
 import { resolvePolicy } from '../policy-source.js';
 import { progressBar } from '../progress.js';
 
-interface EvalFlags {
+export interface EvalFlags {
   output: string;
   failOnWarn: boolean;
   namespace: string;
@@ -37,32 +38,42 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-async function loadEngine(flags: EvalFlags, documents: number): Promise<Engine> {
-  const bundle = await resolvePolicy(flags.policy, (line) => process.stderr.write(`wasmgate: ${line}\n`));
+/** The engine a run decides with, and how it is let go. */
+export interface EngineHandle extends Decider {
+  close(): Promise<void>;
+}
+
+/** Opens the engine for a run; injected so tests can share one engine between in-process runs. */
+export type OpenEngine = (flags: EvalFlags, documents: number, io: CommandIO) => Promise<EngineHandle>;
+
+/** The policy named by --policy (default wasm/), with --data, on a pool sized to the run. */
+export const loadEngine: OpenEngine = async (flags, documents, io) => {
+  const bundle = await resolvePolicy(flags.policy, (line) => io.stderr.write(`wasmgate: ${line}\n`));
   const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
   // More workers than documents would only cost start-up time.
   const workers = flags.workers ?? Math.max(1, Math.min(engineDefaults.workers, Math.ceil(documents / 16)));
   return Engine.load({ bundle, ...(data !== undefined ? { data } : {}), workers });
-}
+};
 
-async function runEval(paths: string[], flags: EvalFlags): Promise<number> {
+/** `wasmgate eval`: read, decide, print; returns the exit code. */
+export async function runEval(paths: readonly string[], flags: EvalFlags, io: CommandIO = processIO, openEngine: OpenEngine = loadEngine): Promise<number> {
   const formatter = formatterFor(flags.output)!;
   const operation = parseOperation(flags.operation);
   if (paths.length === 0) {
-    process.stderr.write('wasmgate eval: name the manifests to evaluate: files, directories, or - for standard input\n(run with --help for usage)\n');
+    io.stderr.write('wasmgate eval: name the manifests to evaluate: files, directories, or - for standard input\n(run with --help for usage)\n');
     return usageExit;
   }
 
-  const manifests: ManifestSet = await readManifests(paths);
-  let engine: Engine;
+  const manifests: ManifestSet = await readManifests(paths, { readStdin: () => io.readStdin() });
+  let engine: EngineHandle;
   try {
-    engine = await loadEngine(flags, manifests.manifests.length);
+    engine = await openEngine(flags, manifests.manifests.length, io);
   } catch (err) {
-    process.stderr.write(`wasmgate eval: cannot load the policy: ${describeThrown(err)}\n`);
+    io.stderr.write(`wasmgate eval: cannot load the policy: ${describeThrown(err)}\n`);
     return usageExit;
   }
 
-  const progress = progressBar(manifests.manifests.length, flags.progress);
+  const progress = progressBar(manifests.manifests.length, flags.progress, io.stderr);
   let report;
   try {
     report = await evaluateManifests(engine, manifests, {
@@ -75,12 +86,12 @@ async function runEval(paths: string[], flags: EvalFlags): Promise<number> {
     await engine.close();
   }
 
-  const color = flags.output === 'text' && Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env);
-  process.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion() }));
+  const color = flags.output === 'text' && useColor(io);
+  io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion() }));
   return exitCodeOf(report);
 }
 
-export function registerEval(program: Command): void {
+export function registerEval(program: Command, io: CommandIO = processIO, openEngine: OpenEngine = loadEngine): void {
   program
     .command('eval')
     .description('decide Kubernetes manifests offline, as the admission webhook would (a server-side dry run)')
@@ -120,10 +131,10 @@ Examples:
     )
     .action(async (paths: string[], flags: EvalFlags) => {
       try {
-        process.exitCode = await runEval(paths, flags);
+        io.setExitCode(await runEval(paths, flags, io, openEngine));
       } catch (err) {
-        process.stderr.write(`wasmgate eval: ${describeThrown(err)}\n`);
-        process.exitCode = usageExit;
+        io.stderr.write(`wasmgate eval: ${describeThrown(err)}\n`);
+        io.setExitCode(usageExit);
       }
     });
 }

@@ -4,6 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { describeThrown } from '../../errors.js';
 import { harnessExitCode, runPolicyTests } from '../../harness/index.js';
 import { renderHarnessReport } from '../../harness/render.js';
+import { processIO, useColor, type CommandIO } from '../io.js';
 import { compiledDirFor } from '../policy-source.js';
 
 interface TestFlags {
@@ -30,15 +31,15 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-async function runTest(flags: TestFlags, fixturesGiven: boolean): Promise<number> {
+async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO): Promise<number> {
   const policiesDir = resolve(flags.policies);
   if (!existsSync(policiesDir) || !statSync(policiesDir).isDirectory()) {
-    process.stderr.write(`wasmgate test: the policy directory ${flags.policies} does not exist (give one with --policies)\n`);
+    io.stderr.write(`wasmgate test: the policy directory ${flags.policies} does not exist (give one with --policies)\n`);
     return usageExit;
   }
   let fixtures = flags.fixtures;
   if (!fixturesGiven && !existsSync(defaultFixtures)) fixtures = [];
-  const log = (line: string) => process.stderr.write(`wasmgate: ${line}\n`);
+  const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
   const report = await runPolicyTests({
     policiesDir,
     outDir: compiledDirFor(policiesDir),
@@ -47,12 +48,11 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean): Promise<number
     ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
     log,
   });
-  const color = Boolean(process.stdout.isTTY) && !('NO_COLOR' in process.env);
-  process.stdout.write(renderHarnessReport(report, { color }));
+  io.stdout.write(renderHarnessReport(report, { color: useColor(io) }));
   return harnessExitCode(report);
 }
 
-export function registerTest(program: Command): void {
+export function registerTest(program: Command, io: CommandIO = processIO): void {
   program
     .command('test')
     .description('test policies: Rego unit tests with OPA (with a coverage floor), the same tests on the WASM engine, and fixtures with expectations')
@@ -79,10 +79,10 @@ Exit codes: 0 everything passed, 1 a test, fixture or parity check failed, 2 usa
     .action(async (flags: Omit<TestFlags, 'fixtures'> & { fixtures: string[] | false }, command: Command) => {
       try {
         const fixturesGiven = command.getOptionValueSource('fixtures') === 'cli';
-        process.exitCode = await runTest({ ...flags, fixtures: flags.fixtures === false ? [] : flags.fixtures }, fixturesGiven);
+        io.setExitCode(await runTest({ ...flags, fixtures: flags.fixtures === false ? [] : flags.fixtures }, fixturesGiven, io));
       } catch (err) {
-        process.stderr.write(`wasmgate test: ${describeThrown(err)}\n`);
-        process.exitCode = usageExit;
+        io.stderr.write(`wasmgate test: ${describeThrown(err)}\n`);
+        io.setExitCode(usageExit);
       }
     });
 }

@@ -32,6 +32,15 @@ function w1(w) {
       `| ${r.case} (${num(r.bytes)} B, ${r.kind}, ${r.containers} ctr) | ${decision} | ${pair(r.oursUs.p50, r.oursUs.p99)} | ${pair(r.inThreadUs.p50, r.inThreadUs.p99)} | ${pair(r.opaBenchUs.p50, r.opaBenchUs.p99)} | ${r.opaBytesInUs ? pair(r.opaBytesInUs.p50, r.opaBytesInUs.p99) : '–'} | ${pair(r.floorUs.p50, r.floorUs.p99)} | ${verdict(r.ratios.oursOverTopdownP50)} | ${verdict(r.ratios.oursOverTopdownP99)} | ${verdict(r.ratios.oursOverOpaBytesInP50)} | ${num(r.ratios.oursOverFloorP50, 1)}× |`,
     );
   }
+  if (w.profile) {
+    const p = w.profile;
+    lines.push(
+      '',
+      `Where wasmgate's time goes (V8 sampling profiler, in-thread \`decide\` on the ${p.case} input, ${num(p.evaluations)} evaluations): ` +
+        p.byKind.map((k) => `${k.kind} ${num(k.percent, 1)} %`).join('; ') + '.',
+      `Top functions by self time: ${p.topFunctions.map((f) => `\`${f.function}\` ${num(f.percent, 1)} %`).join(', ')}.`,
+    );
+  }
   return lines.join('\n');
 }
 

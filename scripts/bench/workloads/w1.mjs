@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sizedCases, sizedReview } from '../lib/inputs.mjs';
+import { profileDecide } from '../lib/profile.mjs';
 import { run } from '../lib/proc.mjs';
 import { ratio, summarize } from '../lib/stats.mjs';
 
@@ -12,9 +13,9 @@ export const id = 'W1';
 export const title = 'per decision, no HTTP';
 
 function settings(mode) {
-  if (mode === 'smoke') return { iterations: 200, seconds: 2, warmup: 50, opaCount: 1, cases: sizedCases.slice(0, 1) };
-  if (mode === 'quick') return { iterations: 2_000, seconds: 4, warmup: 200, opaCount: 1, cases: sizedCases };
-  return { iterations: 20_000, seconds: 20, warmup: 1_000, opaCount: 3, cases: sizedCases };
+  if (mode === 'smoke') return { iterations: 200, seconds: 2, warmup: 50, opaCount: 1, cases: sizedCases.slice(0, 1), profileSeconds: 0 };
+  if (mode === 'quick') return { iterations: 1_000, seconds: 1.5, warmup: 100, opaCount: 1, cases: sizedCases, profileSeconds: 2 };
+  return { iterations: 10_000, seconds: 10, warmup: 500, opaCount: 3, cases: sizedCases, profileSeconds: 5 };
 }
 
 /** Times `fn` sequentially: warm-up, then up to `iterations` calls or `seconds`; samples in µs. */
@@ -66,6 +67,7 @@ export async function runW1(ctx) {
   const engine = await Engine.load({ workers: 1 });
   const inThread = new PolicyEvaluator(await loadBundle(join(ctx.root, 'wasm')));
   const rows = [];
+  let profile;
   try {
     for (const c of s.cases) {
       const { review, bytes } = sizedReview(c);
@@ -121,8 +123,18 @@ export async function runW1(ctx) {
         },
       });
     }
+    if (s.profileSeconds > 0) {
+      // Where the time goes, on the 6 KB Deployment: in-thread, so the profiler sees the WASM frames.
+      const c = s.cases.find((x) => x.id === '6KB') ?? s.cases[0];
+      const bytes = Buffer.from(JSON.stringify(sizedReview(c).review));
+      profile = { case: c.id, seconds: s.profileSeconds, ...(await profileDecide(() => {
+        const copy = new Uint8Array(bytes.byteLength);
+        copy.set(bytes);
+        inThread.decide(copy.buffer);
+      }, s.profileSeconds)) };
+    }
   } finally {
     await engine.close();
   }
-  return { id, title, settings: { ...s, cases: s.cases.map((c) => c.id) }, rows };
+  return { id, title, settings: { ...s, cases: s.cases.map((c) => c.id) }, rows, profile };
 }

@@ -13,7 +13,7 @@ export const title = 'scaling: 1 vs 2 worker threads (OPA: GOMAXPROCS 1 vs 2)';
 
 function settings(mode) {
   if (mode === 'quick') return { evaluations: 600, warmup: 50, maxSeconds: 5, threads: [1, 2] };
-  return { evaluations: 20_000, warmup: 1_000, maxSeconds: 60, threads: [1, 2] };
+  return { evaluations: 10_000, warmup: 500, maxSeconds: 30, threads: [1, 2] };
 }
 
 async function ours(ctx, workers, buffers, s) {

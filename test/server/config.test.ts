@@ -1,10 +1,11 @@
 // `wasmgate serve` configuration: flags over environment over file over defaults, every key checked by name.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { attributeName, envName, flagName, loadServeConfig, optionSpecs } from '../../dist/config/index.js';
 import { defaultBundleDir } from '../../dist/engine/bundle.js';
+import { repoRoot } from '../helpers/policies.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasmgate-config-'));
 const file = (name: string, text: string) => {
@@ -102,4 +103,12 @@ t.test('settings that only make sense together', async (t) => {
   t.match(warnings, [/keepAliveTimeout is 60000 ms: the API server keeps idle connections for 90000 ms/]);
   t.throws(() => loadServeConfig({ flags: { config: join(dir, 'absent.yaml') }, env: {} }), { message: /absent\.yaml \(--config\) does not exist/ });
   t.throws(() => loadServeConfig({ flags: { config: file('list.yaml', '- 1\n') }, env: {} }), { message: /expected a mapping/ });
+});
+
+t.test('the README documents every setting', async (t) => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('<!-- section: webhook -->'), readme.indexOf('<!-- /section: webhook -->'));
+  for (const spec of optionSpecs) {
+    t.ok(section.includes(`\`${envName(spec.key)}\``) && section.includes(`\`--${flagName(spec.key)}\``), `${spec.key} is in the README`);
+  }
 });

@@ -50,7 +50,7 @@ function w2(w) {
   const lat = (r) => (r?.latencyMs ? `${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)}` : r?.skipped ? `_${r.skipped}_` : '–');
   const kept = (r) => (r?.keptUp === false ? ` (kept up: no, ${num(r.achievedPerSecond)}/s)` : '');
   const lines = [
-    `HTTPS keep-alive, ${w.settings.http}; ${w.settings.pinning}; ${w.settings.bodies} bodies (2–20 KB, some denied) round robin; ${w.settings.seconds} s per step. Answers agree: ${w.answersAgree ? 'yes ✓' : '**no ✗**'}.`,
+    `${w.settings.http}; ${w.settings.pinning}; ${w.settings.bodies} bodies (2–20 KB, some denied) round robin; ${w.settings.seconds} s per step. Answers agree: ${w.answersAgree ? 'yes ✓' : '**no ✗**'}.`,
     '',
     '| load | wasmgate p50 / p99 / p99.9 ms | OPA p50 / p99 / p99.9 ms | CPU µs per request (wasmgate / OPA) | p99 wasmgate / OPA | CPU wasmgate / OPA |',
     '|---|---|---|---|---|---|',

@@ -5,16 +5,24 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startProcess, waitForServer } from './proc.mjs';
 
-export function certificate(work) {
-  const dir = join(work, 'tls');
+/** One certificate for both servers: ECDSA P-256 from openssl, or (without openssl) selfsigned's RSA pair. */
+export async function certificate(ctx) {
+  const dir = join(ctx.work, 'tls');
   const cert = join(dir, 'tls.crt');
   const key = join(dir, 'tls.key');
   if (existsSync(cert)) return { cert, key };
   mkdirSync(dir, { recursive: true });
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch {
+    const { generate } = await import(join(ctx.root, 'node_modules', 'selfsigned', 'index.js'));
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], { days: 2, extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }] });
+    writeFileSync(cert, pems.cert);
+    writeFileSync(key, pems.private);
+  }
   return { cert, key };
 }
 
@@ -23,7 +31,7 @@ export function certificate(work) {
  * {name, url, pid, stop()}.
  */
 export async function startServer(which, ctx, { cpus, probe, env = {}, extraArgs = [] }) {
-  const { cert, key } = certificate(ctx.work);
+  const { cert, key } = await certificate(ctx);
   const port = await freePort();
   const logFile = join(ctx.work, `${which}-${port}.log`);
   let proc;

@@ -178,6 +178,41 @@ async function parityStage(opa: OpaTool, policiesDir: string, outcomes: readonly
   return { name, passed: decided.length - failures.length, failures, notes: [] };
 }
 
+export interface FixtureCheckOptions {
+  readonly opa: OpaTool;
+  /** The Rego source, for opa eval. */
+  readonly policiesDir: string;
+  /** The same policy compiled (policy.wasm), for the engine. */
+  readonly bundleDir: string;
+  readonly fixtures: readonly string[];
+  readonly workers?: number;
+}
+
+/**
+ * The fixture stages alone: every fixture decided by the engine and checked against its
+ * expectation, then all of them decided by one `opa eval` on the source and compared.
+ */
+export async function checkFixtures(options: FixtureCheckOptions): Promise<Pick<HarnessReport, 'stages' | 'problems' | 'fixtures' | 'divergent'>> {
+  const set = await loadFixtures(options.fixtures);
+  const stages: Stage[] = [];
+  const divergent = new Map<FixtureCase, string>();
+  let fixtures: FixtureOutcome[] = [];
+  if (set.cases.length === 0) {
+    if (set.problems.length === 0) stages.push({ name: 'Fixtures', passed: 0, failures: [], notes: [`no fixture documents in ${options.fixtures.join(', ')}`] });
+    return { stages, problems: set.problems, fixtures, divergent };
+  }
+  const engine = await Engine.load({ bundle: options.bundleDir, workers: options.workers ?? Math.min(engineDefaults.workers, 4) });
+  try {
+    fixtures = await runFixtures(engine, set.cases);
+  } finally {
+    await engine.close();
+  }
+  const failed = fixtures.filter((o) => o.failures.length > 0);
+  stages.push({ name: `Fixtures (${options.fixtures.join(', ')})`, passed: fixtures.length - failed.length, failures: failed.map(fixtureFailure), notes: [] });
+  stages.push(await parityStage(options.opa, options.policiesDir, fixtures, divergent).catch((err: unknown) => stageError('Fixture parity', err)));
+  return { stages, problems: set.problems, fixtures, divergent };
+}
+
 /**
  * The policy authors' test run: Rego unit tests with OPA and a coverage floor, the same tests
  * compiled to WebAssembly and run on wasmgate's engine (any difference fails), then the fixtures:
@@ -189,16 +224,16 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
   const opa = options.opa ?? resolveOpa(log);
   const { policiesDir } = options;
   const stages: Stage[] = [];
-  let problems: InputProblem[] = [];
-  let fixtures: FixtureOutcome[] = [];
-  const divergent = new Map<FixtureCase, string>();
 
   // OPA's own runs need no build: start them while the policies compile.
   const opaTests = runOpaTests(opa, policiesDir).then(
     (tests) => ({ tests }),
     (err: unknown) => ({ err }),
   );
-  const coverage = options.coverage > 0 ? coverageStage(opa, policiesDir, options.coverage).catch((err: unknown) => stageError('Coverage', err)) : undefined;
+  const coverage =
+    options.coverage > 0
+      ? coverageStage(opa, policiesDir, options.coverage).catch((err: unknown) => stageError(`Coverage of the policies (at least ${options.coverage}%)`, err))
+      : undefined;
   let compiled = true;
   try {
     await buildPolicies({ opa, policiesDir, outDir: options.outDir, log });
@@ -215,29 +250,10 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
     stages.push(await wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json')).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err)));
   }
 
-  if (options.fixtures && options.fixtures.length > 0) {
-    const set = await loadFixtures(options.fixtures);
-    problems = [...set.problems];
-    if (compiled && set.cases.length > 0) {
-      const engine = await Engine.load({ bundle: options.outDir, workers: options.workers ?? Math.min(engineDefaults.workers, 4) });
-      try {
-        fixtures = await runFixtures(engine, set.cases);
-      } finally {
-        await engine.close();
-      }
-      const failed = fixtures.filter((o) => o.failures.length > 0);
-      stages.push({
-        name: `Fixtures (${options.fixtures.join(', ')})`,
-        passed: fixtures.length - failed.length,
-        failures: failed.map(fixtureFailure),
-        notes: [],
-      });
-      stages.push(await parityStage(opa, policiesDir, fixtures, divergent).catch((err: unknown) => stageError('Fixture parity', err)));
-    } else if (set.cases.length === 0 && set.problems.length === 0) {
-      stages.push({ name: 'Fixtures', passed: 0, failures: [], notes: [`no fixture documents in ${options.fixtures.join(', ')}`] });
-    }
-  }
-  return { stages, problems, fixtures, divergent };
+  if (!options.fixtures || options.fixtures.length === 0) return { stages, problems: [], fixtures: [], divergent: new Map() };
+  if (!compiled) return { stages, problems: (await loadFixtures(options.fixtures)).problems, fixtures: [], divergent: new Map() };
+  const checked = await checkFixtures({ opa, policiesDir, bundleDir: options.outDir, fixtures: options.fixtures, workers: options.workers });
+  return { ...checked, stages: [...stages, ...checked.stages] };
 }
 
 /** 2 when fixtures could not be read, 1 when anything failed, else 0. */

@@ -65,6 +65,10 @@ export async function opaCoverage(opa: OpaTool, policiesDir: string): Promise<Co
   try {
     parsed = JSON.parse(run.stdout) as CoverageJson;
   } catch {
+    // OPA reports coverage only when every test passes; otherwise it prints the failures.
+    if (/\bFAIL\b|\bERROR\b/.test(run.stdout + run.stderr)) {
+      throw new WasmgateError('OPA_FAILED', 'not measured: OPA reports coverage only when every Rego test passes (see the failures above)');
+    }
     throw new WasmgateError('OPA_FAILED', `opa test --coverage failed:\n${(run.stderr || run.stdout).trim()}`);
   }
   let covered = 0;

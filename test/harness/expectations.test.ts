@@ -1,0 +1,69 @@
+import t from 'tap';
+import { checkExpectation, parseExpectation, type Expectation } from '../../dist/harness/index.js';
+
+t.test('directives are read from the comments above a document', async (t) => {
+  const { expectation, errors } = parseExpectation([
+    '# Why this case exists: free text, even with a colon.',
+    '# expect: deny',
+    '# expect-violation: registries: comes from docker.io',
+    '# expect-violation: pod-security.capabilities: does not drop the capability "ALL": really',
+    '# operation: update',
+    '# user: alice',
+    '# groups: system:authenticated, dev-team',
+    '# namespace: app-a',
+  ]);
+  t.same(errors, []);
+  t.same(expectation, {
+    outcome: 'deny',
+    violations: [
+      { policy: 'registries', message: 'comes from docker.io' },
+      { policy: 'pod-security.capabilities', message: 'does not drop the capability "ALL": really' },
+    ],
+    request: { operation: 'UPDATE', user: 'alice', groups: ['system:authenticated', 'dev-team'], namespace: 'app-a' },
+  });
+});
+
+t.test('a fixture without a clear expectation is an error, never a silent pass', async (t) => {
+  const table: [string[], RegExp][] = [
+    [[], /no "# expect: allow\|deny\|warn" line/],
+    [['# expect: maybe'], /must be one of allow, deny, warn/],
+    [['# expect: allow', '# expect: deny'], /appears twice/],
+    [['# expect: deny', '# expect-violations: x: y'], /unknown directive "expect-violations:"/],
+    [['# expect: deny', '# expect-violation: no colon here'], /must read "<policy id>: <message substring>"/],
+    [['# expect: allow', '# expect-violation: a: b'], /cannot have expect-violation lines/],
+    [['# expect: deny', '# operation: PATCH'], /must be one of CREATE, UPDATE, DELETE, CONNECT/],
+  ];
+  for (const [comments, message] of table) {
+    const { expectation, errors } = parseExpectation(comments);
+    t.equal(expectation, undefined, comments.join(' | ') || '(none)');
+    t.match(errors.join('\n'), message);
+  }
+});
+
+const v = (policy: string, action: 'deny' | 'warn' | 'dryrun', message: string) => ({ policy, action, message });
+const expect = (outcome: Expectation['outcome'], violations: Expectation['violations'] = []): Expectation => ({ outcome, violations, request: {} });
+
+t.test('outcomes are checked as the fixture format defines them', async (t) => {
+  const allowed = { allowed: true, violations: [] };
+  const warned = { allowed: true, violations: [v('labels', 'warn', 'Pod a has no team label')] };
+  const dryrun = { allowed: true, violations: [v('limits', 'dryrun', 'would deny')] };
+  const denied = { allowed: false, violations: [v('registries', 'deny', 'image x comes from docker.io'), v('labels', 'warn', 'no team')] };
+  const table: [string, Expectation, object, RegExp | null][] = [
+    ['allow meets allowed', expect('allow'), allowed, null],
+    ['allow is not met by a warning', expect('allow'), warned, /expected no violations at all/],
+    ['allow is not met by a dry-run finding', expect('allow'), dryrun, /expected no violations at all/],
+    ['allow is not met by a denial', expect('allow'), denied, /expected it to be allowed, but it was denied/],
+    ['deny meets denied', expect('deny', [{ policy: 'registries', message: 'docker.io' }]), denied, null],
+    ['deny needs the policy id exactly', expect('deny', [{ policy: 'registry', message: 'docker.io' }]), denied, /expected a violation of registry/],
+    ['deny needs the substring', expect('deny', [{ policy: 'registries', message: 'quay.io' }]), denied, /contains "quay.io"/],
+    ['deny is not met by allowed', expect('deny'), warned, /expected it to be denied, but it was allowed/],
+    ['warn meets a warning', expect('warn', [{ policy: 'labels', message: 'team label' }]), warned, null],
+    ['warn is not met by silence', expect('warn'), allowed, /expected at least one warning/],
+    ['warn is not met by a denial', expect('warn'), denied, /but it was denied/],
+  ];
+  for (const [name, expectation, decision, problem] of table) {
+    const problems = checkExpectation(expectation, decision as never);
+    if (problem === null) t.same(problems, [], name);
+    else t.match(problems.join('\n'), problem, name);
+  }
+});

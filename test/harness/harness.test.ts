@@ -1,0 +1,135 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { harnessExitCode, opaEvaluateMany, runPolicyTests, type HarnessReport } from '../../dist/harness/index.js';
+import { renderHarnessReport } from '../../dist/harness/render.js';
+import { opaTool, repoRoot } from '../helpers/policies.js';
+
+const here = join(repoRoot, 'test', 'harness');
+const outDir = () => mkdtempSync(join(tmpdir(), 'wasmgate-harness-'));
+const stage = (report: HarnessReport, prefix: string) => report.stages.find((s) => s.name.startsWith(prefix));
+
+t.test('a sound policy set passes every stage', async (t) => {
+  const report = await runPolicyTests({
+    policiesDir: join(here, 'policies', 'good'),
+    outDir: outDir(),
+    fixtures: [join(here, 'fixtures', 'good')],
+    coverage: 95,
+    opa: opaTool(),
+    workers: 1,
+  });
+  t.same(
+    report.stages.map((s) => [s.name.split(' (')[0], s.passed, s.failures.length, s.error]),
+    [
+      ['Rego unit tests', 8, 0, undefined],
+      ['Coverage of the policies', 1, 0, undefined],
+      ['Rego unit tests on the WASM engine', 8, 0, undefined],
+      ['Fixtures', 6, 0, undefined],
+      ['Fixture parity', 6, 0, undefined],
+    ],
+  );
+  t.match(stage(report, 'Rego unit tests (opa')!.notes, ['1 skipped (todo_)']);
+  t.same(report.problems, []);
+  t.equal(harnessExitCode(report), 0);
+  t.match(renderHarnessReport(report), /All policy tests passed/);
+  t.same(
+    report.fixtures.map((f) => [f.fixture.source.file.split('/').pop(), f.fixture.source.line, f.fixture.review.request.operation, f.fixture.review.request.namespace, f.fixture.review.request.userInfo.username, f.decision?.allowed]),
+    [
+      ['context.yaml', 4, 'CREATE', 'locked', 'fixture-user', false],
+      ['context.yaml', 14, 'CREATE', 'locked', 'root', true],
+      ['context.yaml', 23, 'DELETE', undefined, 'fixture-user', false],
+      ['pods.yaml', 3, 'CREATE', 'app', 'fixture-user', true],
+      ['pods.yaml', 16, 'CREATE', 'default', 'fixture-user', false],
+      ['pods.yaml', 28, 'CREATE', 'default', 'fixture-user', true],
+    ],
+    'the directives shape each request (user fixture-user unless named)',
+  );
+});
+
+t.test('a divergence between OPA and the WASM engine fails, with both results shown', async (t) => {
+  const report = await runPolicyTests({
+    policiesDir: join(here, 'policies', 'divergent'),
+    outDir: outDir(),
+    fixtures: [join(here, 'fixtures', 'divergent')],
+    coverage: 0,
+    opa: opaTool(),
+    workers: 1,
+  });
+  t.equal(harnessExitCode(report), 1);
+  t.equal(stage(report, 'Rego unit tests (opa')!.failures.length, 0, 'OPA alone passes every test');
+  const wasm = stage(report, 'Rego unit tests on the WASM engine')!;
+  t.same(wasm.failures.map((f) => f.title), ['data.wasmgate.main_test.test_first_word_is_alpha: OPA and the WASM engine disagree']);
+  t.same(wasm.failures[0]!.details, ['opa test:    pass', 'WASM engine: fail (value undefined)']);
+  t.match(wasm.failures[0]!.where, /divergent\/main_test\.rego:\d+$/);
+  t.equal(stage(report, 'Fixtures')!.failures.length, 0, 'the fixture’s own expectation holds');
+  const parity = stage(report, 'Fixture parity')!;
+  t.equal(parity.failures.length, 1);
+  const details = parity.failures[0]!.details.join('\n');
+  t.match(details, /the same violations in another order/);
+  t.match(details, /opa eval: {4}warn \(allowed\)\n {13}1\. \[warn\] words: alpha/);
+  t.match(details, /WASM engine: warn \(allowed\)\n {13}1\. \[warn\] words: (?!alpha)/);
+  t.equal(report.divergent.size, 1);
+  const text = renderHarnessReport(report);
+  t.match(text, /✗ Fixture parity .*: 0 passed, 1 failed/);
+  t.match(text, /Policy tests FAILED: 2 failures\./);
+});
+
+function policiesWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-broken-policy-'));
+  cpSync(join(here, 'policies', 'good'), dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+t.test('a failing Rego test and a wrong fixture are each reported where they are', async (t) => {
+  const policies = policiesWith({
+    'extra_test.rego': 'package wasmgate.extra_test\n\nimport data.wasmgate.main\n\ntest_wrong if {\n\tmain.decision.allowed == false with input as {}\n}\n',
+  });
+  const fixtures = mkdtempSync(join(tmpdir(), 'wasmgate-broken-fixtures-'));
+  writeFileSync(
+    join(fixtures, 'wrong.yaml'),
+    '# expect: deny\n# expect-violation: registries: not from\napiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\n  labels: {team: a}\nspec:\n  containers: [{name: c, image: good.io/x}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: no-expectation}\n',
+  );
+  writeFileSync(join(fixtures, 'broken.yaml'), '# expect: allow\nkind: [\n');
+  const report = await runPolicyTests({ policiesDir: policies, outDir: outDir(), fixtures: [fixtures], coverage: 95, opa: opaTool(), workers: 1 });
+  const opaStage = stage(report, 'Rego unit tests (opa')!;
+  t.same(opaStage.failures.map((f) => f.title), ['data.wasmgate.extra_test.test_wrong']);
+  t.match(opaStage.failures[0]!.where, /extra_test\.rego:5$/);
+  t.match(stage(report, 'Coverage')!.error, /not measured: OPA reports coverage only when every Rego test passes/);
+  t.equal(stage(report, 'Rego unit tests on the WASM engine')!.failures.length, 0, 'the failing test fails on both, so they agree');
+  const fixtureStage = stage(report, 'Fixtures')!;
+  t.equal(fixtureStage.failures.length, 1);
+  t.match(fixtureStage.failures[0], {
+    title: 'Pod default/fine',
+    where: `${join(fixtures, 'wrong.yaml')}:3 (document 0)`,
+    details: ['expected it to be denied, but it was allowed', /expected a violation of registries/, /^expected: deny/, /^actual: {3}allow \(no violations\)/],
+  });
+  t.same(
+    report.problems.map((p) => [p.file.replace(fixtures, ''), p.line]),
+    [
+      ['/broken.yaml', 2],
+      ['/wrong.yaml', 11],
+    ],
+    'the syntax error and the document without expectations',
+  );
+  t.equal(harnessExitCode(report), 2, 'unusable fixtures make it an input error');
+  t.match(renderHarnessReport(report), /Fixture files that could not be used: 2/);
+});
+
+t.test('coverage below the floor fails and names the lines no test reaches', async (t) => {
+  const policies = policiesWith({ 'uncovered.rego': 'package wasmgate.uncovered\n\nx := 1 if input.a\n\ny := 2 if input.b\n\nz := 3 if input.c\n' });
+  const report = await runPolicyTests({ policiesDir: policies, outDir: outDir(), coverage: 95, opa: opaTool() });
+  const coverage = stage(report, 'Coverage')!;
+  t.match(coverage.failures[0]!.title, /^coverage is \d+\.\d+%, below 95%$/);
+  t.match(coverage.failures[0]!.details[0], /uncovered\.rego: 0\.0%, lines not covered: 3, 5, 7$/);
+  t.equal(harnessExitCode(report), 1);
+  t.same(report.stages.map((s) => s.name.split(' (')[0]), ['Rego unit tests', 'Coverage of the policies', 'Rego unit tests on the WASM engine'], 'no fixture stages without fixtures');
+});
+
+t.test('opa eval decides many inputs in one process, undefined where the rule is', async (t) => {
+  const values = await opaEvaluateMany(opaTool(), join(here, 'policies', 'good'), [{}, { request: { operation: 'DELETE', oldObject: { kind: 'Namespace', metadata: { name: 'n' } } } }, 'not an object'], 'wasmgate/main/config_errors');
+  t.same(values, [[], [], []]);
+  const decisions = await opaEvaluateMany(opaTool(), join(here, 'policies', 'good'), [{}, { request: { operation: 'DELETE', userInfo: {}, oldObject: { kind: 'Namespace', metadata: { name: 'n' } } } }]);
+  t.match(decisions, [{ allowed: true, violations: [] }, { allowed: false, violations: [{ policy: 'keep' }] }]);
+});

@@ -1,0 +1,39 @@
+// The project's own fixtures (test/fixtures) against the project's policies (policies/), one
+// assertion per fixture document: the engine's decision meets the expectation written above it,
+// and `opa eval` on the Rego source decides it identically.
+import { join } from 'node:path';
+import t from 'tap';
+import { describeObject } from '../../dist/admission/synthesize.js';
+import { checkFixtures, describeDecision, describeExpectation } from '../../dist/harness/index.js';
+import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
+
+const policiesDir = join(repoRoot, 'policies');
+const fixturesDir = join(repoRoot, 'test', 'fixtures');
+const bundleDir = await compilePolicies(policiesDir);
+const checked = await checkFixtures({ opa: opaTool(), policiesDir, bundleDir, fixtures: [fixturesDir], workers: 2 });
+
+t.same(
+  checked.problems.map((p) => `${p.file}:${p.line ?? ''} ${p.message}`),
+  [],
+  'every fixture document is readable and states its expectation',
+);
+t.ok(checked.fixtures.length > 0, 'there are fixtures');
+
+const byFile = new Map<string, typeof checked.fixtures>();
+for (const outcome of checked.fixtures) {
+  const file = outcome.fixture.source.file.slice(fixturesDir.length + 1);
+  byFile.set(file, [...(byFile.get(file) ?? []), outcome]);
+}
+
+for (const [file, outcomes] of byFile) {
+  t.test(file, async (t) => {
+    for (const { fixture, decision, failures } of outcomes) {
+      const name = `${describeObject(fixture.object)} (line ${fixture.source.line})`;
+      t.same(failures, [], name, {
+        expected: describeExpectation(fixture.expectation).join('; '),
+        actual: decision ? describeDecision(decision).join('; ') : 'no decision',
+      });
+      t.equal(checked.divergent.get(fixture), undefined, `${name}: opa eval decides identically`);
+    }
+  });
+}

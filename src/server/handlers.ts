@@ -34,10 +34,18 @@ export function trackInFlight(ctx: AppContext): RequestHandler {
   };
 }
 
-/** While draining, every answer closes its connection, so keep-alive clients move to another replica. */
+/**
+ * While draining, every answer closes its connection, so keep-alive clients move to another replica and
+ * the server can finish. Decided when the headers go out, not when the request came in: a request that
+ * arrived before the drain began and is answered during it closes its connection too.
+ */
 export function closeWhenDraining(ctx: AppContext): RequestHandler {
   return (_req, res, next) => {
-    if (ctx.state.draining) res.setHeader('Connection', 'close');
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: Response, ...args: unknown[]) {
+      if (ctx.state.draining && !this.headersSent) this.setHeader('Connection', 'close');
+      return (writeHead as (...a: unknown[]) => Response).apply(this, args);
+    } as typeof res.writeHead;
     next();
   };
 }

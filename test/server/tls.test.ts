@@ -29,19 +29,24 @@ function testCa(name: string): Promise<Pems> {
   });
 }
 
-/** A serving certificate for 127.0.0.1 signed by the CA, written to files. */
-async function serverCert(ca: Pems, name: string): Promise<TlsFiles> {
-  const pems = await generate([{ name: 'commonName', value: `webhook ${name}` }], {
+/** A leaf certificate signed by the CA: for serving on 127.0.0.1, or for a client. */
+function leafCert(ca: Pems, commonName: string, use: 'server' | 'client'): Promise<Pems> {
+  return generate([{ name: 'commonName', value: commonName }], {
     keyType: 'ec',
     algorithm: 'sha256',
     ca: { key: ca.private, cert: ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+      use === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
+      ...(use === 'server' ? [{ name: 'subjectAltName' as const, altNames: [{ type: 7 as const, ip: '127.0.0.1' }] }] : []),
     ],
   });
+}
+
+/** A serving certificate signed by the CA, written to files. */
+async function serverCert(ca: Pems, name: string): Promise<TlsFiles> {
+  const pems = await leafCert(ca, `webhook ${name}`, 'server');
   const dir = tmp();
   writeFileSync(join(dir, 'tls.crt'), pems.cert);
   writeFileSync(join(dir, 'tls.key'), pems.private);
@@ -156,16 +161,7 @@ t.test('certificate rotation mid-load: new handshakes get the new certificate, n
 
 t.test('client certificates are verified when a client CA is configured', async (t) => {
   const caPems = await testCa('test client CA');
-  const clientPems = await generate([{ name: 'commonName', value: 'kube-apiserver' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    ca: { key: caPems.private, cert: caPems.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true },
-      { name: 'extKeyUsage', clientAuth: true },
-    ],
-  });
+  const clientPems = await leafCert(caPems, 'kube-apiserver', 'client');
   const strangerPems = await generate([{ name: 'commonName', value: 'stranger' }], { keyType: 'ec', algorithm: 'sha256' });
   const dir = tmp();
   writeFileSync(join(dir, 'client-ca.crt'), caPems.cert);

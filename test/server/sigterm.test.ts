@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t from 'tap';
@@ -102,4 +103,21 @@ t.test('a bad setting stops the start with exit 2, naming the key and where it c
   t.equal(code, 2);
   t.match(stderr, /port \(--port\): expected a whole number/);
   t.match(stderr, /bodyLimit \(WASMGATE_BODY_LIMIT\): expected a size/);
+});
+
+t.test('a port already in use stops the start with exit 2 and a clear message', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => blocker.close());
+  const { port } = blocker.address() as AddressInfo;
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', String(port), '--workers', '1'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.equal(code, 2, 'exits (the watches and workers do not keep it alive)');
+  t.match(stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
 });

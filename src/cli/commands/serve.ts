@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { attributeName, configFileEnv, envName, flagName, loadServeConfig, optionSpecs } from '../../config/index.js';
+import { configFileEnv, envName, flagName, loadServeConfig, optionSpecs } from '../../config/index.js';
 import { boolean } from '../../config/values.js';
 import { createLogger } from '../../observability/logger.js';
 import { WebhookServer } from '../../server/server.js';
@@ -34,11 +34,10 @@ export function registerServe(program: Command): void {
   );
   command.action(async (flags: Record<string, unknown>) => {
     // Commander names `--tls-cert-file` tlsCertFile; the config module reads flags by those names.
-    const { config, warnings } = loadServeConfig({ flags: { ...flags, config: flags[attributeName('config')] } });
+    const { config, warnings } = loadServeConfig({ flags });
     const logger = createLogger({ level: config.log.level });
     for (const warning of warnings) logger.warn({ configFile: config.configFile }, `configuration: ${warning}`);
     const server = await WebhookServer.build(config, { logger });
-    await server.listen();
 
     const onHup = () => {
       logger.info({ signal: 'SIGHUP' }, 'signal received: reloading the policy and the certificate');
@@ -53,6 +52,13 @@ export function registerServe(program: Command): void {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     try {
+      try {
+        await server.listen();
+      } catch (err) {
+        // The workers and file watches would keep the process alive.
+        await server.shutdown();
+        throw err;
+      }
       await server.stopped;
     } finally {
       process.off('SIGHUP', onHup);

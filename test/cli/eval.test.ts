@@ -38,13 +38,13 @@ function wasmgate(args: string[], input?: string, cwd?: string): Run {
 }
 
 /** The eval command in this process, with its output and exit code captured: most tests need no child process. */
-async function evalCommand(args: string[], stdin = '', options: { ownEngine?: boolean } = {}): Promise<Run> {
+async function evalCommand(args: string[], stdin = '', options: { ownEngine?: boolean; tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   const run = { code: 0 as number | null, stdout: '', stderr: '' };
   const io = {
-    stdout: { write: (s: string) => (run.stdout += s) },
+    stdout: { write: (s: string) => (run.stdout += s), isTTY: options.tty ?? false },
     stderr: { write: (s: string) => (run.stderr += s) },
     readStdin: async () => stdin,
-    env: { NO_COLOR: '1' },
+    env: options.env ?? { NO_COLOR: '1' },
     setExitCode: (code: number) => (run.code = code),
   };
   const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout.write, writeErr: io.stderr.write });
@@ -269,6 +269,26 @@ t.test('--policy takes a directory of Rego (compiled first) and --data replaces 
   const nothing = await evalCommand(['--policy', join(dir, 'ok'), '-'], evil, own);
   t.equal(nothing.code, 2);
   t.match(nothing.stderr, /holds neither policy\.wasm nor \.rego files/);
+});
+
+t.test('text is coloured on a terminal only, and never with NO_COLOR', async (t) => {
+  const ansi = /\u001b\[\d+m/;
+  t.match((await evalCommand(['--policy', compiled, denied], '', { tty: true, env: {} })).stdout, ansi);
+  t.notMatch((await evalCommand(['--policy', compiled, denied], '', { tty: false, env: {} })).stdout, ansi);
+  t.notMatch((await evalCommand(['--policy', compiled, denied], '', { tty: true, env: { NO_COLOR: '' } })).stdout, ansi);
+  t.notMatch((await evalCommand(['--policy', compiled, '-o', 'json', denied], '', { tty: true, env: {} })).stdout, ansi, 'only text is coloured');
+});
+
+t.test('a reader that stops early (| head) ends the output, not with a stack trace', async (t) => {
+  const docs = Array.from({ length: 300 }, (_, i) => pod(`p${i}`, `evil.io/app:${i}`));
+  const many = file('many.yaml', docs.join('---\n'));
+  // A shell pipe, as a user has it: head exits after 10 bytes and the pipe closes under the writer.
+  const run = spawnSync('sh', ['-c', `"${process.execPath}" "${cli}" eval --policy "${compiled}" -o json "${many}" | head -c 10 > /dev/null; echo "$?"`], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  t.equal(run.stderr, '', 'nothing on stderr: no unhandled EPIPE');
+  t.equal(run.stdout.trim(), '0', "head's own status");
 });
 
 t.test('every output format through the command line, same exit code', async (t) => {

@@ -15,11 +15,11 @@ export const id = 'W2';
 export const title = 'webhook end to end, HTTPS keep-alive';
 
 const p99Budget = 10; // ms
-const ladder = [50, 100, 200, 500, 1000, 2000, 3000, 5000, 8000];
+const ladder = [20, 50, 100, 200, 500, 1000, 2000, 3000, 5000, 8000];
 
 function settings(mode) {
   if (mode === 'quick') return { seconds: 3, warmupSeconds: 1, maxWorkers: 32, maxSteps: 3 };
-  return { seconds: 15, warmupSeconds: 3, maxWorkers: 32, maxSteps: 9 };
+  return { seconds: 15, warmupSeconds: 3, maxWorkers: 32, maxSteps: 10 };
 }
 
 /** The bodies: the four W1 sizes and four varied reviews (three of them violating), round robin. */

@@ -227,6 +227,9 @@ t.test('a malformed file among good ones: the others are still decided, the erro
   const text = await evalCommand(['--policy', compiled, allowed, broken, denied]);
   t.equal(text.code, 2);
   t.match(text.stdout, new RegExp(`${broken.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n\\s+✗ input error\\s+line 4\\s+YAML syntax error`));
+  const empty = await evalJson(['-'], '# only a comment\n---\n');
+  t.equal(empty.code, 2, 'input with no objects at all is an error, not "all allowed"');
+  t.match(empty.report.errors, [{ file: '<stdin>', message: 'nothing to evaluate: the input holds no Kubernetes objects' }]);
   const missing = await evalJson([allowed, join(dir, 'nope.yaml'), '-'], 'just: text\n');
   t.equal(missing.code, 2);
   t.match(missing.report.errors, [{ file: join(dir, 'nope.yaml'), message: 'no such file or directory' }, { file: '<stdin>', message: /has no apiVersion/ }]);

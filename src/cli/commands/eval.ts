@@ -64,7 +64,12 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     return usageExit;
   }
 
-  const manifests: ManifestSet = await readManifests(paths, { readStdin: () => io.readStdin() });
+  const read = await readManifests(paths, { readStdin: () => io.readStdin() });
+  // Input that holds nothing (an empty file, a pipeline that printed nothing) must not pass as "all allowed".
+  const manifests: ManifestSet =
+    read.manifests.length === 0 && read.problems.length === 0
+      ? { ...read, problems: [{ file: read.files.join(', '), message: 'nothing to evaluate: the input holds no Kubernetes objects' }] }
+      : read;
   let engine: EngineHandle;
   try {
     engine = await openEngine(flags, manifests.manifests.length, io);

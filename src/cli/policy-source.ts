@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultBundleDir } from '../engine/index.js';
@@ -20,33 +19,51 @@ function holdsRego(dir: string): boolean {
   return false;
 }
 
-/** Where compiled Rego from `dir` goes: wasm/ for the project's policies, else a per-directory temp dir. */
-export function compiledDirFor(policiesDir: string): string {
-  const dir = resolve(policiesDir);
-  if (dir === resolve(defaultPoliciesDir)) return defaultBundleDir;
-  return join(tmpdir(), `wasmgate-policy-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`);
+/** A place for compiled policy files, and how to remove it once the engine has loaded them. */
+export interface OutputDir {
+  readonly dir: string;
+  dispose(): void;
 }
 
 /**
- * Compiles a directory of Rego with the pinned OPA, as `npm run build` does (fmt, check --strict,
- * build -t wasm). Unchanged sources are not compiled again. Returns the directory of policy.wasm.
+ * Where compiled Rego from `policiesDir` goes: wasm/ for the project's own policies (what
+ * `npm run build` keeps up to date), else a fresh temporary directory of this run's own, so that
+ * runs at the same time never write into each other's files.
  */
-export async function compileRego(policiesDir: string, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<string> {
-  const outDir = compiledDirFor(policiesDir);
-  await buildPolicies({ opa: opa ?? resolveOpa(log), policiesDir, outDir, log });
-  return outDir;
+export function outputDirFor(policiesDir: string): OutputDir {
+  if (resolve(policiesDir) === resolve(defaultPoliciesDir)) return { dir: defaultBundleDir, dispose: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-policy-'));
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A compiled policy to load, and what to clean up after loading it. */
+export interface ResolvedPolicy {
+  /** A directory with policy.wasm, or a bundle .tar.gz: what Engine.load reads. */
+  readonly bundle: string;
+  dispose(): void;
 }
 
 /**
  * What `--policy` names, as something Engine.load reads: a compiled bundle directory (policy.wasm),
- * an OPA bundle .tar.gz, or a directory of Rego, compiled first.
+ * an OPA bundle .tar.gz, or a directory of Rego, compiled first with the pinned OPA, as
+ * `npm run build` does (fmt, check --strict, build -t wasm).
  */
-export async function resolvePolicy(location: string | undefined, log: (line: string) => void = () => {}): Promise<string> {
-  if (location === undefined) return defaultBundleDir;
+export async function resolvePolicy(location: string | undefined, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<ResolvedPolicy> {
+  const kept = (bundle: string): ResolvedPolicy => ({ bundle, dispose: () => {} });
+  if (location === undefined) return kept(defaultBundleDir);
   const path = resolve(location);
   if (!existsSync(path)) throw new WasmgateError('INPUT_INVALID', `--policy ${location}: no such file or directory`);
-  if (statSync(path).isFile()) return path;
-  if (existsSync(join(path, 'policy.wasm'))) return path;
-  if (holdsRego(path)) return compileRego(path, log);
-  throw new WasmgateError('INPUT_INVALID', `--policy ${location} holds neither policy.wasm nor .rego files`);
+  if (statSync(path).isFile()) return kept(path);
+  if (existsSync(join(path, 'policy.wasm'))) return kept(path);
+  if (!holdsRego(path)) throw new WasmgateError('INPUT_INVALID', `--policy ${location} holds neither policy.wasm nor .rego files`);
+  const out = outputDirFor(path);
+  try {
+    const tool = opa ?? resolveOpa(log);
+    await buildPolicies({ opa: tool, policiesDir: path, outDir: out.dir });
+    log(`compiled ${location} with OPA ${tool.version}`);
+  } catch (err) {
+    out.dispose();
+    throw err;
+  }
+  return { bundle: out.dir, dispose: () => out.dispose() };
 }

@@ -48,7 +48,7 @@ export interface HarnessReport {
 export interface HarnessOptions {
   /** Directory of Rego policies and their *_test.rego files (and data.yaml). */
   readonly policiesDir: string;
-  /** Where policy.wasm goes (or already is): default a directory of its own (see compileRego). */
+  /** Where the compiled policy goes (policy.wasm, data.json, capabilities.json); unchanged sources are not compiled again. */
   readonly outDir: string;
   /** Fixture files or directories; none skips the fixture stages. */
   readonly fixtures?: readonly string[];
@@ -236,7 +236,7 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
       : undefined;
   let compiled = true;
   try {
-    await buildPolicies({ opa, policiesDir, outDir: options.outDir, log });
+    await buildPolicies({ opa, policiesDir, outDir: options.outDir });
   } catch (err) {
     compiled = false;
     stages.push(stageError('Compile the policies to WebAssembly (opa fmt, check --strict, build)', err));

@@ -48,11 +48,16 @@ export type OpenEngine = (flags: EvalFlags, documents: number, io: CommandIO) =>
 
 /** The policy named by --policy (default wasm/), with --data, on a pool sized to the run. */
 export const loadEngine: OpenEngine = async (flags, documents, io) => {
-  const bundle = await resolvePolicy(flags.policy, (line) => io.stderr.write(`wasmgate: ${line}\n`));
   const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
+  const policy = await resolvePolicy(flags.policy, (line) => io.stderr.write(`wasmgate: ${line}\n`));
   // More workers than documents would only cost start-up time.
   const workers = flags.workers ?? Math.max(1, Math.min(engineDefaults.workers, Math.ceil(documents / 16)));
-  return Engine.load({ bundle, ...(data !== undefined ? { data } : {}), workers });
+  try {
+    // The engine holds the compiled module: files compiled for this run are not needed after loading.
+    return await Engine.load({ bundle: policy.bundle, ...(data !== undefined ? { data } : {}), workers });
+  } finally {
+    policy.dispose();
+  }
 };
 
 /** `wasmgate eval`: read, decide, print; returns the exit code. */

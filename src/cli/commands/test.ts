@@ -5,7 +5,7 @@ import { describeThrown } from '../../errors.js';
 import { harnessExitCode, runPolicyTests } from '../../harness/index.js';
 import { renderHarnessReport } from '../../harness/render.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
-import { compiledDirFor } from '../policy-source.js';
+import { outputDirFor } from '../policy-source.js';
 
 interface TestFlags {
   policies: string;
@@ -40,14 +40,20 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO):
   let fixtures = flags.fixtures;
   if (!fixturesGiven && !existsSync(defaultFixtures)) fixtures = [];
   const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
-  const report = await runPolicyTests({
-    policiesDir,
-    outDir: compiledDirFor(policiesDir),
-    fixtures,
-    coverage: flags.coverage,
-    ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
-    log,
-  });
+  const out = outputDirFor(policiesDir);
+  let report;
+  try {
+    report = await runPolicyTests({
+      policiesDir,
+      outDir: out.dir,
+      fixtures,
+      coverage: flags.coverage,
+      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      log,
+    });
+  } finally {
+    out.dispose();
+  }
   io.stdout.write(renderHarnessReport(report, { color: useColor(io) }));
   return harnessExitCode(report);
 }

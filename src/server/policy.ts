@@ -88,7 +88,7 @@ export class PolicyHolder {
   private queued?: Promise<ReloadResult>;
   private running: Promise<unknown> = Promise.resolve();
   private closed = false;
-  lastReload?: ReloadResult;
+  private last?: ReloadResult;
 
   private constructor(
     private policy: LoadedPolicy,
@@ -104,9 +104,9 @@ export class PolicyHolder {
     return this.policy;
   }
 
-  /** Files whose change calls for a reload. */
-  get watchedFiles(): { bundle: string; dataFile?: string } {
-    return { bundle: this.options.bundle, ...(this.options.dataFile ? { dataFile: this.options.dataFile } : {}) };
+  /** How the last reload went, if there was one. */
+  get lastReload(): ReloadResult | undefined {
+    return this.last;
   }
 
   reload(trigger: string): Promise<ReloadResult> {
@@ -138,7 +138,7 @@ export class PolicyHolder {
         result = { ok: false, trigger, at: new Date(), revision: previous.revision, previousRevision: previous.revision, error: describeThrown(err) };
       }
     }
-    this.lastReload = result;
+    this.last = result;
     // Evaluations already on the old engine finish there; it stops once they have.
     if (this.policy !== previous) await previous.engine.close();
     return result;

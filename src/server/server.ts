@@ -124,9 +124,8 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
 
   private async startWatching(): Promise<void> {
     const onError = (err: Error) => this.logger.warn({ reason: err.message }, 'file watch error');
-    const { bundle, dataFile } = this.policy.watchedFiles;
     this.watches.push(
-      await watchFiles(policyFiles(bundle, dataFile), this.config.watchDebounce, (paths) => void this.reloadPolicy(`change of ${paths.join(', ')}`), onError),
+      await watchFiles(policyFiles(this.config.bundle, this.config.dataFile), this.config.watchDebounce, (paths) => void this.reloadPolicy(`change of ${paths.join(', ')}`), onError),
     );
     if (!this.tlsFiles.selfSigned || this.tlsFiles.clientCaFile !== undefined) {
       const files = [this.tlsFiles.certFile, this.tlsFiles.keyFile, ...(this.tlsFiles.clientCaFile ? [this.tlsFiles.clientCaFile] : [])];

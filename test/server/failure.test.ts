@@ -3,12 +3,12 @@ import t from 'tap';
 import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
-// About a million steps of busy work: far past a 100 ms deadline, far below the memory ceiling.
-const slow = { spin: 1000 };
+// 400 million steps of busy work (minutes): far past a 500 ms deadline, in little memory.
+const slow = { spin: 20000 };
 const trap = { conflict: true };
 
 t.test('fail closed: a timeout and a trap deny with a message that the policy could not be evaluated', async (t) => {
-  const s = await startServer({ bundle, evalTimeout: '100ms' });
+  const s = await startServer({ bundle, evalTimeout: '500ms' });
   t.teardown(s.stop);
 
   const timedOut = await admit(s.port, s.ca, review('slow-1', slow));
@@ -16,7 +16,7 @@ t.test('fail closed: a timeout and a trap deny with a message that the policy co
   t.equal(timedOut.json.response.uid, 'slow-1');
   t.equal(timedOut.json.response.allowed, false);
   t.equal(timedOut.json.response.status.code, 500);
-  t.match(timedOut.json.response.status.message, /could not evaluate the policy: the evaluation did not finish within its deadline of 100 ms.*fail closed/);
+  t.match(timedOut.json.response.status.message, /could not evaluate the policy: the evaluation did not finish within its deadline of 500 ms.*fail closed/);
 
   const trapped = await admit(s.port, s.ca, review('trap-1', trap, { apiVersion: 'admission.k8s.io/v1beta1' }));
   t.equal(trapped.json.apiVersion, 'admission.k8s.io/v1beta1');
@@ -44,7 +44,7 @@ t.test('fail closed: a timeout and a trap deny with a message that the policy co
 });
 
 t.test('fail open when configured: allowed, with a warning, and logged all the same', async (t) => {
-  const s = await startServer({ bundle, evalTimeout: '100ms', failOpen: true });
+  const s = await startServer({ bundle, evalTimeout: '500ms', failOpen: true });
   t.teardown(s.stop);
   for (const [uid, spec] of [
     ['open-slow', slow],

@@ -14,7 +14,7 @@ const bundle = await buildEcho();
 t.test('SIGTERM during load: every accepted request is answered, new connections are refused, exit 0', async (t) => {
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--no-watch'],
+    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--no-watch', '--eval-timeout', '1m'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' } },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -50,14 +50,15 @@ t.test('SIGTERM during load: every accepted request is answered, new connections
   const ca = readFileSync(selfSigned.certFile);
   t.equal((await admit(port, ca, review('warm'))).json.response.allowed, true);
 
-  // Eight slow requests (each about a million steps of policy work) on two workers: in flight together.
+  // Eight slow requests (each about four million steps of policy work) on two workers: in flight
+  // together. The deadline is generous so that a loaded machine does not turn them into timeouts.
   const uids = Array.from({ length: 8 }, (_, i) => `slow-${i}`);
   let answered = 0;
   // Keep-alive connections, one each: the server, not the client, must close them for the drain to end.
   const agent = new Agent({ keepAlive: true, maxSockets: uids.length, ca });
   t.teardown(() => agent.destroy());
   const slow = uids.map((uid) =>
-    admit(port, ca, review(uid, { spin: 700 }), { agent }).then((reply) => {
+    admit(port, ca, review(uid, { spin: 2000 }), { agent }).then((reply) => {
       answered++;
       return reply;
     }),
@@ -88,7 +89,7 @@ t.test('SIGTERM during load: every accepted request is answered, new connections
   t.equal(await exited, 0, 'exit code 0');
   t.ok(lines.some((l) => l.msg === 'shutdown complete'));
   t.notOk(lines.some((l) => /shutdown timeout/.test(l.msg)), 'the drain ended by itself, not by the shutdown timeout');
-  t.equal(lines.filter((l) => l.decision === 'allowed').length, uids.length + 1, 'a decision line for each');
+  t.same(lines.filter((l) => uids.includes(l.uid)).map((l) => l.decision), uids.map(() => 'allowed'), 'a decision line for each');
   t.equal(stderr, '', 'nothing on stderr');
 });
 

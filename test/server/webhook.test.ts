@@ -1,6 +1,7 @@
 // The webhook over real HTTPS on 127.0.0.1: answers, bad requests, warnings, metrics and decision logs.
 import { connect } from 'node:tls';
 import t from 'tap';
+import { reviewBody } from '../../dist/server/review.js';
 import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
@@ -169,6 +170,22 @@ t.test('the body reaches the workers without being serialised again', async (t) 
   t.equal(reply.json.response.allowed, true);
   t.equal(bigParses, 1, 'the server parses the body once (to check its shape and read its uid)');
   t.equal(bigStringifies, 0, 'and never serialises it: the workers get the bytes as they came');
+});
+
+t.test('a body of 4 KiB or more is moved to the worker, not copied; a small one is copied once', async (t) => {
+  // As raw-body hands it over: Buffer.concat of the socket's chunks.
+  const asReceived = (value: unknown) => Buffer.concat([Buffer.from(JSON.stringify(value))]);
+  const large = asReceived(review('large', { padding: 'z'.repeat(64 * 1024) }));
+  const largeBytes = large.byteLength;
+  const result = await reviewBody(large, running.server.policy, { failOpen: false, timeoutMs: 2000 });
+  t.equal(result.decision, 'allowed');
+  t.equal(large.byteLength, 0, `the ${largeBytes} bytes were transferred: the Buffer here is now detached`);
+
+  const small = asReceived(review('small'));
+  const smallBytes = small.byteLength;
+  t.ok(smallBytes < 4096);
+  await reviewBody(small, running.server.policy, { failOpen: false, timeoutMs: 2000 });
+  t.equal(small.byteLength, smallBytes, 'a pooled Buffer stays: its bytes were copied out');
 });
 
 t.test('warnings stay within the API server budget over the wire', async (t) => {

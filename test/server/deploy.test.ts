@@ -93,7 +93,13 @@ t.test('the webhook configuration is one the API server can rely on', async (t) 
   }
   const data = readDataFile(dataFile) as { config: { systemNamespaces: string[] } };
   t.same(system!.namespaceSelector.matchExpressions[0].values, data.config.systemNamespaces, 'the system-namespaces webhook matches config.systemNamespaces');
-  t.match(webhookConfig.metadata.annotations['cert-manager.io/inject-ca-from'], /^wasmgate-system\//);
+  const serving = docs.find((d) => d.kind === 'Certificate' && !d.spec.isCA)!;
+  t.equal(
+    webhookConfig.metadata.annotations['cert-manager.io/inject-ca-from'],
+    `${serving.metadata.namespace}/${serving.metadata.name}`,
+    'cert-manager injects the CA of the serving certificate',
+  );
+  t.equal(docs.find((d) => d.kind === 'Issuer' && d.metadata.name === serving.spec.issuerRef.name)?.spec.ca?.secretName, 'wasmgate-ca', 'which a CA signs');
 });
 
 t.test('the compiled policies accept deploy/data.yaml and the Deployment itself', async (t) => {

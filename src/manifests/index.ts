@@ -79,6 +79,36 @@ function locator(document: YamlDocument, root: object): (path: string) => number
   };
 }
 
+/** Most values one object may expand to: far beyond any object the API server accepts (3 MiB). */
+export const maxExpandedValues = 1_000_000;
+
+/**
+ * How many values an object holds once YAML aliases are expanded, as JSON would write it, counted
+ * without expanding (shared nodes once each). Infinity for an object that contains itself, or once
+ * `limit` is passed: the "billion laughs" that would exhaust memory when the request is serialized.
+ */
+export function expandedSize(value: unknown, limit = maxExpandedValues): number {
+  const sizes = new WeakMap<object, number>();
+  const open = new WeakSet<object>();
+  const size = (node: unknown): number => {
+    if (node === null || typeof node !== 'object') return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (open.has(node)) return Infinity;
+    open.add(node);
+    let total = 1;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      total += size(child);
+      if (total > limit) break;
+    }
+    open.delete(node);
+    const result = total > limit ? Infinity : total;
+    sizes.set(node, result);
+    return result;
+  };
+  return size(value);
+}
+
 /** A List (`kubectl get -o yaml`), or a typed list such as PodList: its items are the objects. */
 function isList(value: Record<string, unknown>): value is Record<string, unknown> & { items: unknown[] } {
   return typeof value.kind === 'string' && /(?:^|[a-z])List$/.test(value.kind) && Array.isArray(value.items);
@@ -105,6 +135,10 @@ export function manifestsOf(file: string, text: string): { manifests: Manifest[]
       const source: SourceRef = { ...at, line, ...(item !== undefined ? { item } : {}) };
       if (!isRecord(object)) {
         problems.push({ ...source, message: `item ${String(item)} of the List is not a Kubernetes object` });
+        continue;
+      }
+      if (expandedSize(object) === Infinity) {
+        problems.push({ ...source, message: `the object refers to itself or expands to more than ${maxExpandedValues} values through YAML aliases` });
         continue;
       }
       manifests.push({ source, object, comments: document.comments, lineOf: locator(document, object) });

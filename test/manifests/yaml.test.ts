@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import yaml from 'js-yaml';
 import t from 'tap';
-import { manifestsOf, parseYamlStream, pathSegments } from '../../dist/manifests/index.js';
+import { expandedSize, manifestsOf, parseYamlStream, pathSegments } from '../../dist/manifests/index.js';
 
 const stream = `# header comment
 # expect: deny
@@ -173,4 +173,16 @@ t.test('any stream of mappings round-trips with indexes and lines', async (t) =>
     { numRuns: 200 },
   );
   t.pass('200 generated streams');
+});
+
+t.test('alias bombs and self-references are problems, not a hung run', async (t) => {
+  const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 9; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
+  const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n${levels.map((l) => `  ${l}`).join('\n')}\n`;
+  const { manifests, problems } = manifestsOf('bomb.yaml', `${bomb}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: loop}\ndata: &d {self: *d}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: fine}\n`);
+  t.same(manifests.map((m) => (m.object.metadata as { name: string }).name), ['fine']);
+  t.same(problems.map((p) => p.document), [0, 1]);
+  t.match(problems[0]!.message, /refers to itself or expands to more than 1000000 values through YAML aliases/);
+  const shared = { x: [1, 2, 3] };
+  t.equal(expandedSize({ a: shared, b: shared }), 1 + 2 * (1 + 1 + 3), 'a shared node counts once per use, as JSON writes it');
 });

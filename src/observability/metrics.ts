@@ -34,7 +34,7 @@ export class WebhookMetrics {
 
   readonly duration = new Histogram({
     name: 'wasmgate_admission_duration_seconds',
-    help: 'Time from receiving an AdmissionReview body to sending the answer, by operation and decision',
+    help: 'Time from an AdmissionReview request\'s arrival (headers read) to its answer, by operation and decision',
     labelNames: ['operation', 'decision'] as const,
     buckets: latencyBuckets,
     registers: [this.registry],

@@ -56,7 +56,7 @@ export interface HarnessOptions {
   readonly coverage: number;
   readonly opa?: OpaTool;
   readonly log?: (line: string) => void;
-  /** Engine workers for the fixtures (default: one per core). */
+  /** Engine workers for the fixtures (default: one per core, at most 4). */
   readonly workers?: number;
 }
 

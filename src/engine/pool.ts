@@ -66,7 +66,8 @@ export class WorkerPool {
       data: this.data,
       limits: this.options.limits,
     };
-    const worker = new Worker(workerUrl, { workerData: init });
+    // No execArgv: a worker needs none of the parent's loaders (under a test runner they cost seconds per start).
+    const worker = new Worker(workerUrl, { workerData: init, execArgv: [] });
     const slot: Slot = { worker, ready: false };
     worker.on('message', (message: WorkerReply) => this.onReply(slot, message));
     worker.on('error', (err) => this.replace(slot, 'EVAL_FAILED', `policy worker failed: ${err.message}`));

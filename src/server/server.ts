@@ -78,6 +78,8 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
       },
       this.app,
     );
+    // After listen, a server error (EMFILE, …) is logged rather than left unhandled, which would crash.
+    this.https.on('error', (err) => logger.error({ reason: err.message }, 'server error'));
     this.https.on('tlsClientError', (err, socket) => {
       logger.debug({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake failed');
     });

@@ -31,7 +31,17 @@ t.test('reload under load: good data, corrupt module, invalid data, good module;
   const servedBy = new Map<string, number>();
   let stop = false;
   let sent = 0;
-  const deadline = Date.now() + 60_000;
+  // Bounded in count and time; generous, since a loaded machine slows everything down.
+  const deadline = Date.now() + 180_000;
+  // Resolves once the load has had `n` more answers from the revision being served now.
+  let onAnswer: (revision: string) => void = () => {};
+  const answersFrom = (revision: string, n: number) =>
+    new Promise<void>((resolve) => {
+      let seen = 0;
+      onAnswer = (r) => {
+        if (r === `[revision] served by revision ${revision}` && ++seen >= n) resolve();
+      };
+    });
   const client = async (id: number) => {
     for (let i = 0; !stop && i < 5000 && Date.now() < deadline; i++) {
       sent++;
@@ -43,13 +53,19 @@ t.test('reload under load: good data, corrupt module, invalid data, good module;
         } else {
           const revision = String(reply.json.response.warnings?.[0]);
           servedBy.set(revision, (servedBy.get(revision) ?? 0) + 1);
+          onAnswer(revision);
         }
       } catch (err) {
         failures.push(`${uid}: ${(err as Error).message}`);
       }
     }
   };
+  const servedOne = answersFrom('one', 10);
   const load = Promise.all([0, 1, 2, 3].map(client));
+  t.teardown(async () => {
+    stop = true;
+    await load;
+  });
   const readyz = async () => (await call(s.port, '/readyz', { ca: s.ca })).json;
   const metrics = async () => (await call(s.port, '/metrics', { ca: s.ca })).text;
   const reload = (change: () => void) => {
@@ -59,10 +75,12 @@ t.test('reload under load: good data, corrupt module, invalid data, good module;
   };
 
   const first = s.server.policy.current.revision;
+  await servedOne;
   const good = await reload(() => replaceFile(dataFile, 'config:\n  revision: two\n'));
   t.equal(good.ok, true, `new data accepted (${good.error ?? ''})`);
   t.not(good.revision, first);
   t.equal((await readyz()).policy.revision, good.revision);
+  await answersFrom('two', 10);
 
   // A request in flight when the policy swaps finishes on the version it started on.
   const inFlight = admit(s.port, s.ca, review('in-flight', { spin: 600, showRevision: true }));
@@ -103,8 +121,7 @@ t.test('reload under load: good data, corrupt module, invalid data, good module;
   t.equal(sample(text, 'wasmgate_policy_info', { revision: first }), undefined, 'old revisions leave the metric');
 
   // Let the load see the final revision, then stop it.
-  const seenThree = () => (servedBy.get('[revision] served by revision three') ?? 0) > 10;
-  while (!seenThree() && Date.now() < deadline) await admit(s.port, s.ca, review('probe', {}), { agent });
+  await answersFrom('three', 10);
   stop = true;
   await load;
   t.same(failures, [], `no request failed (${sent} sent)`);

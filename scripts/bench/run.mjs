@@ -71,7 +71,12 @@ async function main() {
   }
 
   let quiet;
-  if (opts.waitQuiet > 0) quiet = await waitForQuiet({ maxMinutes: opts.waitQuiet, log });
+  if (opts.waitQuiet > 0) {
+    const waitStarted = Date.now();
+    quiet = await waitForQuiet({ maxMinutes: opts.waitQuiet, log });
+    quiet.waitedSeconds = Math.round((Date.now() - waitStarted) / 1000);
+  }
+  const runStarted = Date.now();
 
   const work = join(workDir, `${process.pid}`);
   rmSync(work, { recursive: true, force: true });
@@ -124,10 +129,11 @@ async function main() {
     log(`${id} done in ${result.seconds} s${result.skipped ? ` (skipped: ${result.skipped})` : ''}`);
   }
   results.load.end = load();
-  results.seconds = Math.round((Date.now() - started) / 100) / 10;
+  // The run itself, without the build and the wait for a quiet machine.
+  results.seconds = Math.round((Date.now() - runStarted) / 100) / 10;
 
   const { jsonFile, mdFile, merged } = writeResults(results, opts);
-  log(`results: ${jsonFile}, ${mdFile}${merged ? ' (merged with the previous full run)' : ''} in ${results.seconds} s`);
+  log(`results: ${jsonFile}, ${mdFile}${merged ? ' (merged with the previous full run)' : ''}; ${results.seconds} s of workloads, ${Math.round((Date.now() - started) / 1000)} s in all`);
   rmSync(work, { recursive: true, force: true });
   if (Object.values(results.workloads).some((w) => w.skipped?.startsWith('failed'))) process.exitCode = 1;
 }

@@ -63,7 +63,7 @@ function w2(w) {
   }
   lines.push(
     '',
-    `Highest tested rate with p99 < ${w.settings.p99BudgetMs} ms: wasmgate ${num(a.highestRateP99Under10ms)} req/s, OPA ${num(b.highestRateP99Under10ms)} req/s (${verdict(w.ratios.highestRateP99Under10ms, 'higher')}). Peak RSS: wasmgate ${num(a.peakRssMiB, 1)} MiB, OPA ${num(b.peakRssMiB, 1)} MiB (${verdict(w.ratios.peakRss)}).`,
+    `Highest tested rate with p99 < ${w.settings.p99BudgetMs} ms: wasmgate ${num(a.highestRateP99Under10ms)} req/s, OPA ${num(b.highestRateP99Under10ms)} req/s (${verdict(w.ratios.highestRateP99Under10ms, 'higher')}). Peak RSS after the same warm-up and maximum run: wasmgate ${num(a.peakRssAfterMaxMiB, 1)} MiB, OPA ${num(b.peakRssAfterMaxMiB, 1)} MiB (${verdict(w.ratios.peakRssAfterMax)}); at the end of the ladder, where each server went as far as it kept up: ${num(a.peakRssMiB, 1)} and ${num(b.peakRssMiB, 1)} MiB.`,
   );
   return lines.join('\n');
 }
@@ -124,7 +124,7 @@ export function renderMarkdown(results) {
   const out = [
     '# wasmgate benchmarks',
     '',
-    `${results.mode === 'full' ? 'Full run' : `**${results.mode} run** (small counts: for development, not for claims)`} of ${results.date.slice(0, 16).replace('T', ' ')} UTC, commit ${m.commit}${m.dirtyPaths ? ` (+${m.dirtyPaths} uncommitted changes)` : ''}.`,
+    `${results.mode === 'full' ? 'Full run' : `**${results.mode} run** (small counts: for development, not for claims)`} of ${results.date.slice(0, 16).replace('T', ' ')} UTC${results.seconds ? ` (${num(results.seconds / 60, 1)} minutes)` : ''}, commit ${m.commit}${m.dirtyPaths ? ` (+${m.dirtyPaths} uncommitted changes)` : ''}.`,
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; load average at start ${results.load.start.join(' ')}, at end ${results.load.end?.join(' ') ?? '–'}${results.load.waitedForQuiet ? (results.load.waitedForQuiet.quiet ? ' (waited for a quiet machine)' : ' (**the machine never became quiet; numbers are noisy**)') : ''}.`,
     `Versions: Node ${v.node}, OPA ${v.opa}${v.conftest ? `, conftest ${v.conftest}` : ''}${v.vegeta ? `, vegeta ${v.vegeta}` : ''}. Pinning: ${results.pinning}.`,
     '',
@@ -133,7 +133,7 @@ export function renderMarkdown(results) {
   ];
   for (const [id, w] of Object.entries(results.workloads)) {
     out.push('', `## ${id} — ${w.title ?? ''}`.trimEnd(), '');
-    if (w.date && w.date.slice(0, 16) !== results.date.slice(0, 16)) out.push(`_Run ${w.date.slice(0, 16).replace('T', ' ')} UTC (load then ${w.load?.join(' ')})._`, '');
+    if (w.date) out.push(`_Finished ${w.date.slice(0, 16).replace('T', ' ')} UTC after ${num(w.seconds)} s; load average then ${w.load?.join(' ')}._`, '');
     out.push(w.skipped ? skipped(w) : renderers[id](w));
     if (w.notes?.length) out.push('', ...w.notes.map((n) => `- ${n}`));
   }

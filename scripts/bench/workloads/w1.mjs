@@ -15,7 +15,7 @@ export const title = 'per decision, no HTTP';
 function settings(mode) {
   if (mode === 'smoke') return { iterations: 200, seconds: 2, warmup: 50, opaCount: 1, cases: sizedCases.slice(0, 1), profileSeconds: 0 };
   if (mode === 'quick') return { iterations: 1_000, seconds: 1.5, warmup: 100, opaCount: 1, cases: sizedCases, profileSeconds: 2 };
-  return { iterations: 10_000, seconds: 10, warmup: 500, opaCount: 3, cases: sizedCases, profileSeconds: 5 };
+  return { iterations: 10_000, seconds: 10, warmup: 3_000, opaCount: 3, cases: sizedCases, profileSeconds: 5 };
 }
 
 /** Times `fn` sequentially: warm-up, then up to `iterations` calls or `seconds`; samples in µs. */

@@ -19,7 +19,7 @@ const skipped = (w) => `_skipped: ${w.skipped}_\n`;
 
 function w1(w) {
   const lines = [
-    'Per decision, no HTTP, one at a time (µs, p50 / p99). wasmgate = `Engine.evaluate(bytes)` through its worker;',
+    'Per decision, no HTTP, one at a time (µs, p50 / p99); the three in-process columns are timed interleaved, one call of each in turn. wasmgate = `Engine.evaluate(bytes)` through its worker;',
     'in-thread = `PolicyEvaluator.decide` on the same bytes; opa bench = topdown with the input parsed once before timing;',
     'OPA bytes-in = OPA\'s Go library parsing the same JSON bytes for each evaluation, as its server does; floor = V8 `JSON.parse` + `JSON.stringify` of the body.',
     '',

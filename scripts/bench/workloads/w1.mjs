@@ -15,32 +15,27 @@ export const title = 'per decision, no HTTP';
 function settings(mode) {
   if (mode === 'smoke') return { iterations: 200, seconds: 2, warmup: 50, opaCount: 1, cases: sizedCases.slice(0, 1), profileSeconds: 0 };
   if (mode === 'quick') return { iterations: 1_000, seconds: 1.5, warmup: 100, opaCount: 1, cases: sizedCases, profileSeconds: 2 };
-  return { iterations: 10_000, seconds: 10, warmup: 3_000, opaCount: 3, cases: sizedCases, profileSeconds: 5 };
+  return { iterations: 6_000, seconds: 10, warmup: 1_500, opaCount: 3, cases: sizedCases, profileSeconds: 5 };
 }
 
-/** Times `fn` sequentially: warm-up, then up to `iterations` calls or `seconds`; samples in µs. */
-async function time(fn, { iterations, seconds, warmup }) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const samples = [];
-  const stop = performance.now() + seconds * 1000;
+/**
+ * Times several functions interleaved (one call of each in turn), so that drift in the machine's speed
+ * (frequent on a shared VM: ±30 % between consecutive batches) falls on all of them alike. Warm-up,
+ * then up to `iterations` rounds or `seconds`; samples in µs, summarised per function.
+ */
+async function timeInterleaved(fns, { iterations, seconds, warmup }) {
+  const names = Object.keys(fns);
+  for (let i = 0; i < warmup; i++) for (const name of names) await fns[name]();
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  const stop = performance.now() + seconds * 1000 * names.length;
   for (let i = 0; i < iterations && performance.now() < stop; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples.push((performance.now() - t0) * 1000);
+    for (const name of names) {
+      const t0 = performance.now();
+      await fns[name]();
+      samples[name].push((performance.now() - t0) * 1000);
+    }
   }
-  return summarize(samples);
-}
-
-function timeSync(fn, { iterations, seconds, warmup }) {
-  for (let i = 0; i < warmup; i++) fn();
-  const samples = [];
-  const stop = performance.now() + seconds * 1000;
-  for (let i = 0; i < iterations && performance.now() < stop; i++) {
-    const t0 = performance.now();
-    fn();
-    samples.push((performance.now() - t0) * 1000);
-  }
-  return summarize(samples);
+  return Object.fromEntries(names.map((n) => [n, summarize(samples[n])]));
 }
 
 /** `opa bench` prints one JSON document per --count; take the median of each figure across them. */
@@ -83,13 +78,15 @@ export async function runW1(ctx) {
       const theirs = JSON.parse(evaluated.stdout).result?.[0]?.expressions?.[0]?.value;
       const agree = JSON.stringify(ours) === JSON.stringify(theirs);
 
-      const pool = await time(() => engine.evaluate(buffer), s);
-      const thread = timeSync(() => {
-        const copy = new Uint8Array(buffer.byteLength);
-        copy.set(buffer);
-        return inThread.decide(copy.buffer);
+      const { pool, thread, floor } = await timeInterleaved({
+        pool: () => engine.evaluate(buffer),
+        thread: () => {
+          const copy = new Uint8Array(buffer.byteLength);
+          copy.set(buffer);
+          return inThread.decide(copy.buffer);
+        },
+        floor: () => JSON.stringify(JSON.parse(body)),
       }, s);
-      const floor = timeSync(() => JSON.stringify(JSON.parse(body)), s);
 
       const bench = await run(ctx.opa.path, ['bench', '-f', 'json', '--count', String(s.opaCount), '-d', ctx.policy.rego, '-d', ctx.policy.data, '-i', file, 'data.wasmgate.main.decision'], { timeoutMs: 300_000 });
       if (bench.code !== 0) throw new Error(`opa bench failed: ${bench.stderr.slice(0, 400)}`);

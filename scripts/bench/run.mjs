@@ -150,7 +150,13 @@ function writeResults(results, opts) {
     if (opts.mode === 'full' && opts.selected.length < Object.keys(workloads).length && existsSync(previous)) {
       // A partial full run replaces its own workloads and keeps the others (each keeps its own date).
       const old = JSON.parse(readFileSync(previous, 'utf8'));
-      out = { ...results, workloads: { ...old.workloads, ...results.workloads } };
+      out = {
+        ...results,
+        versions: { ...old.versions, ...results.versions },
+        mergedInto: old.mergedInto ?? { date: old.date, seconds: old.seconds, commit: old.machine?.commit, load: old.load },
+        rerun: opts.selected,
+        workloads: { ...old.workloads, ...results.workloads },
+      };
       out.workloads = Object.fromEntries(Object.keys(workloads).filter((id) => out.workloads[id]).map((id) => [id, out.workloads[id]]));
       merged = true;
     }

@@ -125,6 +125,9 @@ export function renderMarkdown(results) {
     '# wasmgate benchmarks',
     '',
     `${results.mode === 'full' ? 'Full run' : `**${results.mode} run** (small counts: for development, not for claims)`} of ${results.date.slice(0, 16).replace('T', ' ')} UTC${results.seconds ? ` (${num(results.seconds / 60, 1)} minutes)` : ''}, commit ${m.commit}${m.dirtyPaths ? ` (+${m.dirtyPaths} uncommitted changes)` : ''}.`,
+    ...(results.mergedInto
+      ? [`${results.rerun.join(', ')} re-run then and merged into the full run of ${results.mergedInto.date.slice(0, 16).replace('T', ' ')} UTC (${num(results.mergedInto.seconds / 60, 1)} minutes, commit ${results.mergedInto.commit}, load average at its start ${results.mergedInto.load.start.join(' ')}); each workload below says when it finished.`]
+      : []),
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB; load average at start ${results.load.start.join(' ')}, at end ${results.load.end?.join(' ') ?? '–'}${results.load.waitedForQuiet ? (results.load.waitedForQuiet.quiet ? ' (waited for a quiet machine)' : ' (**the machine never became quiet; numbers are noisy**)') : ''}.`,
     `Versions: Node ${v.node}, OPA ${v.opa}${v.conftest ? `, conftest ${v.conftest}` : ''}${v.vegeta ? `, vegeta ${v.vegeta}` : ''}. Pinning: ${results.pinning}.`,
     '',

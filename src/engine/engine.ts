@@ -79,6 +79,11 @@ export class Engine {
     return this.pool.size;
   }
 
+  /** What the engine holds now: for benchmarks and diagnostics. WASM memory only grows, so watch it plateau. */
+  stats(): { workers: number; wasmMemoryBytes: number[] } {
+    return { workers: this.pool.size, wasmMemoryBytes: this.pool.memoryBytes() };
+  }
+
   /**
    * Decides one AdmissionReview on a worker. Pass the request body's bytes when you have them: they
    * reach the WASM memory without being parsed or stringified again.

@@ -26,6 +26,8 @@ interface Slot {
   /** Set once the worker has built its instance; deadlines start only then. */
   ready: boolean;
   busy?: { id: number; pending: Pending; timer: NodeJS.Timeout };
+  /** The worker's WASM memory after its last reply. */
+  memoryBytes?: number;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
@@ -55,6 +57,11 @@ export class WorkerPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Each worker's WASM memory in bytes as of its last answer (0 before its first). */
+  memoryBytes(): number[] {
+    return this.slots.map((slot) => slot.memoryBytes ?? 0);
   }
 
   private spawn(): Slot {
@@ -90,8 +97,10 @@ export class WorkerPool {
     if (!busy || busy.id !== message.id) return;
     clearTimeout(busy.timer);
     slot.busy = undefined;
-    if (message.ok) busy.pending.resolve(message.value);
-    else {
+    if (message.ok) {
+      slot.memoryBytes = message.memoryBytes;
+      busy.pending.resolve(message.value);
+    } else {
       busy.pending.reject(new WasmgateError(message.code, message.message));
       // A memory ceiling hit leaves a large memory behind: start over with a fresh worker.
       if (message.code === 'MEMORY_LIMIT') {

@@ -51,6 +51,9 @@ t.test('1,000 mixed evaluations on the pool equal in-thread evaluation', async (
   const inline = inputs.map((input) => engine.evaluateSync(input));
   t.same(pooled, inline);
   t.ok(pooled.some((d) => d.allowed) && pooled.some((d) => !d.allowed), 'the mix has both outcomes');
+  const stats = engine.stats();
+  t.equal(stats.workers, 2);
+  t.ok(stats.wasmMemoryBytes.every((bytes) => bytes >= 64 * 1024), `every worker reports its WASM memory (${stats.wasmMemoryBytes.join(', ')})`);
 });
 
 t.test('an evaluation past its deadline times out and the pool keeps answering', async (t) => {

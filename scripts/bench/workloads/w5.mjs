@@ -21,26 +21,10 @@ function settings(mode) {
   return { evaluations: 1_000_000, maxSeconds: 540, outlierEvery: 10_000, sampleMs: 1_000, server: { rate: 100, seconds: 90, repeatsPerOutlier: 10 } };
 }
 
-/**
- * The engine does not expose its workers' WASM memory, but every worker's reply carries it
- * (`memoryBytes`): listen to the pool's workers. Returns () => largest current WASM memory in pages,
- * or undefined if the engine's internals have changed shape.
- */
+/** The largest WASM memory of the engine's workers, in pages, as of their last answers. */
 function wasmMemoryProbe(engine) {
-  const seen = new WeakSet();
-  const latest = new Map();
   return () => {
-    const slots = engine.pool?.slots;
-    if (!Array.isArray(slots)) return undefined;
-    for (const slot of slots) {
-      const worker = slot.worker;
-      if (!worker || seen.has(worker)) continue;
-      seen.add(worker);
-      worker.on('message', (m) => {
-        if (typeof m?.memoryBytes === 'number') latest.set(worker, m.memoryBytes);
-      });
-    }
-    const live = slots.map((s) => latest.get(s.worker)).filter((v) => typeof v === 'number');
+    const live = engine.stats().wasmMemoryBytes.filter((bytes) => bytes > 0);
     return live.length ? Math.max(...live) / pageBytes : undefined;
   };
 }
@@ -111,7 +95,7 @@ async function inProcess(ctx, s, varied, outlier) {
     peakRssMiB: Math.max(...series.map((x) => x.rssMiB)),
     peakWasmPages: Math.max(0, ...series.map((x) => x.wasmPages ?? 0)) || undefined,
     rss: plateau(series, 'rssMiB'),
-    wasm: series.some((x) => x.wasmPages) ? plateau(series, 'wasmPages') : { verdict: 'not observable (engine internals changed)' },
+    wasm: series.some((x) => x.wasmPages) ? plateau(series, 'wasmPages') : { verdict: 'not observable (no worker answered)' },
     series: downsample(series),
   };
 }

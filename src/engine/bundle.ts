@@ -25,17 +25,23 @@ export interface PolicyBundle {
   readonly source: string;
 }
 
-/** Reads one file out of an OPA bundle (.tar.gz); entries may be named "/policy.wasm" or "policy.wasm". */
-export async function readBundleFile(tarball: string, name: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let found = false;
+/**
+ * Reads files out of an OPA bundle (.tar.gz) in one pass; entries may be named "/policy.wasm" or
+ * "policy.wasm". Names the bundle lacks are absent from the result.
+ */
+export async function readBundleFiles(tarball: string, names: readonly string[]): Promise<Map<string, Buffer>> {
+  const chunks = new Map<string, Buffer[]>();
   await new Promise<void>((done, fail) => {
     const parser = new Parser({
       onReadEntry: (entry: ReadEntry) => {
-        if (entry.path.replace(/^\/+/, '') === name) {
-          found = true;
-          entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-        } else entry.resume();
+        const name = entry.path.replace(/^\/+/, '');
+        if (!names.includes(name)) {
+          entry.resume();
+          return;
+        }
+        const parts: Buffer[] = [];
+        chunks.set(name, parts);
+        entry.on('data', (chunk: Buffer) => parts.push(chunk));
       },
     });
     parser.on('end', () => done());
@@ -46,8 +52,14 @@ export async function readBundleFile(tarball: string, name: string): Promise<Buf
       fail(err);
     }
   });
-  if (!found) throw new WasmgateError('BUNDLE_INVALID', `${tarball} has no ${name}`);
-  return Buffer.concat(chunks);
+  return new Map([...chunks].map(([name, parts]) => [name, Buffer.concat(parts)]));
+}
+
+/** Reads one file out of an OPA bundle; its absence is an error. */
+export async function readBundleFile(tarball: string, name: string): Promise<Buffer> {
+  const file = (await readBundleFiles(tarball, [name])).get(name);
+  if (!file) throw new WasmgateError('BUNDLE_INVALID', `${tarball} has no ${name}`);
+  return file;
 }
 
 function parseJsonFile(bytes: Buffer, where: string): unknown {
@@ -89,8 +101,11 @@ export async function loadBundle(location: string = defaultBundleDir): Promise<P
     const dataPath = join(source, 'data.json');
     if (existsSync(dataPath)) dataBytes = readFileSync(dataPath);
   } else {
-    wasm = await readBundleFile(source, 'policy.wasm');
-    dataBytes = await readBundleFile(source, 'data.json').catch(() => undefined);
+    const files = await readBundleFiles(source, ['policy.wasm', 'data.json']);
+    const wasmFile = files.get('policy.wasm');
+    if (!wasmFile) throw new WasmgateError('BUNDLE_INVALID', `${source} has no policy.wasm`);
+    wasm = wasmFile;
+    dataBytes = files.get('data.json');
   }
   const data = dataBytes ? parseJsonFile(dataBytes, `${source} data.json`) : {};
   const revision = createHash('sha256')

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { WasmgateError } from '../errors.js';
-import { entrypoints as defaultEntrypoints, readBundleFile } from '../engine/bundle.js';
+import { entrypoints as defaultEntrypoints, readBundleFiles } from '../engine/bundle.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
 import { runOpa, type OpaTool } from './opa.js';
@@ -113,8 +113,12 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     policiesDir,
   ]);
   if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(build.stderr)}`);
-  writeFileSync(join(outDir, 'policy.wasm'), await readBundleFile(bundle, 'policy.wasm'));
-  writeFileSync(join(outDir, 'data.json'), await readBundleFile(bundle, 'data.json'));
+  const files = await readBundleFiles(bundle, ['policy.wasm', 'data.json']);
+  for (const name of ['policy.wasm', 'data.json']) {
+    const file = files.get(name);
+    if (!file) throw new WasmgateError('OPA_FAILED', `opa build wrote no ${name} into ${bundle}`);
+    writeFileSync(join(outDir, name), file);
+  }
   writeFileSync(stampFile, stamp);
   log(`compiled ${relative(process.cwd(), policiesDir) || '.'} to ${relative(process.cwd(), outDir) || '.'}/policy.wasm with OPA ${options.opa.version}`);
   return { skipped: false, outDir };

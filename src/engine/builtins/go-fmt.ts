@@ -323,7 +323,8 @@ function formatFloat(arg: Extract<GoArg, { kind: 'float' }>, spec: Spec): string
 }
 
 function leadingZeros(digits: string): number {
-  return /^0*/.exec(digits)![0].length === digits.length ? 0 : /^0*/.exec(digits)![0].length;
+  const zeros = /^0*/.exec(digits)![0].length;
+  return zeros === digits.length ? 0 : zeros;
 }
 
 /** strconv.FormatFloat(x, 'g', precision) as fmt uses it: shortest digits when no precision is given. */

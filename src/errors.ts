@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'MEMORY_LIMIT'
   | 'ENGINE_CLOSED'
   | 'INPUT_INVALID'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'PSP_ORACLE_FAILED';
 
 export class WasmgateError extends Error {
   readonly code: ErrorCode;

@@ -148,7 +148,9 @@ func encodePod(pod *api.Pod) (json.RawMessage, error) {
 	return json.Marshal(external)
 }
 
-// validatePod is the API server's own pod validation (create, or update against the old pod).
+// validatePod is the API server's own pod validation (create, or update against the old pod), less
+// one rule: ephemeral containers are compared on CREATE too, for what the plugin does with them (the
+// API server would refuse them there after admission; they come through a subresource PSP ignores).
 func validatePod(pod, oldPod *api.Pod) string {
 	var errs field.ErrorList
 	if oldPod == nil {
@@ -157,12 +159,15 @@ func validatePod(pod, oldPod *api.Pod) string {
 		opts := podutil.GetValidationOptionsFromPodSpecAndMeta(&pod.Spec, &oldPod.Spec, &pod.ObjectMeta, &oldPod.ObjectMeta)
 		errs = append(corevalidation.ValidatePodCreate(oldPod, opts), corevalidation.ValidatePodUpdate(pod, oldPod, opts)...)
 	}
-	if len(errs) == 0 {
-		return ""
+	var messages []string
+	for _, e := range errs {
+		if e.Type == field.ErrorTypeForbidden && e.Field == "spec.ephemeralContainers" {
+			continue
+		}
+		messages = append(messages, e.Error())
 	}
-	messages := make([]string, len(errs))
-	for i, e := range errs {
-		messages[i] = e.Error()
+	if len(messages) == 0 {
+		return ""
 	}
 	return "Pod: " + strings.Join(messages, "; ")
 }

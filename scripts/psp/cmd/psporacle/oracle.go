@@ -17,6 +17,7 @@ import (
 	_ "k8s.io/kubernetes/pkg/apis/core/install"
 	_ "k8s.io/kubernetes/pkg/apis/policy/install"
 	_ "k8s.io/kubernetes/pkg/apis/rbac/install"
+	"k8s.io/kubernetes/pkg/capabilities"
 	"k8s.io/kubernetes/plugin/pkg/admission/security/podsecuritypolicy"
 )
 
@@ -78,6 +79,8 @@ func mustNewOracle() *oracle {
 	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(map[string]bool{"ProcMountType": true}); err != nil {
 		panic(err)
 	}
+	// As kube-apiserver --allow-privileged=true, which every cluster running privileged PSPs had.
+	capabilities.Setup(true, 0)
 	// The informer is never started: its store is filled directly per case, so no client is needed.
 	factory := informers.NewSharedInformerFactory(nil, 0)
 	indexer := factory.Policy().V1beta1().PodSecurityPolicies().Informer().GetIndexer()

@@ -31,3 +31,6 @@ slow if {
 }
 
 violations contains {"policy": "slow", "message": "spun", "action": "deny"} if slow
+
+# Every wasmgate policy has the mutation entrypoint; this one defaults nothing.
+mutation := {"patch": [], "profile": null}

@@ -7,3 +7,6 @@ _words := {w | some w in input.request.object.data.words}
 decision := {"allowed": true, "violations": [{"policy": "words", "action": "warn", "message": w} | some w in _words]}
 
 config_errors := set()
+
+# Every wasmgate policy has the mutation entrypoint; this one defaults nothing.
+mutation := {"patch": [], "profile": null}

@@ -62,3 +62,6 @@ allowed := false if {
 decision := {"allowed": allowed, "violations": _violations}
 
 config_errors contains "config.registry must be a string" if not is_string(data.config.registry)
+
+# Every wasmgate policy has the mutation entrypoint; this one defaults nothing.
+mutation := {"patch": [], "profile": null}

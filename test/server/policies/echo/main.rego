@@ -34,3 +34,6 @@ conflicting := 2 if spec.conflict == true
 violations contains {"policy": "revision", "message": sprintf("served by revision %v", [data.config.revision]), "action": "warn"} if spec.showRevision == true
 
 config_errors contains "config.revision must be a string" if not is_string(data.config.revision)
+
+# Every wasmgate policy has the mutation entrypoint; this one defaults nothing.
+mutation := {"patch": [], "profile": null}

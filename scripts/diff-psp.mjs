@@ -30,7 +30,7 @@ const { resolvePspOracle, PspOracleProcess } = await import('../dist/toolchain/p
 const { loadBundle, defaultBundleDir } = await import('../dist/engine/index.js');
 const { generateCases } = await import('../dist/psp-diff/generate.js');
 const { InProcessWasmgate } = await import('../dist/psp-diff/wasmgate-side.js');
-const { differentialRun, formatDisagreement, formatDisagreementMarkdown, formatSummary, isDisagreement, summarise } = await import('../dist/psp-diff/run.js');
+const { differentialRun, explainChoices, formatDisagreement, formatDisagreementMarkdown, formatSummary, isDisagreement, summarise } = await import('../dist/psp-diff/run.js');
 
 const started = Date.now();
 const oracle = new PspOracleProcess(resolvePspOracle((line) => console.error(`diff:psp: ${line}`)));
@@ -40,6 +40,7 @@ try {
   outcomes = await differentialRun(oracle, generateCases(count, seed), (r) =>
     wasmgate.evaluate(r.case, r.answer.input, r.answer.oldInput),
   );
+  outcomes = await explainChoices(oracle, outcomes);
 } finally {
   await oracle.close();
 }

@@ -2,7 +2,7 @@ import type { PspOracleProcess } from '../toolchain/psp-oracle.js';
 import { differences, normalise, type Difference } from './compare.js';
 import { knownDeviations } from './deviations.js';
 import { updateOf, type GeneratedCase } from './generate.js';
-import { parseOracleAnswer, type Json, type OracleAnswer, type PspCase } from './protocol.js';
+import { parseOracleAnswer, type Json, type JsonObject, type OracleAnswer, type PspCase } from './protocol.js';
 import type { WasmgateAnswer } from './wasmgate-side.js';
 
 /** A case with the oracle's answer (UPDATEs follow the CREATE whose stored pod they change). */
@@ -50,6 +50,8 @@ export type Verdict =
 export interface CaseOutcome extends OracleResult {
   readonly wasmgate?: WasmgateAnswer;
   readonly verdict: Verdict;
+  /** When wasmgate chose another PSP than Kubernetes: what Kubernetes makes of the pod under that PSP alone. */
+  readonly kubernetesOnWasmgateChoice?: OracleAnswer;
 }
 
 export function isDisagreement(o: CaseOutcome): boolean {
@@ -151,11 +153,47 @@ export function formatDisagreement(o: CaseOutcome): string {
     );
     if (w.secondPatch && w.secondPatch.length > 0) lines.push(`  second mutation pass still patches: ${clip(JSON.stringify(w.secondPatch), 300)}`);
   }
+  const alone = o.kubernetesOnWasmgateChoice;
+  if (alone && w?.profile) {
+    lines.push(`  kubernetes with ${w.profile} alone: ${alone.allowed ? 'admits it (so another PSP comes first in Kubernetes\' order)' : `denies: ${clip(alone.message ?? '', 600)}`}`);
+  }
   if (v.kind === 'compared') {
     for (const d of v.podDiff.slice(0, 12)) lines.push(`  pod ${d.path}: kubernetes ${JSON.stringify(d.oracle) ?? '(absent)'}, wasmgate ${JSON.stringify(d.wasmgate) ?? '(absent)'}`);
     if (v.podDiff.length > 12) lines.push(`  … ${v.podDiff.length - 12} more pod differences`);
   }
   return lines.join('\n');
+}
+
+const everyoneMayUse: JsonObject[] = [
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'use-all' }, rules: [{ apiGroups: ['policy'], resources: ['podsecuritypolicies'], verbs: ['use'] }] },
+  {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'use-all' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'use-all' },
+    subjects: [
+      { kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' },
+      { kind: 'Group', name: 'system:unauthenticated', apiGroup: 'rbac.authorization.k8s.io' },
+      { kind: 'Group', name: 'system:serviceaccounts', apiGroup: 'rbac.authorization.k8s.io' },
+    ],
+  },
+];
+
+/**
+ * For each disagreement where wasmgate chose a PSP Kubernetes did not: the oracle's answer for the same
+ * pod with that PSP alone, usable by everyone — Kubernetes' own reasons (or the defaults it would apply).
+ */
+export async function explainChoices(oracle: PspOracleProcess, outcomes: readonly CaseOutcome[]): Promise<CaseOutcome[]> {
+  return Promise.all(
+    outcomes.map(async (o) => {
+      const chosen = o.wasmgate?.profile;
+      if (!isDisagreement(o) || !chosen || chosen === o.answer.psp) return o;
+      const policy = o.case.policies.find((p) => (p.metadata as { name?: string }).name === chosen);
+      if (!policy) return o;
+      const alone = await ask(oracle, { ...o.case, id: `${o.case.id}-under-${chosen}`, policies: [policy], rbac: everyoneMayUse });
+      return { ...o, kubernetesOnWasmgateChoice: alone.answer };
+    }),
+  );
 }
 
 /** Generates, asks the oracle, evaluates wasmgate and judges every case. */

@@ -18,9 +18,9 @@ function wasmgateTest(args: string[]) {
 t.test('wasmgate test on a sound policy set: every stage passes, exit 0', async (t) => {
   const run = wasmgateTest(['--policies', join(harness, 'policies', 'good'), '--fixtures', join(harness, 'fixtures', 'good')]);
   t.equal(run.code, 0, run.stdout + run.stderr);
-  t.match(run.stdout, /✓ Rego unit tests \(opa test\): 8 passed\n {4}1 skipped \(todo_\)/);
+  t.match(run.stdout, /✓ Rego unit tests \(opa test\): 9 passed\n {4}1 skipped \(todo_\)/);
   t.match(run.stdout, /✓ Coverage of the policies \(at least 95%\): \d+\.\d\d% of the policy lines/);
-  t.match(run.stdout, /✓ Rego unit tests on the WASM engine \(same result as opa test\): 8 passed/);
+  t.match(run.stdout, /✓ Rego unit tests on the WASM engine \(same result as opa test\): 9 passed/);
   t.match(run.stdout, /✓ Fixtures \(test\/harness\/fixtures\/good\): 6 passed/);
   t.match(run.stdout, /✓ Fixture parity \(opa eval on the Rego source vs the WASM engine\): 6 passed/);
   t.match(run.stdout, /All policy tests passed/);

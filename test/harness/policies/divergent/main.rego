@@ -7,3 +7,5 @@ _words := {w | some w in input.request.object.data.words}
 decision := {"allowed": true, "violations": [{"policy": "words", "action": "warn", "message": w} | some w in _words]}
 
 config_errors := set()
+
+mutation := {"patch": [], "profile": null}

@@ -1,5 +1,7 @@
 # A small stand-in for the real policy set, with the same contract:
-# decision {allowed, violations: [{policy, message, action, path?}]} and config_errors.
+# decision {allowed, violations: [{policy, message, action, path?}]}, config_errors and mutation
+# {patch, profile}: a Pod created with images from the registry is admitted under profile "good",
+# its containers defaulted to imagePullPolicy Always.
 package wasmgate.main
 
 _req := object.get(input, "request", {})
@@ -62,3 +64,20 @@ allowed := false if {
 decision := {"allowed": allowed, "violations": _violations}
 
 config_errors contains "config.registry must be a string" if not is_string(data.config.registry)
+
+_admissible_pod if {
+	_req.operation == "CREATE"
+	_obj.kind == "Pod"
+	every c in _obj.spec.containers {
+		startswith(c.image, data.config.registry)
+	}
+}
+
+_pull_always := [{"op": "add", "path": sprintf("/spec/containers/%d/imagePullPolicy", [i]), "value": "Always"} |
+	some i, c in _obj.spec.containers
+	not c.imagePullPolicy
+]
+
+mutation := {"patch": _pull_always, "profile": "good"} if {
+	_admissible_pod
+} else := {"patch": [], "profile": null}

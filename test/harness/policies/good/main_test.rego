@@ -47,6 +47,13 @@ test_config_errors if {
 	count(main.config_errors) == 0
 }
 
+test_mutation_defaults_pull_policy if {
+	p := object.union(pod("good.io/x", {}), {"spec": {"containers": [{"name": "a", "image": "good.io/a"}, {"name": "b", "image": "good.io/b", "imagePullPolicy": "Never"}]}})
+	m := main.mutation with input as review("CREATE", "app", "u", p)
+	m == {"patch": [{"op": "add", "path": "/spec/containers/0/imagePullPolicy", "value": "Always"}], "profile": "good"}
+	main.mutation == {"patch": [], "profile": null} with input as review("CREATE", "app", "u", pod("bad.io/x", {}))
+}
+
 todo_test_later if {
 	false
 }

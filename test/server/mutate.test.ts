@@ -2,22 +2,14 @@
 // idempotence, the failure policy, bad requests, metrics and logs.
 import t from 'tap';
 import { applyJsonPatch } from '../../dist/engine/index.js';
-import { buildEcho, call, review, sample, startServer, type Reply } from './helpers.js';
+import { admit, buildEcho, call, review, sample, startServer, type Call, type Reply } from './helpers.js';
 
 const bundle = await buildEcho();
 const running = await startServer({ bundle });
 const { port, ca, logs } = running;
 t.teardown(running.stop);
 
-function mutate(target: number, body: unknown, extra: Record<string, unknown> = {}): Promise<Reply> {
-  return call(target, '/mutate', {
-    ca,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    ...extra,
-  });
-}
+const mutate = (target: number, body: unknown, extra: Partial<Call> = {}): Promise<Reply> => admit(target, extra.ca ?? ca, body, { path: '/mutate', ...extra });
 
 /** A Pod CREATE whose spec.labels asks the echo policy to default those labels. */
 function podReview(uid: string, labels: Record<string, string>, options: { apiVersion?: string; existing?: Record<string, string> } = {}) {

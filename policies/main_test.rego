@@ -99,3 +99,7 @@ test_every_violation_reported if {
 	]))
 	count(d.violations) == 3
 }
+
+test_mutation_defined_for_any_input if {
+	main.mutation == {"patch": [], "profile": null} with input as {}
+}

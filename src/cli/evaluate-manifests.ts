@@ -1,11 +1,12 @@
+import { defaultReview, type DefaultedReview, type Mutator } from '../admission/defaulting.js';
 import { describeObject, objectRefOf, reviewFor, type RequestOptions } from '../admission/synthesize.js';
 import type { Decision } from '../engine/index.js';
 import { describeThrown } from '../errors.js';
 import type { InputProblem, Manifest, ManifestSet } from '../manifests/index.js';
 import { outcomeOf, type DocumentResult, type LocatedViolation, type Report } from '../output/report.js';
 
-/** What decides a review: the Engine, or anything shaped like it. */
-export interface Decider {
+/** What defaults and decides a review: the Engine, or anything shaped like it. */
+export interface Decider extends Mutator {
   evaluate(input: object | Uint8Array): Promise<Decision>;
   readonly workers?: number;
 }
@@ -27,8 +28,8 @@ function locate(manifest: Manifest, decision: Decision): LocatedViolation[] {
 }
 
 /**
- * Decides every manifest: each becomes an AdmissionReview (or is one), goes to the engine as JSON
- * bytes, and comes back as a result in input order. A document that cannot be turned into a review
+ * Decides every manifest: each becomes an AdmissionReview (or is one), is defaulted where the mutating
+ * webhook would be called, goes to the engine as JSON bytes, and comes back as a result in input order. A document that cannot be turned into a review
  * is an input problem; one the policy fails on is an "error" result. Nothing here throws for bad input.
  */
 export async function evaluateManifests(engine: Decider, set: ManifestSet, options: EvaluateOptions = {}): Promise<Report> {
@@ -48,17 +49,35 @@ export async function evaluateManifests(engine: Decider, set: ManifestSet, optio
       return;
     }
     const object = objectRefOf(review);
+    const failed = (what: string, err: unknown): DocumentResult => ({
+      source: manifest.source,
+      object,
+      outcome: 'error',
+      violations: [],
+      error: `the policy could not ${what} ${describeObject(object)}: ${describeThrown(err)}`,
+    });
+    // As the API server does: the mutating webhook's patch first, then the validating webhook decides.
+    let defaulted: DefaultedReview;
     try {
-      const decision = await engine.evaluate(Buffer.from(JSON.stringify(review), 'utf8'));
-      results[index] = { source: manifest.source, object, outcome: outcomeOf(decision), violations: locate(manifest, decision) };
+      defaulted = await defaultReview(engine, review);
     } catch (err) {
+      results[index] = failed('default', err);
+      return;
+    }
+    try {
+      const decision = await engine.evaluate(Buffer.from(JSON.stringify(defaulted.review), 'utf8'));
+      const stored = defaulted.review.request.object;
       results[index] = {
         source: manifest.source,
         object,
-        outcome: 'error',
-        violations: [],
-        error: `the policy could not decide ${describeObject(object)}: ${describeThrown(err)}`,
+        outcome: outcomeOf(decision),
+        violations: locate(manifest, decision),
+        patch: defaulted.mutation.patch,
+        profile: defaulted.mutation.profile,
+        ...(stored ? { stored } : {}),
       };
+    } catch (err) {
+      results[index] = failed('decide', err);
     }
   };
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { WasmgateError } from '../errors.js';
 import { defaultBundleDir, loadBundle, type PolicyBundle } from './bundle.js';
 import { parseDecision, type Decision } from './decision.js';
+import { parseMutation, type Mutation } from './mutation.js';
 import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import { WorkerPool } from './pool.js';
 import { wasmPageBytes, type MemoryLimits } from './wasm-policy.js';
@@ -96,6 +97,20 @@ export class Engine {
   /** The same decision, in the calling thread, with no deadline: for tests and small runs. */
   evaluateSync(input: PolicyInput): Decision {
     return this.checker.decide(input);
+  }
+
+  /**
+   * The defaulting for one AdmissionReview (the mutation entrypoint), on a worker under the same
+   * deadline and memory ceiling as decisions.
+   */
+  async mutate(input: PolicyInput | Uint8Array): Promise<Mutation> {
+    const { input: moved, transfer } = transferable(input);
+    return parseMutation(await this.pool.run({ kind: 'mutate', input: moved }, transfer));
+  }
+
+  /** The same defaulting, in the calling thread, with no deadline: for tests and small runs. */
+  mutateSync(input: PolicyInput): Mutation {
+    return this.checker.mutate(input);
   }
 
   /** Replaces the policy's data everywhere, or throws DATA_INVALID and keeps the old data. */

@@ -15,7 +15,9 @@ const evaluator = new PolicyEvaluator(
 
 port.on('message', (request: WorkerRequest) => {
   try {
-    const value = request.kind === 'decide' ? evaluator.decide(request.input) : evaluator.setData(request.data);
+    let value: unknown;
+    if (request.kind === 'setData') value = evaluator.setData(request.data);
+    else value = request.kind === 'decide' ? evaluator.decide(request.input) : evaluator.mutate(request.input);
     reply({ id: request.id, ok: true, value, memoryBytes: evaluator.memoryBytes });
   } catch (err) {
     reply({

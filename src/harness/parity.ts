@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { entrypoints, parseDecision, type Decision } from '../engine/index.js';
+import { entrypoints, parseDecision, parseMutation, type Decision, type Mutation } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
 import { runOpa, type OpaTool } from '../toolchain/opa.js';
 
@@ -59,4 +59,20 @@ export function readOpaDecision(raw: unknown): OpaDecision {
 /** Identical decisions: the same allowed, the same violations in the same order. */
 export function sameDecision(a: Decision, b: Decision): boolean {
   return canonicalDecision(a) === canonicalDecision(b);
+}
+
+/** A mutation as text in which equal mutations print equal (operations in their order: it is part of the patch). */
+export function canonicalMutation(mutation: Mutation): string {
+  return JSON.stringify({ profile: mutation.profile, patch: mutation.patch });
+}
+
+export type OpaMutation = { readonly mutation: Mutation } | { readonly error: string };
+
+/** OPA's raw mutation checked like the engine checks its own. */
+export function readOpaMutation(raw: unknown): OpaMutation {
+  try {
+    return { mutation: parseMutation(raw) };
+  } catch (err) {
+    return { error: describeThrown(err) };
+  }
 }

@@ -1,4 +1,4 @@
-import type { Decision, Violation } from '../engine/index.js';
+import type { Decision, JsonPatchOp, Violation } from '../engine/index.js';
 import type { InputProblem, SourceRef } from '../manifests/index.js';
 import type { ObjectRef } from '../admission/synthesize.js';
 
@@ -21,6 +21,12 @@ export interface DocumentResult {
   readonly violations: readonly LocatedViolation[];
   /** Why the document could not be decided (outcome "error"). */
   readonly error?: string;
+  /** What the mutating webhook would change (PSP's defaulting), in order; none when absent. */
+  readonly patch?: readonly JsonPatchOp[];
+  /** The PodSecurityPolicy chosen by the mutation; none when absent. */
+  readonly profile?: string | null;
+  /** The object as the API server would store it: defaults applied (none for a DELETE or an error). */
+  readonly stored?: Readonly<Record<string, unknown>>;
 }
 
 export interface Report {

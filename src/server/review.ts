@@ -28,7 +28,7 @@ export interface ReviewResult {
  * Parses the body once, in this thread: JSON.parse, then the AdmissionReview shape check. The parsed
  * value serves only the shape check and the answer (uid, apiVersion); the policy gets the bytes.
  */
-function parseBody(body: unknown): AdmissionReview & { request: AdmissionRequest } {
+export function parseBody(body: unknown): AdmissionReview & { request: AdmissionRequest } {
   if (!Buffer.isBuffer(body) || body.byteLength === 0) throw new HttpError(400, 'the request has no body: send an AdmissionReview');
   let value: unknown;
   try {
@@ -46,7 +46,7 @@ function parseBody(body: unknown): AdmissionReview & { request: AdmissionRequest
  * one for a body of 4 KiB or more) hands that ArrayBuffer over: it is transferred to the worker, not
  * copied. A smaller one lives in Node's shared buffer pool; the engine copies its bytes out.
  */
-function bytesForWorker(body: Buffer): ArrayBuffer | Uint8Array {
+export function bytesForWorker(body: Buffer): ArrayBuffer | Uint8Array {
   const whole = body.buffer;
   return whole instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === whole.byteLength ? whole : body;
 }
@@ -62,6 +62,14 @@ function reasonOf(code: ErrorCode | undefined): EvaluationErrorReason {
     default:
       return 'failed';
   }
+}
+
+export type EvaluationFailure = NonNullable<ReviewResult['failure']>;
+
+/** What the log and metrics say of an evaluation that failed. */
+export function failureOf(err: unknown): EvaluationFailure {
+  const code = isWasmgateError(err) ? err.code : undefined;
+  return { reason: reasonOf(code), ...(code ? { code } : {}), message: err instanceof Error ? err.message : String(err) };
 }
 
 /**
@@ -82,14 +90,14 @@ export async function reviewBody(body: unknown, policy: PolicyHolder, settings: 
       revision,
     };
   } catch (err) {
-    const code = isWasmgateError(err) ? err.code : undefined;
+    const failure = failureOf(err);
     return {
       request: review.request,
-      response: failureResponse(identity, failureReason(code, settings.timeoutMs), settings.failOpen),
+      response: failureResponse(identity, failureReason(failure.code, settings.timeoutMs), settings.failOpen),
       decision: settings.failOpen ? 'failed_open' : 'failed_closed',
       violations: [],
       revision,
-      failure: { reason: reasonOf(code), ...(code ? { code } : {}), message: err instanceof Error ? err.message : String(err) },
+      failure,
     };
   }
 }

@@ -45,6 +45,10 @@ function fingerprint(options: BuildOptions, entrypoints: readonly string[]): str
 }
 
 function explainCompileErrors(stderr: string): string {
+  const missing = /entrypoint "([^"]+)" does not refer to a rule/.exec(stderr)?.[1];
+  if (missing) {
+    return `${stderr.trim()}\n\nA wasmgate policy defines every entrypoint the engine calls: ${Object.values(defaultEntrypoints).join(', ')}; ${missing} is missing.`;
+  }
   const undefinedBuiltins = [...stderr.matchAll(/undefined function ([\w.]+)/g)].map((m) => m[1]);
   if (undefinedBuiltins.length === 0) return stderr.trim();
   return (

@@ -24,6 +24,7 @@ const deployment = one('Deployment');
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 const webhookConfig = one('ValidatingWebhookConfiguration');
+const mutatingConfig = one('MutatingWebhookConfiguration');
 const dataFile = join(deployDir, 'data.yaml');
 
 t.test('kustomization lists every manifest', async (t) => {
@@ -68,13 +69,14 @@ t.test('every WASMGATE_ variable of the Deployment is a setting, with a valid va
 
 t.test('the webhook configuration is one the API server can rely on', async (t) => {
   const service = one('Service');
+  const defaults = Object.fromEntries(optionSpecs.map((s) => [s.key, s.default]));
   for (const webhook of webhookConfig.webhooks as Obj[]) {
     t.same(webhook.admissionReviewVersions, ['v1', 'v1beta1'], `${webhook.name}: both review versions`);
     t.equal(webhook.sideEffects, 'None');
     t.equal(webhook.failurePolicy, 'Fail');
     t.equal(webhook.timeoutSeconds, 3);
     t.equal(webhook.matchPolicy, 'Equivalent');
-    t.match(webhook.clientConfig.service, { name: service.metadata.name, namespace: service.metadata.namespace, path: '/validate', port: 443 });
+    t.match(webhook.clientConfig.service, { name: service.metadata.name, namespace: service.metadata.namespace, path: defaults.path, port: 443 });
     for (const rule of webhook.rules as Obj[]) {
       t.notOk(rule.resources.includes('*') || rule.resources.some((r: string) => r.startsWith('*')), `${webhook.name}: no wildcard resources`);
       t.notOk(rule.apiGroups.includes('*'), `${webhook.name}: no wildcard groups`);
@@ -100,6 +102,21 @@ t.test('the webhook configuration is one the API server can rely on', async (t) 
     'cert-manager injects the CA of the serving certificate',
   );
   t.equal(docs.find((d) => d.kind === 'Issuer' && d.metadata.name === serving.spec.issuerRef.name)?.spec.ca?.secretName, 'wasmgate-ca', 'which a CA signs');
+});
+
+t.test('the mutating webhook: pods on CREATE, reinvoked if needed, like the validating one otherwise', async (t) => {
+  const defaults = Object.fromEntries(optionSpecs.map((s) => [s.key, s.default]));
+  const [validating] = webhookConfig.webhooks as Obj[];
+  t.equal(mutatingConfig.webhooks.length, 1);
+  const [webhook] = mutatingConfig.webhooks as Obj[];
+  t.equal(webhook.name, 'pod-security.wasmgate.io');
+  for (const key of ['admissionReviewVersions', 'sideEffects', 'failurePolicy', 'timeoutSeconds', 'matchPolicy', 'namespaceSelector']) {
+    t.same(webhook[key], validating![key], `${key} as the validating webhook's`);
+  }
+  t.same(webhook.clientConfig.service, { ...validating!.clientConfig.service, path: defaults.mutatePath }, 'the same Service, at the mutating path');
+  t.equal(webhook.reinvocationPolicy, 'IfNeeded', 'called again after a later webhook changes the pod');
+  t.same(webhook.rules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }], 'PSP defaulted pods on create only');
+  t.same(mutatingConfig.metadata.annotations, webhookConfig.metadata.annotations, 'cert-manager injects the same CA');
 });
 
 t.test('the compiled policies accept deploy/data.yaml and the Deployment itself', async (t) => {

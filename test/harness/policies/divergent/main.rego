@@ -8,5 +8,9 @@ decision := {"allowed": true, "violations": [{"policy": "words", "action": "warn
 
 config_errors := set()
 
-# Every wasmgate policy has the mutation entrypoint; this one defaults nothing.
-mutation := {"patch": [], "profile": null}
+# The same flaw in a mutation: a Pod's spec.words become a label in set order.
+_pod_words := {w | some w in input.request.object.spec.words}
+
+mutation := {"patch": [{"op": "add", "path": "/metadata/labels", "value": {"words": concat(",", [w | some w in _pod_words])}}], "profile": null} if {
+	input.request.object.kind == "Pod"
+} else := {"patch": [], "profile": null}

@@ -1,12 +1,10 @@
-import { entrypoints, type PolicyBundle } from '../engine/bundle.js';
-import { parseDecision, type Violation } from '../engine/decision.js';
-import { WasmPolicy } from '../engine/wasm-policy.js';
-import { describeThrown } from '../errors.js';
-import { applyPatch, parsePatch, type PatchOperation } from './json-patch.js';
-import type { Json, JsonObject, PspCase } from './protocol.js';
-
-/** The entrypoint of PSP's admit phase (BRIEF-PSP-CONTRACT / README "Pod security"). */
-export const mutationEntrypoint = 'wasmgate/main/mutation';
+import type { PolicyBundle } from '../engine/bundle.js';
+import type { Violation } from '../engine/decision.js';
+import { PolicyEvaluator } from '../engine/evaluator.js';
+import { applyJsonPatch } from '../engine/json-patch.js';
+import type { JsonPatchOp } from '../engine/mutation.js';
+import { describeThrown, isWasmgateError } from '../errors.js';
+import type { JsonObject, PspCase } from './protocol.js';
 
 /** What wasmgate made of a case. */
 export interface WasmgateAnswer {
@@ -15,13 +13,13 @@ export interface WasmgateAnswer {
   readonly allowed?: boolean;
   /** The PSP the mutation chose (null when none). */
   readonly profile?: string | null;
-  readonly patch?: readonly PatchOperation[];
+  readonly patch?: readonly JsonPatchOp[];
   /** The pod as sent, with the patch applied: what the API server would go on with. */
   readonly pod?: JsonObject;
   /** The pod-security violations that deny, from the decision on the patched pod. */
   readonly denials?: readonly Violation[];
   /** The mutation's patch for the patched pod: must be [] (the mutation is idempotent). */
-  readonly secondPatch?: readonly PatchOperation[];
+  readonly secondPatch?: readonly JsonPatchOp[];
   /** Evaluation or patching failed: what went wrong. */
   readonly error?: string;
 }
@@ -75,58 +73,34 @@ export function reviewForCase(c: PspCase, pod: JsonObject, oldPod: JsonObject | 
   };
 }
 
-interface MutationResult {
-  readonly patch: PatchOperation[];
-  readonly profile: string | null;
-}
-
-function parseMutation(raw: unknown): MutationResult {
-  if (!isObject(raw)) throw new Error(`the mutation entrypoint returned ${JSON.stringify(raw)?.slice(0, 200)}, not {patch, profile}`);
-  if (!(raw.profile === null || typeof raw.profile === 'string')) throw new Error(`the mutation's profile is ${JSON.stringify(raw.profile)}, not a string or null`);
-  return { patch: parsePatch(raw.patch), profile: raw.profile };
-}
-
 /**
  * wasmgate evaluated in this process, as the webhook does it: the `mutation` entrypoint, its patch
  * applied, then `decision` on the patched pod.
  */
 export class InProcessWasmgate {
-  private readonly policy: WasmPolicy;
+  private readonly evaluator: PolicyEvaluator;
 
   constructor(private readonly bundle: PolicyBundle) {
-    this.policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);
-    if (!(mutationEntrypoint in this.policy.entrypoints)) {
-      throw new Error(`the compiled policy has no ${mutationEntrypoint} entrypoint (rebuild it with the PSP Rego: npm run build)`);
-    }
+    this.evaluator = new PolicyEvaluator(bundle);
   }
 
   evaluate(c: PspCase, pod: JsonObject, oldPod: JsonObject | undefined): WasmgateAnswer {
-    let dataErrors: string[];
     try {
-      this.policy.setData(dataForCase(this.bundle.data, c));
-      const raw = this.policy.evaluate(entrypoints.configErrors, {});
-      dataErrors = Array.isArray(raw) ? raw.map(String).sort() : [];
+      this.evaluator.setData(dataForCase(this.bundle.data, c));
     } catch (err) {
+      // The policy's config_errors refused the case's PSPs/RBAC (the message lists its findings).
+      if (isWasmgateError(err, 'DATA_INVALID')) return { dataErrors: [err.message] };
       return { dataErrors: [], error: `loading the case's data failed: ${describeThrown(err)}` };
     }
-    if (dataErrors.length > 0) return { dataErrors };
     try {
-      const mutation = parseMutation(this.policy.evaluate(mutationEntrypoint, reviewForCase(c, pod, oldPod)));
-      const patched = applyPatch(pod as Json, mutation.patch) as JsonObject;
-      const decision = parseDecision(this.policy.evaluate(entrypoints.decision, reviewForCase(c, patched, oldPod)));
+      const mutation = this.evaluator.mutate(reviewForCase(c, pod, oldPod));
+      const patched = applyJsonPatch(pod, mutation.patch);
+      const decision = this.evaluator.decide(reviewForCase(c, patched, oldPod));
       const denials = decision.violations.filter((v) => v.action === 'deny' && v.policy.startsWith('pod-security'));
-      const again = parseMutation(this.policy.evaluate(mutationEntrypoint, reviewForCase(c, patched, oldPod)));
-      return {
-        dataErrors,
-        allowed: denials.length === 0,
-        profile: mutation.profile,
-        patch: mutation.patch,
-        pod: patched,
-        denials,
-        secondPatch: again.patch,
-      };
+      const again = this.evaluator.mutate(reviewForCase(c, patched, oldPod));
+      return { dataErrors: [], allowed: denials.length === 0, profile: mutation.profile, patch: mutation.patch, pod: patched, denials, secondPatch: again.patch };
     } catch (err) {
-      return { dataErrors, error: describeThrown(err) };
+      return { dataErrors: [], error: describeThrown(err) };
     }
   }
 }

@@ -176,17 +176,17 @@ _spec_capability_errors(spec) := {"spec.requiredDropCapabilities must be empty w
 
 _spec_path_errors(spec) := (({sprintf("spec.allowedHostPaths[%d].pathPrefix is required", [i]) |
 	some i, h in _arr(spec, "allowedHostPaths")
-	not _non_empty_string(object.get(h, "pathPrefix", null))
+	not _non_empty_string(_field(h, "pathPrefix"))
 } | {sprintf("spec.allowedHostPaths[%d].pathPrefix %q must not contain '..'", [i, h.pathPrefix]) |
 	some i, h in _arr(spec, "allowedHostPaths")
 	is_string(h.pathPrefix)
 	".." in split(h.pathPrefix, "/")
 }) | {sprintf("spec.allowedFlexVolumes[%d].driver is required", [i]) |
 	some i, d in _arr(spec, "allowedFlexVolumes")
-	not _non_empty_string(object.get(d, "driver", null))
-}) | {sprintf("spec.allowedCSIDrivers[%d].name %v is not a valid CSI driver name (at most 63 characters, a DNS subdomain)", [i, object.get(d, "name", null)]) |
+	not _non_empty_string(_field(d, "driver"))
+}) | {sprintf("spec.allowedCSIDrivers[%d].name %v is not a valid CSI driver name (at most 63 characters, a DNS subdomain)", [i, _field(d, "name")]) |
 	some i, d in _arr(spec, "allowedCSIDrivers")
-	not _csi_driver_name(object.get(d, "name", null))
+	not _csi_driver_name(_field(d, "name"))
 }
 
 _non_empty_string(s) if {
@@ -321,8 +321,13 @@ _rbac_label(i, obj) := sprintf("%s.rbac[%d] (%s %q)", [_path, i, obj.kind, obj.m
 
 config_errors contains sprintf("%s must be an RBAC object (%s), got %s", [_rbac_label(i, obj), concat(", ", sort(_rbac_kinds)), _rbac_kind_text(obj)]) if {
 	some i, obj in _rbac_objects
-	not object.get(obj, "kind", null) in _rbac_kinds
+	not _field(obj, "kind") in _rbac_kinds
 }
+
+# _field(x, key): x[key] for an object x, else null (also when x is not an object).
+_field(x, key) := v if {
+	v := x[key]
+} else := null
 
 _rbac_kind_text(obj) := sprintf("kind %v", [obj.kind]) if is_object(obj)
 

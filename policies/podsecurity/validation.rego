@@ -327,7 +327,7 @@ _capability_errors(c, sc, p) := {_err("pod-security.capabilities", _csc_path(c, 
 	not required in _strings(sc.capabilities, "drop")
 } if {
 	is_object(sc.capabilities)
-}
+} else := set()
 
 _capability_fix(p) := sprintf("set securityContext.capabilities.drop to include %s", [_list_text(sort(p.required_drop))]) if count(p.required_drop) > 0
 

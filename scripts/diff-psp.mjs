@@ -75,7 +75,7 @@ if (programs > 0) {
       if (!answer) continue;
       const v = judge(o, answer);
       if (v.kind === 'compared' && v.admit && v.psp && v.pod && v.idempotent) agree++;
-      const diff = programDifferences(o.wasmgate, answer);
+      const diff = programDifferences(o.wasmgate, answer, o.case.operation);
       if (diff.length > 0) {
         programProblems++;
         console.log(`  ${name}, case ${o.case.id}: differs from the engine in process: ${diff.join('; ')}`);

@@ -507,7 +507,27 @@ interface CaseDraft {
   readonly namespace: string;
   readonly pod: PodDraft;
   readonly update?: UpdateKind;
+  readonly breakage?: Breakage;
 }
+
+/**
+ * Mistakes the API server refuses, put into the first PSP (or its RBAC) of a few cases: wasmgate's
+ * config_errors must refuse that data too.
+ */
+const breakages = {
+  'drop-meets-allowed': (spec: Record<string, unknown>) => ({ ...spec, allowedCapabilities: ['CHOWN'], requiredDropCapabilities: ['CHOWN'] }),
+  'drop-with-wildcard': (spec: Record<string, unknown>) => ({ ...spec, allowedCapabilities: ['*'], requiredDropCapabilities: ['ALL'] }),
+  'default-escalation-without-escalation': (spec: Record<string, unknown>) => ({ ...spec, allowPrivilegeEscalation: false, defaultAllowPrivilegeEscalation: true }),
+  'may-run-as-without-ranges': (spec: Record<string, unknown>) => ({ ...spec, fsGroup: { rule: 'MayRunAs' } }),
+  'range-min-above-max': (spec: Record<string, unknown>) => ({ ...spec, supplementalGroups: { rule: 'MustRunAs', ranges: [{ min: 10, max: 1 }] } }),
+  'unknown-rule': (spec: Record<string, unknown>) => ({ ...spec, runAsUser: { rule: 'MustRunAsRoot' } }),
+  'unknown-volume': (spec: Record<string, unknown>) => ({ ...spec, volumes: ['configMap', 'bogus'] }),
+  'host-path-backsteps': (spec: Record<string, unknown>) => ({ ...spec, allowedHostPaths: [{ pathPrefix: '/var/../etc' }] }),
+  'sysctl-overlap': (spec: Record<string, unknown>) => ({ ...spec, allowedUnsafeSysctls: ['net.core.somaxconn'], forbiddenSysctls: ['net.*'] }),
+  'runtime-class-default-not-allowed': (spec: Record<string, unknown>) => ({ ...spec, runtimeClass: { allowedRuntimeClassNames: ['gvisor'], defaultRuntimeClassName: 'kata' } }),
+  'proc-mount-unknown': (spec: Record<string, unknown>) => ({ ...spec, allowedProcMountTypes: ['Masked'] }),
+} as const;
+type Breakage = keyof typeof breakages;
 
 const randomPolicies = fc.uniqueArray(
   fc.record({
@@ -529,6 +549,7 @@ const caseDraft: fc.Arbitrary<CaseDraft> = fc.record(
     namespace: fc.constantFrom(...namespaces),
     pod: podDraft,
     update: sometimes(fc.constantFrom<UpdateKind>('label', 'image', 'annotation', 'owner-references', 'psp-annotation'), 20),
+    breakage: sometimes(fc.constantFrom(...(Object.keys(breakages) as Breakage[])), 3),
   },
 );
 
@@ -541,7 +562,7 @@ function toCase(d: CaseDraft, id: string): GeneratedCase {
   } else {
     // Random PSPs, with the article's restricted sometimes beside them (never under the same name).
     const random = d.policies.filter((p) => !(d.articleExtra && p.name === 'restricted'));
-    policies = random.map((p) => psp(p.name, p.spec, p.annotations));
+    policies = random.map((p, i) => psp(p.name, i === 0 && d.breakage ? (breakages[d.breakage](p.spec) as JsonObject) : p.spec, p.annotations));
     rbac = random.flatMap((p, i) => rbacFor(p.name, p.grants, i));
     if (d.articleExtra) {
       policies.push(articlePolicies.restricted);

@@ -247,11 +247,12 @@ export function formatDisagreementMarkdown(o: CaseOutcome): string {
  * Where a real program's answer differs from the in-process one for the same case (both are the same
  * compiled policy, so any difference is the host's): allowed, profile, patch, resulting pod.
  */
-export function programDifferences(inProcess: WasmgateAnswer, program: WasmgateAnswer): string[] {
+export function programDifferences(inProcess: WasmgateAnswer, program: WasmgateAnswer, operation: PspCase['operation']): string[] {
   if (program.error) return [`the program failed: ${program.error}`];
   const out: string[] = [];
   if (inProcess.allowed !== program.allowed) out.push(`allowed: in process ${String(inProcess.allowed)}, program ${String(program.allowed)}`);
-  if (inProcess.allowed && inProcess.profile !== program.profile) out.push(`profile: in process ${String(inProcess.profile)}, program ${String(program.profile)}`);
+  // On UPDATE the webhook is not asked to mutate, so only the in-process run names a profile.
+  if (operation === 'CREATE' && inProcess.allowed && inProcess.profile !== program.profile) out.push(`profile: in process ${String(inProcess.profile)}, program ${String(program.profile)}`);
   if (JSON.stringify(inProcess.patch) !== JSON.stringify(program.patch)) out.push(`patch: in process ${JSON.stringify(inProcess.patch)}, program ${JSON.stringify(program.patch)}`);
   const pod = differences(normalise(inProcess.pod as Json), normalise(program.pod as Json));
   if (pod.length > 0) out.push(`pod: ${pod.map((d) => d.path).join(', ')}`);

@@ -150,7 +150,7 @@ function sysctlOverlaps(a: string, b: string): boolean {
   return covers(a, b) || covers(b, a);
 }
 
-const allVolumeTypes = ['configMap', 'emptyDir', 'projected', 'secret', 'downwardAPI', 'persistentVolumeClaim', 'hostPath', 'flexVolume', 'csi', 'nfs'];
+const allVolumeTypes = ['configMap', 'emptyDir', 'projected', 'secret', 'downwardAPI', 'persistentVolumeClaim', 'hostPath', 'flexVolume', 'csi', 'nfs', 'ephemeral'];
 const articleVolumeTypes = ['configMap', 'emptyDir', 'projected', 'secret', 'downwardAPI', 'persistentVolumeClaim'];
 
 const pspSpec: fc.Arbitrary<JsonObject> = fc
@@ -160,7 +160,7 @@ const pspSpec: fc.Arbitrary<JsonObject> = fc
     defaultAllowPrivilegeEscalation: sometimes(fc.boolean(), 25),
     allowedCapabilities: sometimes(fc.oneof({ arbitrary: subset(capabilityNames, 3), weight: 4 }, { arbitrary: fc.constant(['*']), weight: 1 }), 40),
     requiredDropCapabilities: sometimes(fc.oneof(fc.constant(['ALL']), subset(['ALL', 'all', 'NET_RAW', 'CHOWN'], 2)), 40),
-    defaultAddCapabilities: sometimes(subset(['NET_BIND_SERVICE', 'KILL', 'CHOWN'], 2), 20),
+    defaultAddCapabilities: sometimes(subset(['NET_BIND_SERVICE', 'KILL', 'CHOWN', 'net_raw'], 2), 20),
     volumes: sometimes(
       fc.oneof(
         { arbitrary: subset(allVolumeTypes.filter((v) => !articleVolumeTypes.includes(v)), 2).map((extra) => [...articleVolumeTypes, ...extra]), weight: 5 },
@@ -170,7 +170,10 @@ const pspSpec: fc.Arbitrary<JsonObject> = fc
       95,
     ),
     allowedHostPaths: sometimes(
-      subset<JsonObject>([{ pathPrefix: '/var/log', readOnly: true }, { pathPrefix: '/var/log' }, { pathPrefix: '/data' }, { pathPrefix: '/dat' }, { pathPrefix: '/', readOnly: true }], 2),
+      subset<JsonObject>(
+        [{ pathPrefix: '/var/log', readOnly: true }, { pathPrefix: '/var/log' }, { pathPrefix: '/var/log/' }, { pathPrefix: '/data' }, { pathPrefix: '/dat' }, { pathPrefix: '/', readOnly: true }],
+        2,
+      ),
       30,
     ),
     allowedFlexVolumes: sometimes(fc.constantFrom<Json[]>([{ driver: 'example/lvm' }], [{ driver: 'example/lvm' }, { driver: 'example/nfs' }]), 20),
@@ -307,6 +310,10 @@ const volumeChoices: Record<string, JsonObject> = {
   'hp-data': { hostPath: { path: '/data/x' } },
   'hp-etc': { hostPath: { path: '/etc' } },
   'hp-slash': { hostPath: { path: '/var/log/' } },
+  'hp-case': { hostPath: { path: '/VAR/log' } },
+  'hp-exact': { hostPath: { path: '/data' } },
+  'ed-mem': { emptyDir: { medium: 'Memory' } },
+  eph: { ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } } },
   flex: { flexVolume: { driver: 'example/lvm' } },
   'flex-other': { flexVolume: { driver: 'other/driver' } },
   csi: { csi: { driver: 'csi.example.com' } },
@@ -439,7 +446,7 @@ const podDraftWith = (risk: number): fc.Arbitrary<PodDraft> =>
   });
 
 /** Most pods touch few risky fields (as real manifests do), some touch many. */
-const podDraft: fc.Arbitrary<PodDraft> = fc.constantFrom(1, 3, 8, 20).chain(podDraftWith);
+const podDraft: fc.Arbitrary<PodDraft> = fc.constantFrom(1, 3, 8, 20, 45).chain(podDraftWith);
 
 /** Turns a draft into a v1 Pod the API server accepts (names unique, mounts of existing volumes, …). */
 function buildPod(d: PodDraft): JsonObject {
@@ -533,7 +540,7 @@ const randomPolicies = fc.uniqueArray(
   fc.record({
     name: fc.constantFrom(...pspNames),
     spec: pspSpec,
-    annotations: fc.oneof({ arbitrary: fc.constant({}), weight: 3 }, { arbitrary: pspAnnotations, weight: 1 }),
+    annotations: fc.oneof({ arbitrary: fc.constant({}), weight: 2 }, { arbitrary: pspAnnotations, weight: 1 }),
     grants: fc.oneof({ arbitrary: fc.constant([]), weight: 1 }, { arbitrary: fc.array(grant, { minLength: 1, maxLength: 2 }), weight: 5 }),
   }),
   { minLength: 1, maxLength: 3, selector: (p) => p.name },

@@ -5,8 +5,9 @@
 // compiled policy (wasm/ from `npm run build`, or --bundle), prints the agreement rates and the first K
 // disagreements (those not documented as deliberate deviations are marked); then a sample of N cases
 // (default 40) through a real `wasmgate serve` (/mutate, /validate) and `wasmgate eval -o json` (at most
-// K runs, one per user and namespace), which must answer as the engine in process does. Exit 1 when an
-// agreement rate is below 99% or a program answers otherwise than the engine.
+// K runs, one per user and namespace), which must answer as the engine in process does; and up to D
+// (--deployments, default 500) of the pods as a Deployment's template. Exit 1 when an agreement rate is
+// below 99%, a program answers otherwise than the engine, or a Deployment whose pods PSP admits is denied.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -19,6 +20,7 @@ const { values } = parseArgs({
     bundle: { type: 'string' },
     programs: { type: 'string', default: '40' },
     'eval-runs': { type: 'string', default: '3' },
+    deployments: { type: 'string', default: '500' },
   },
 });
 const count = Number(values.cases);
@@ -26,7 +28,8 @@ const seed = Number(values.seed);
 const show = Number(values.show);
 const programs = Number(values.programs);
 const evalRuns = Number(values['eval-runs']);
-for (const [name, n] of [['--cases', count], ['--seed', seed], ['--show', show], ['--programs', programs], ['--eval-runs', evalRuns]]) {
+const deployments = Number(values.deployments);
+for (const [name, n] of [['--cases', count], ['--seed', seed], ['--show', show], ['--programs', programs], ['--eval-runs', evalRuns], ['--deployments', deployments]]) {
   if (!Number.isInteger(n) || n < 0) {
     console.error(`diff:psp: ${name} must be a non-negative integer`);
     process.exit(2);
@@ -39,18 +42,20 @@ const { generateCases } = await import('../dist/psp-diff/generate.js');
 const { InProcessWasmgate } = await import('../dist/psp-diff/wasmgate-side.js');
 const { ServedWasmgate, evalSample, sameDataSample } = await import('../dist/psp-diff/programs.js');
 const { dataForCase } = await import('../dist/psp-diff/wasmgate-side.js');
-const { differentialRun, explainChoices, judge, programDifferences, formatDisagreement, formatDisagreementMarkdown, formatSummary, isDisagreement, summarise } = await import('../dist/psp-diff/run.js');
+const { differentialRun, explainChoices, formatTemplateSummary, judge, programDifferences, templateRun, formatDisagreement, formatDisagreementMarkdown, formatSummary, isDisagreement, summarise } = await import('../dist/psp-diff/run.js');
 
 const started = Date.now();
 const oracle = new PspOracleProcess(resolvePspOracle((line) => console.error(`diff:psp: ${line}`)));
 const bundle = await loadBundle(values.bundle ?? defaultBundleDir);
 const wasmgate = new InProcessWasmgate(bundle);
 let outcomes;
+let templates;
 try {
   outcomes = await differentialRun(oracle, generateCases(count, seed), (r) =>
     wasmgate.evaluate(r.case, r.answer.input, r.answer.oldInput),
   );
   outcomes = await explainChoices(oracle, outcomes);
+  templates = await templateRun(oracle, outcomes, (c, pod) => wasmgate.deploymentDenials(c, pod), deployments);
 } finally {
   await oracle.close();
 }
@@ -62,6 +67,15 @@ const undocumented = disagreements.filter((o) => o.verdict.deviation === undefin
 if (disagreements.length > 0) {
   console.log(`\n${disagreements.length} disagreements (${undocumented.length} not documented); the first ${Math.min(show, disagreements.length)}:\n`);
   for (const o of disagreements.slice(0, show)) console.log(`${formatDisagreement(o)}\n`);
+}
+
+let templateProblems = 0;
+if (templates.length > 0) {
+  console.log(`\n${formatTemplateSummary(templates)}`);
+  for (const o of templates.filter((t) => t.kubernetes.allowed && t.denials.length > 0)) {
+    templateProblems++;
+    if (templateProblems <= show) console.log(`  case ${o.case.id}: Kubernetes admits the pod (${o.kubernetes.psp}); wasmgate denies the Deployment: ${o.denials.map((d) => d.message).join('; ').slice(0, 600)}`);
+  }
 }
 
 // The same cases through the real programs, for a sample sharing one data file.
@@ -102,4 +116,4 @@ if (values.write) {
 }
 const rate = (n) => (summary.compared === 0 ? 0 : n / summary.compared);
 const below = [summary.admitAgree, summary.pspAgree, summary.podAgree].some((n) => rate(n) < 0.99);
-process.exit(below || programProblems > 0 ? 1 : 0);
+process.exit(below || programProblems > 0 || templateProblems > 0 ? 1 : 0);

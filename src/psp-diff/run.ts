@@ -259,3 +259,48 @@ export function programDifferences(inProcess: WasmgateAnswer, program: WasmgateA
   if (JSON.stringify(inProcess.secondPatch) !== JSON.stringify(program.secondPatch)) out.push(`second patch: in process ${JSON.stringify(inProcess.secondPatch)}, program ${JSON.stringify(program.secondPatch)}`);
   return out;
 }
+
+/** The user kube-controller-manager's ReplicaSet controller creates a Deployment's pods as. */
+export const replicaSetController = {
+  username: 'system:serviceaccount:kube-system:replicaset-controller',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+};
+
+export interface TemplateOutcome {
+  readonly case: PspCase;
+  /** Kubernetes' answer for the pod as the ReplicaSet controller creates it. */
+  readonly kubernetes: OracleAnswer;
+  /** wasmgate's pod-security denials of the Deployment carrying that pod as its template. */
+  readonly denials: readonly { policy: string; message: string }[];
+}
+
+/**
+ * Workloads: for up to `limit` compared CREATE cases, the pod as the ReplicaSet controller would
+ * create it from a Deployment (Kubernetes' answer) against wasmgate's decision on that Deployment. A
+ * Deployment whose pods PSP admits must be admitted.
+ */
+export async function templateRun(
+  oracle: PspOracleProcess,
+  outcomes: readonly CaseOutcome[],
+  deploymentDenials: (c: PspCase, pod: JsonObject) => readonly { policy: string; message: string }[],
+  limit: number,
+): Promise<TemplateOutcome[]> {
+  const chosen = outcomes.filter((o) => o.verdict.kind === 'compared' && o.case.operation === 'CREATE').slice(0, limit);
+  return Promise.all(
+    chosen.map(async (o) => {
+      const asController = { ...o.case, id: `${o.case.id}-by-controller`, userInfo: replicaSetController };
+      const { answer } = await ask(oracle, asController);
+      return { case: asController, kubernetes: answer, denials: answer.input ? deploymentDenials(asController, answer.input) : [] };
+    }),
+  );
+}
+
+export function formatTemplateSummary(outcomes: readonly TemplateOutcome[]): string {
+  const admitted = outcomes.filter((o) => o.kubernetes.allowed);
+  const denied = outcomes.filter((o) => !o.kubernetes.allowed && !o.kubernetes.invalid);
+  return [
+    `Deployments (their pods as the ReplicaSet controller creates them): ${outcomes.length}`,
+    `  pods Kubernetes admits whose Deployment wasmgate admits: ${admitted.filter((o) => o.denials.length === 0).length}/${admitted.length}`,
+    `  pods Kubernetes denies whose Deployment wasmgate denies: ${denied.filter((o) => o.denials.length > 0).length}/${denied.length}`,
+  ].join('\n');
+}

@@ -49,9 +49,28 @@ export function dataForCase(defaults: unknown, c: Pick<PspCase, 'policies' | 'rb
 
 /** The AdmissionReview the API server sends a webhook for the case (pods as the oracle decoded them). */
 export function reviewForCase(c: PspCase, pod: JsonObject, oldPod: JsonObject | undefined): JsonObject {
-  const kind = { group: '', version: 'v1', kind: 'Pod' };
-  const resource = { group: '', version: 'v1', resource: 'pods' };
+  return review(c, pod, oldPod, { group: '', version: 'v1', kind: 'Pod' }, 'pods');
+}
+
+/** A Deployment whose pod template is the case's pod (as admission received it). */
+export function deploymentOf(pod: JsonObject): JsonObject {
   const metadata = isObject(pod.metadata) ? pod.metadata : {};
+  const labels = isObject(metadata.labels) ? metadata.labels : {};
+  const template: JsonObject = {
+    metadata: { labels, ...(isObject(metadata.annotations) ? { annotations: metadata.annotations } : {}) },
+    spec: pod.spec ?? {},
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: typeof metadata.name === 'string' ? metadata.name : 'p', ...(typeof metadata.namespace === 'string' ? { namespace: metadata.namespace } : {}) },
+    spec: { replicas: 1, selector: { matchLabels: labels }, template },
+  };
+}
+
+function review(c: PspCase, object: JsonObject, oldObject: JsonObject | undefined, kind: JsonObject, plural: string): JsonObject {
+  const resource = { group: kind.group ?? '', version: kind.version ?? 'v1', resource: plural };
+  const metadata = isObject(object.metadata) ? object.metadata : {};
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -65,8 +84,8 @@ export function reviewForCase(c: PspCase, pod: JsonObject, oldPod: JsonObject | 
       namespace: c.namespace,
       operation: c.operation,
       userInfo: { username: c.userInfo.username, groups: [...c.userInfo.groups] },
-      object: pod,
-      oldObject: oldPod ?? null,
+      object,
+      oldObject: oldObject ?? null,
       dryRun: false,
       options: { apiVersion: 'meta.k8s.io/v1', kind: c.operation === 'CREATE' ? 'CreateOptions' : 'UpdateOptions' },
     },
@@ -82,6 +101,16 @@ export class InProcessWasmgate {
 
   constructor(private readonly bundle: PolicyBundle) {
     this.evaluator = new PolicyEvaluator(bundle);
+  }
+
+  /**
+   * The pod-security denials of a Deployment with the case's pod as its template, created by the case's
+   * user (with the case's data): none when wasmgate admits the pods its controller will create.
+   */
+  deploymentDenials(c: PspCase, pod: JsonObject): Violation[] {
+    this.evaluator.setData(dataForCase(this.bundle.data, c));
+    const decision = this.evaluator.decide(review({ ...c, operation: 'CREATE' }, deploymentOf(pod), undefined, { group: 'apps', version: 'v1', kind: 'Deployment' }, 'deployments'));
+    return decision.violations.filter((v) => v.action === 'deny' && v.policy.startsWith('pod-security'));
   }
 
   evaluate(c: PspCase, pod: JsonObject, oldPod: JsonObject | undefined): WasmgateAnswer {

@@ -7,7 +7,17 @@ import t from 'tap';
 import { loadBundle } from '../../dist/engine/index.js';
 import { generateCases } from '../../dist/psp-diff/generate.js';
 import { evalSample, sameDataSample, ServedWasmgate } from '../../dist/psp-diff/programs.js';
-import { differentialRun, formatDisagreement, formatSummary, isDisagreement, programDifferences, summarise, type CaseOutcome } from '../../dist/psp-diff/run.js';
+import {
+  differentialRun,
+  formatDisagreement,
+  formatSummary,
+  formatTemplateSummary,
+  isDisagreement,
+  programDifferences,
+  summarise,
+  templateRun,
+  type CaseOutcome,
+} from '../../dist/psp-diff/run.js';
 import { dataForCase, InProcessWasmgate } from '../../dist/psp-diff/wasmgate-side.js';
 import { PspOracleProcess, resolvePspOracle } from '../../dist/toolchain/psp-oracle.js';
 
@@ -66,4 +76,13 @@ t.test('wasmgate serve and wasmgate eval answer as the engine in process', async
     const viaEval = evaluated.get(o.case.id);
     if (viaEval) t.same(programDifferences(inProcess, viaEval, o.case.operation), [], `eval, case ${o.case.id}`);
   }
+});
+
+// Workloads: a Deployment whose pods (as the ReplicaSet controller creates them) PSP admits is admitted.
+t.test('a Deployment is admitted when Kubernetes admits the pods its controller creates', async (t) => {
+  const templates = await templateRun(oracle, outcomes, (c, pod) => wasmgate.deploymentDenials(c, pod), 150);
+  t.comment(formatTemplateSummary(templates));
+  const admitted = templates.filter((o) => o.kubernetes.allowed);
+  t.ok(admitted.length >= 20, `${admitted.length} Deployments whose pods Kubernetes admits`);
+  for (const o of admitted) t.same(o.denials, [], `case ${o.case.id}: the Deployment is admitted`);
 });

@@ -52,7 +52,7 @@ function kubectlFor(binary: string, kubeconfig: string, home: string): Kubectl {
   return (args, stdin) =>
     new Promise((resolve, reject) => {
       const child = spawn(binary, ['--kubeconfig', kubeconfig, '--request-timeout', '45s', ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         // Its discovery cache in the run's directory, never the user's ~/.kube.
         env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig },
       });
@@ -66,7 +66,11 @@ function kubectlFor(binary: string, kubeconfig: string, home: string): Kubectl {
         clearTimeout(timer);
         resolve({ code, stdout, stderr });
       });
-      child.stdin.end(stdin ?? '');
+      if (child.stdin) {
+        // A kubectl that fails before reading its input closes the pipe: its exit code says what happened.
+        child.stdin.on('error', () => {});
+        child.stdin.end(stdin);
+      }
     });
 }
 

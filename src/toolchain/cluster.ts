@@ -84,3 +84,23 @@ export function resolveClusterBinaries(log: (line: string) => void = () => {}): 
   }
   return binaries(dir, 'built');
 }
+
+/**
+ * The directory of cert-manager's CustomResourceDefinitions (`deploy/crds/`) in the module that
+ * `scripts/cert-manager/go.mod` pins: `go mod download` fetches it once from the Go module proxy into
+ * Go's module cache and checks it against go.sum.
+ */
+export function certManagerCrdsDir(): string {
+  const go = findGo();
+  const moduleDir = join(packageRoot, 'scripts', 'cert-manager');
+  if (!go) throw new WasmgateError('TOOL_BUILD_FAILED', `fetching cert-manager's CRDs (${moduleDir}/go.mod) needs Go 1.26 or newer`);
+  let out: string;
+  try {
+    out = execFileSync(go, ['mod', 'download', '-json', 'github.com/cert-manager/cert-manager'], { cwd: moduleDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  } catch (err) {
+    throw new WasmgateError('TOOL_BUILD_FAILED', `go mod download of cert-manager in ${moduleDir} failed (see the Go output above)`, { cause: err });
+  }
+  const dir = (JSON.parse(out) as { Dir?: unknown }).Dir;
+  if (typeof dir !== 'string') throw new WasmgateError('TOOL_BUILD_FAILED', `go mod download in ${moduleDir} did not say where the module is: ${out}`);
+  return join(dir, 'deploy', 'crds');
+}

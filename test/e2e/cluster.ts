@@ -2,13 +2,13 @@
 // the OS picks, with RBAC, a PKI made for this run and one kubeconfig per user. No controller-manager
 // and no kubelet: objects are stored, nothing runs.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { resolveClusterBinaries, type ClusterBinaries } from '../../dist/toolchain/cluster.js';
 import { clientCert, createCa, servingCert, writePems, writeServiceAccountKeys, type Pems } from './pki.js';
-import { freePort, start, waitFor, type Started } from './processes.js';
+import { freePort, start, stop, waitFor, type Started } from './processes.js';
 
 /** The scripts/e2e.mjs stage builds the binaries and passes their directory; run alone, the suite finds (or builds) them itself. */
 function binaries(): ClusterBinaries {
@@ -58,8 +58,8 @@ function kubectlFor(binary: string, kubeconfig: string, home: string): Kubectl {
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       const timer = setTimeout(() => child.kill('SIGKILL'), kubectlTimeoutMs);
       child.once('error', reject);
       child.once('close', (code) => {
@@ -113,6 +113,32 @@ async function readyOrExited(process_: Started, what: string, ready: () => Promi
   });
 }
 
+interface Launch {
+  readonly process: Started;
+  readonly what: string;
+  readonly ready: () => Promise<boolean>;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Starts a server on `count` ports the OS just said were free. Another program on this machine may
+ * take one of them before the server binds it; then the server is started again on new ports.
+ */
+async function startOnFreePorts(count: number, launch: (ports: number[]) => Launch): Promise<{ process: Started; ports: number[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const ports: number[] = [];
+    while (ports.length < count) ports.push(await freePort());
+    const { process: started, what, ready, timeoutMs } = launch(ports);
+    try {
+      await readyOrExited(started, what, ready, timeoutMs);
+      return { process: started, ports };
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test(started.log())) throw err;
+      await stop(started);
+    }
+  }
+}
+
 export async function startCluster(dir: string): Promise<Cluster> {
   const bin = binaries();
   const pki = join(dir, 'pki');
@@ -124,54 +150,65 @@ export async function startCluster(dir: string): Promise<Cluster> {
   const developerTls = writePems(pki, 'developer', await clientCert(ca, 'alice', ['e2e:developers']));
   const serviceAccount = writeServiceAccountKeys(pki);
 
-  const [etcdClient, etcdPeer, apiserverPort] = [await freePort(), await freePort(), await freePort()];
-  const etcdUrl = `http://127.0.0.1:${etcdClient}`;
-  const peerUrl = `http://127.0.0.1:${etcdPeer}`;
-  const etcd = start(
-    'etcd',
-    bin.etcd,
-    [
-      '--name', 'e2e',
-      '--data-dir', join(dir, 'etcd'),
-      '--listen-client-urls', etcdUrl,
-      '--advertise-client-urls', etcdUrl,
-      '--listen-peer-urls', peerUrl,
-      '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `e2e=${peerUrl}`,
-      // A throwaway store: durability buys nothing here and fsync is slow on a busy disk.
-      '--unsafe-no-fsync',
-      '--log-level', 'warn',
-    ],
-    dir,
-  );
-  await readyOrExited(etcd, 'etcd /health', async () => (await get(`${etcdUrl}/health`)).body.includes('"health":"true"'), 60_000);
+  const etcd = await startOnFreePorts(2, (ports) => {
+    const [client, peer] = ports.map((port) => `http://127.0.0.1:${port}`) as [string, string];
+    return {
+      process: start(
+        'etcd',
+        bin.etcd,
+        [
+          '--name', 'e2e',
+          // A new store for every attempt: one that failed to listen may have begun bootstrapping its own.
+          '--data-dir', mkdtempSync(join(dir, 'etcd-')),
+          '--listen-client-urls', client,
+          '--advertise-client-urls', client,
+          '--listen-peer-urls', peer,
+          '--initial-advertise-peer-urls', peer,
+          '--initial-cluster', `e2e=${peer}`,
+          // A throwaway store: durability buys nothing here and fsync is slow on a busy disk.
+          '--unsafe-no-fsync',
+          '--log-level', 'warn',
+        ],
+        dir,
+      ),
+      what: 'etcd /health',
+      ready: async () => (await get(`${client}/health`)).body.includes('"health":"true"'),
+      timeoutMs: 60_000,
+    };
+  });
+  const [etcdClient, etcdPeer] = etcd.ports as [number, number];
 
-  const server = `https://127.0.0.1:${apiserverPort}`;
-  const apiserver = start(
-    'kube-apiserver',
-    bin.kubeApiserver,
-    [
-      '--etcd-servers', etcdUrl,
-      '--bind-address', '127.0.0.1',
-      '--advertise-address', '127.0.0.1',
-      '--secure-port', String(apiserverPort),
-      '--tls-cert-file', apiserverTls.certFile,
-      '--tls-private-key-file', apiserverTls.keyFile,
-      '--client-ca-file', caFile,
-      '--authorization-mode', 'RBAC',
-      '--service-account-issuer', 'https://kubernetes.default.svc.cluster.local',
-      '--service-account-key-file', serviceAccount.publicKeyFile,
-      '--service-account-signing-key-file', serviceAccount.privateKeyFile,
-      '--service-cluster-ip-range', '10.96.0.0/24',
-      // No controller-manager keeps the kubernetes Service's endpoints: nothing should try to.
-      '--endpoint-reconciler-type', 'none',
-      '--cert-dir', join(dir, 'apiserver-certs'),
-      '--profiling=false',
-    ],
-    dir,
-  );
   const admin = { ca: ca.cert, cert: readFileSync(adminTls.certFile, 'utf8'), key: readFileSync(adminTls.keyFile, 'utf8') };
-  await readyOrExited(apiserver, 'kube-apiserver /readyz', async () => (await get(`${server}/readyz`, admin)).status === 200, 120_000);
+  const apiserver = await startOnFreePorts(1, ([port]) => ({
+    process: start(
+      'kube-apiserver',
+      bin.kubeApiserver,
+      [
+        '--etcd-servers', `http://127.0.0.1:${etcdClient}`,
+        '--bind-address', '127.0.0.1',
+        '--advertise-address', '127.0.0.1',
+        '--secure-port', String(port),
+        '--tls-cert-file', apiserverTls.certFile,
+        '--tls-private-key-file', apiserverTls.keyFile,
+        '--client-ca-file', caFile,
+        '--authorization-mode', 'RBAC',
+        '--service-account-issuer', 'https://kubernetes.default.svc.cluster.local',
+        '--service-account-key-file', serviceAccount.publicKeyFile,
+        '--service-account-signing-key-file', serviceAccount.privateKeyFile,
+        '--service-cluster-ip-range', '10.96.0.0/24',
+        // No controller-manager keeps the kubernetes Service's endpoints: nothing should try to.
+        '--endpoint-reconciler-type', 'none',
+        '--cert-dir', join(dir, 'apiserver-certs'),
+        '--profiling=false',
+      ],
+      dir,
+    ),
+    what: 'kube-apiserver /readyz',
+    ready: async () => (await get(`https://127.0.0.1:${port}/readyz`, admin)).status === 200,
+    timeoutMs: 120_000,
+  }));
+  const apiserverPort = apiserver.ports[0]!;
+  const server = `https://127.0.0.1:${apiserverPort}`;
 
   const home = join(dir, 'home');
   mkdirSync(home, { recursive: true });
@@ -186,8 +223,8 @@ export async function startCluster(dir: string): Promise<Cluster> {
     server,
     admin: user('e2e-admin', adminTls),
     developer: user('alice', developerTls),
-    etcd,
-    apiserver,
+    etcd: etcd.process,
+    apiserver: apiserver.process,
     ports: { etcdClient, etcdPeer, apiserver: apiserverPort },
     dir,
   };

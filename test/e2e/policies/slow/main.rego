@@ -20,3 +20,7 @@ spun := [i |
 ]
 
 config_errors := set()
+
+# Every wasmgate policy has the mutation entrypoint once the mutating webhook lands (issue 10);
+# this one defaults nothing.
+mutation := {"patch": [], "profile": null}

@@ -34,7 +34,7 @@ import {
 import { servingCert, type Pems } from './pki.js';
 import { stopAll, waitFor } from './processes.js';
 import { startWasmgate, type Wasmgate } from './wasmgate.js';
-import { deployDir, deployManifests, pointedAt, shippedConfigurations, type WebhookConfiguration } from './webhooks.js';
+import { deployDir, pointedAt, parseKustomized, shippedConfigurations, type WebhookConfiguration } from './webhooks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wasmgate-e2e-'));
 t.teardown(async () => {
@@ -134,6 +134,9 @@ async function must(user: User, args: string[], stdin?: string): Promise<Kubectl
   return result;
 }
 
+// What `kubectl apply -k deploy/` would apply.
+const shipped = parseKustomized((await must(admin, ['kustomize', deployDir])).stdout);
+
 // deploy/data.yaml is what the webhook serves in a cluster (mounted as its --data-file).
 const dataFile = join(dir, 'data.yaml');
 const shippedData = readFileSync(join(deployDir, 'data.yaml'), 'utf8');
@@ -142,14 +145,14 @@ const tls = secretMount(join(dir, 'wasmgate-tls'));
 tls.init(await servingCert(cluster.ca, 'wasmgate'));
 // The deadline deploy/deployment.yaml gives the policy, so the slow-policy check tests the shipped margin.
 const deployedEvalTimeout = (() => {
-  const spec = deployManifests().find((m) => m.object.kind === 'Deployment')!.object as Obj;
+  const spec = shipped.find((o) => o.kind === 'Deployment' && o.metadata.name === 'wasmgate')!;
   return (spec.spec.template.spec.containers[0].env as { name: string; value: string }[]).find((e) => e.name === 'WASMGATE_EVAL_TIMEOUT')!.value;
 })();
 const serve = (name: string, extra: { bundle?: string; dataFile?: string } = {}) =>
   startWasmgate({ name, certFile: tls.certFile, keyFile: tls.keyFile, caCert: cluster.ca.cert, logDir: dir, extraArgs: ['--eval-timeout', deployedEvalTimeout], ...extra });
 const wasmgate: Wasmgate = await serve('wasmgate', { dataFile });
 
-await must(admin, ['apply', '-f', join(deployDir, 'namespace.yaml')]);
+await must(admin, ['apply', '-f', '-'], json(shipped.find((o) => o.kind === 'Namespace' && o.metadata.name === wasmgateNamespace)));
 await must(admin, ['create', 'namespace', testNamespace]);
 // No controller-manager makes each namespace's default ServiceAccount, which every Pod needs.
 for (const namespace of [testNamespace, systemNamespace, wasmgateNamespace]) await must(admin, ['create', 'serviceaccount', 'default', '-n', namespace]);
@@ -157,8 +160,8 @@ await must(admin, ['apply', '-f', '-'], list(developerRbac(developer.name)));
 await must(admin, ['apply', '-f', '-'], list(calicoGroups.map(calicoCrd)));
 await must(admin, ['wait', '--for=condition=Established', '--timeout=60s', ...calicoGroups.map((g) => `crd/networkpolicies.${g}`)]);
 
-const validating = shippedConfigurations('ValidatingWebhookConfiguration');
-const mutating = shippedConfigurations('MutatingWebhookConfiguration');
+const validating = shippedConfigurations(shipped, 'ValidatingWebhookConfiguration');
+const mutating = shippedConfigurations(shipped, 'MutatingWebhookConfiguration');
 const register = (configurations: WebhookConfiguration[]) => must(admin, ['apply', '-f', '-'], list(configurations));
 
 // ---------------------------------------------------------------------------------------------
@@ -169,12 +172,9 @@ t.test('every deploy/ manifest passes kubectl apply --dry-run=server', async (t)
   const certManagerCrds = readdirSync(crds).filter((f) => f.startsWith('cert-manager.io_')).map((f) => join(crds, f));
   await must(admin, ['apply', ...certManagerCrds.flatMap((f) => ['-f', f])]);
   await must(admin, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/issuers.cert-manager.io', 'crd/certificates.cert-manager.io']);
-  // The objects kustomize makes of deploy/ (the generated ConfigMap of data.yaml included), as `kubectl apply -k deploy/` sends them.
-  const rendered = await must(admin, ['kustomize', deployDir]);
-  const objects = yaml.loadAll(rendered.stdout) as Obj[];
-  const kinds = new Set(objects.map((o) => o.kind));
+  const kinds = new Set(shipped.map((o) => o.kind));
   for (const kind of ['ValidatingWebhookConfiguration', 'Deployment', 'ConfigMap', 'Issuer', 'Certificate']) t.ok(kinds.has(kind), `a ${kind} is among them`);
-  for (const object of objects) {
+  for (const object of shipped) {
     const result = await admin.kubectl(['apply', '--dry-run=server', '-f', '-'], json(object));
     t.equal(result.code, 0, `${object.kind} ${object.metadata.name}: ${show(result)}`);
     t.match(result.stdout, '(server dry run)', `${object.kind} ${object.metadata.name} was decided by the server`);

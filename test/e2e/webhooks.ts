@@ -1,7 +1,6 @@
 // The webhook configurations as deploy/ ships them, pointed at a wasmgate on loopback: only each
 // webhook's clientConfig changes (the Service reference becomes a URL with the same path, plus the
 // suite's CA); rules, failurePolicy, timeouts, selectors and review versions stay exactly as shipped.
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { repoRoot } from '../helpers/policies.js';
@@ -24,33 +23,22 @@ export interface WebhookConfiguration {
   webhooks: Webhook[];
 }
 
-export interface Manifest {
-  readonly file: string;
-  readonly object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
+export type Shipped = Record<string, any>;
+
+/** What `kubectl apply -k deploy/` applies: the objects kustomize renders of deploy/ (the generated ConfigMap included). */
+export function parseKustomized(kustomizeOutput: string): Shipped[] {
+  return (yaml.loadAll(kustomizeOutput) as unknown[]).filter((doc): doc is Shipped => typeof doc === 'object' && doc !== null && 'kind' in doc);
 }
 
-/** Every object in deploy/*.yaml, with the file it came from. */
-export function deployManifests(): Manifest[] {
-  return readdirSync(deployDir)
-    .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
-    .sort()
-    .flatMap((file) =>
-      yaml
-        .loadAll(readFileSync(join(deployDir, file), 'utf8'))
-        .filter((doc): doc is Manifest['object'] => typeof doc === 'object' && doc !== null && 'kind' in doc)
-        .map((object) => ({ file, object })),
-    );
-}
-
-/** The shipped webhook configurations of one kind (parsed, and refused if a webhook has no Service reference). */
-export function shippedConfigurations(kind: WebhookKind): WebhookConfiguration[] {
-  return deployManifests()
-    .filter((m) => m.object.kind === kind)
-    .map(({ file, object }) => {
-      const configuration = object as unknown as WebhookConfiguration;
-      if (!Array.isArray(configuration.webhooks) || configuration.webhooks.length === 0) throw new Error(`deploy/${file}: ${kind} ${object.metadata.name} has no webhooks`);
+/** The shipped webhook configurations of one kind (refused if a webhook has no Service reference to replace). */
+export function shippedConfigurations(objects: readonly Shipped[], kind: WebhookKind): WebhookConfiguration[] {
+  return objects
+    .filter((object) => object.kind === kind)
+    .map((object) => {
+      const configuration = object as WebhookConfiguration;
+      if (!Array.isArray(configuration.webhooks) || configuration.webhooks.length === 0) throw new Error(`deploy/: ${kind} ${configuration.metadata.name} has no webhooks`);
       for (const webhook of configuration.webhooks) {
-        if (!webhook.clientConfig?.service) throw new Error(`deploy/${file}: webhook ${webhook.name} has no clientConfig.service to point at the suite's wasmgate`);
+        if (!webhook.clientConfig?.service) throw new Error(`deploy/: webhook ${webhook.name} has no clientConfig.service to point at the suite's wasmgate`);
       }
       return configuration;
     });

@@ -335,7 +335,9 @@ t.test('admissionReviewVersions: a copy registered with only v1beta1 decides too
 });
 
 t.test('a policy slower than its deadline fails closed before the API server gives up', async (t) => {
-  const slow = await serve('wasmgate-slow', { bundle: await compilePolicies(join(repoRoot, 'test', 'e2e', 'policies', 'slow')) });
+  const bundle = await compilePolicies(join(repoRoot, 'test', 'e2e', 'policies', 'slow'));
+  t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
+  const slow = await serve('wasmgate-slow', { bundle });
   const shipped = validating.flatMap((c) => c.webhooks).find((w) => w.name === 'policies.wasmgate.io')!;
   const copy: WebhookConfiguration = {
     apiVersion: 'admissionregistration.k8s.io/v1',

@@ -113,7 +113,7 @@ _spec_rule_errors(spec) := (({sprintf("spec.%s.rule must be one of %s, got %v", 
 _spec_range_errors(spec) := {msg |
 	some field in ["runAsUser", "runAsGroup", "supplementalGroups", "fsGroup"]
 	some i, r in _arr(_obj(spec, field), "ranges")
-	some msg in _id_range_errors(sprintf("spec.%s.ranges[%d]", [field, i]), r)
+	some msg in _id_range_errors(field, i, r)
 } | {sprintf("spec.hostPorts[%d] must be {min, max} with integer ports", [i]) |
 	some i, r in _arr(spec, "hostPorts")
 	not _integer_range(r)
@@ -130,9 +130,9 @@ _integer(n) if {
 	n == floor(n)
 }
 
-_id_range_errors(path, r) := {sprintf("%s must be {min, max} with integer IDs", [path])} if {
+_id_range_errors(field, i, r) := {sprintf("spec.%s.ranges[%d] must be {min, max} with integer IDs", [field, i])} if {
 	not _integer_range(r)
-} else := {sprintf("%s.%s cannot be negative, got %v", [path, k, r[k]]) | some k in ["min", "max"]; r[k] < 0} | {sprintf("%s.min %v cannot be greater than max %v", [path, r.min, r.max]) | r.min > r.max}
+} else := {sprintf("spec.%s.ranges[%d].%s cannot be negative, got %v", [field, i, k, r[k]]) | some k in ["min", "max"]; r[k] < 0} | {sprintf("spec.%s.ranges[%d].min %v cannot be greater than max %v", [field, i, r.min, r.max]) | r.min > r.max}
 
 # util.GetAllFSTypesAsSet plus "*".
 volume_types := {
@@ -367,19 +367,19 @@ _rules_errors(role) := {"rules must be an array" |
 	not is_array(object.get(role, "rules", []))
 } | {msg |
 	some i, rule in _arr(role, "rules")
-	some msg in _rule_errors(sprintf("rules[%d]", [i]), rule)
+	some msg in _rule_errors(i, rule)
 }
 
-_rule_errors(path, rule) := {sprintf("%s must be an object", [path])} if not is_object(rule)
+_rule_errors(i, rule) := {sprintf("rules[%d] must be an object", [i])} if not is_object(rule)
 
-else := ({sprintf("%s.%s must be an array of strings", [path, k]) |
+else := ({sprintf("rules[%d].%s must be an array of strings", [i, k]) |
 	some k in ["verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"]
 	v := object.get(rule, k, [])
 	v != null
 	not _string_array(v)
-} | {sprintf("%s.verbs must list at least one verb", [path]) |
+} | {sprintf("rules[%d].verbs must list at least one verb", [i]) |
 	count(_arr(rule, "verbs")) == 0
-}) | _resource_rule_errors(path, rule)
+}) | _resource_rule_errors(i, rule)
 
 _string_array(v) if {
 	is_array(v)
@@ -388,7 +388,7 @@ _string_array(v) if {
 	}
 }
 
-_resource_rule_errors(path, rule) := {sprintf("%s must list apiGroups and resources (or only nonResourceURLs)", [path]) |
+_resource_rule_errors(i, rule) := {sprintf("rules[%d] must list apiGroups and resources (or only nonResourceURLs)", [i]) |
 	count(_arr(rule, "nonResourceURLs")) == 0
 	_resource_rule_incomplete(rule)
 }
@@ -417,18 +417,18 @@ _subjects_errors(b) := {"subjects must be an array" |
 	not is_array(object.get(b, "subjects", []))
 } | {msg |
 	some i, s in _arr(b, "subjects")
-	some msg in _subject_errors(sprintf("subjects[%d]", [i]), s, b.kind)
+	some msg in _subject_errors(i, s, b.kind)
 }
 
-_subject_errors(path, s, binding_kind) := {sprintf("%s must be an object", [path])} if not is_object(s)
+_subject_errors(i, s, binding_kind) := {sprintf("subjects[%d] must be an object", [i])} if not is_object(s)
 
-else := {sprintf("%s.kind must be User, Group or ServiceAccount, got %v", [path, object.get(s, "kind", null)])} if {
+else := {sprintf("subjects[%d].kind must be User, Group or ServiceAccount, got %v", [i, object.get(s, "kind", null)])} if {
 	not object.get(s, "kind", null) in {"User", "Group", "ServiceAccount"}
-} else := ({sprintf("%s.name is required", [path]) |
+} else := ({sprintf("subjects[%d].name is required", [i]) |
 	not _non_empty_string(object.get(s, "name", null))
-} | {sprintf("%s.apiGroup must be %s for a %s", [path, _subject_group_text(s.kind), s.kind]) |
+} | {sprintf("subjects[%d].apiGroup must be %s for a %s", [i, _subject_group_text(s.kind), s.kind]) |
 	not object.get(s, "apiGroup", "") in _subject_groups[s.kind]
-}) | {sprintf("%s.namespace is required for a ServiceAccount in a ClusterRoleBinding", [path]) |
+}) | {sprintf("subjects[%d].namespace is required for a ServiceAccount in a ClusterRoleBinding", [i]) |
 	s.kind == "ServiceAccount"
 	binding_kind == "ClusterRoleBinding"
 	not _non_empty_string(object.get(s, "namespace", null))

@@ -290,8 +290,8 @@ _psp_annotation_errors(annotations) := {sprintf("metadata.annotations[%s] %q is 
 	not _apparmor_profile_valid(p)
 } | {sprintf("metadata.annotations[%s] %q is not a seccomp profile (runtime/default, docker/default, unconfined or localhost/<relative path>)", [key, p]) |
 	some key in [_seccomp_default_key, _seccomp_allowed_key]
+	_annotation(annotations, key) != ""
 	some p in _profile_list(annotations, key)
-	p != ""
 	not _seccomp_annotation_ok(key, p)
 }
 
@@ -350,14 +350,28 @@ _rbac_id(obj) := [obj.kind, object.get(_obj(obj, "metadata"), "namespace", ""), 
 
 _namespaced := {"Role", "RoleBinding"}
 
+# (v1beta1 objects, from a cluster before 1.22, mean the same.)
+_rbac_versions := {"rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1"}
+
 _rbac_errors(obj) := (({sprintf("apiVersion must be rbac.authorization.k8s.io/v1, got %v", [object.get(obj, "apiVersion", null)]) |
-	object.get(obj, "apiVersion", null) != "rbac.authorization.k8s.io/v1"
-} | {"metadata.name is required" |
-	not _non_empty_string(object.get(_obj(obj, "metadata"), "name", null))
-}) | {sprintf("metadata.namespace is required for a %s", [obj.kind]) |
+	not object.get(obj, "apiVersion", null) in _rbac_versions
+} | _rbac_name_errors(object.get(_obj(obj, "metadata"), "name", null))) | {sprintf("metadata.namespace is required for a %s", [obj.kind]) |
 	obj.kind in _namespaced
 	not _non_empty_string(object.get(_obj(obj, "metadata"), "namespace", null))
 }) | _rbac_body_errors(obj)
+
+# ValidateRBACName: a path segment name.
+_rbac_name_errors(name) := {"metadata.name is required"} if {
+	not _non_empty_string(name)
+} else := {sprintf("metadata.name %q may not be . or .. nor contain / or %%", [name])} if {
+	_bad_path_segment(name)
+} else := set()
+
+_bad_path_segment(name) if name in {".", ".."}
+
+_bad_path_segment(name) if contains(name, "/")
+
+_bad_path_segment(name) if contains(name, "%")
 
 _rbac_body_errors(obj) := _rules_errors(obj) if obj.kind in {"ClusterRole", "Role"}
 
@@ -367,10 +381,10 @@ _rules_errors(role) := {"rules must be an array" |
 	not is_array(object.get(role, "rules", []))
 } | {msg |
 	some i, rule in _arr(role, "rules")
-	some msg in _rule_errors(i, rule)
+	some msg in _rule_errors(i, rule, role.kind)
 }
 
-_rule_errors(i, rule) := {sprintf("rules[%d] must be an object", [i])} if not is_object(rule)
+_rule_errors(i, rule, kind) := {sprintf("rules[%d] must be an object", [i])} if not is_object(rule)
 
 else := ({sprintf("rules[%d].%s must be an array of strings", [i, k]) |
 	some k in ["verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"]
@@ -379,7 +393,7 @@ else := ({sprintf("rules[%d].%s must be an array of strings", [i, k]) |
 	not _string_array(v)
 } | {sprintf("rules[%d].verbs must list at least one verb", [i]) |
 	count(_arr(rule, "verbs")) == 0
-}) | _resource_rule_errors(i, rule)
+}) | _resource_rule_errors(i, rule, kind)
 
 _string_array(v) if {
 	is_array(v)
@@ -388,9 +402,15 @@ _string_array(v) if {
 	}
 }
 
-_resource_rule_errors(i, rule) := {sprintf("rules[%d] must list apiGroups and resources (or only nonResourceURLs)", [i]) |
+_resource_rule_errors(i, rule, kind) := ({sprintf("rules[%d] must list apiGroups and resources (or only nonResourceURLs)", [i]) |
 	count(_arr(rule, "nonResourceURLs")) == 0
 	_resource_rule_incomplete(rule)
+} | {sprintf("rules[%d] lists nonResourceURLs with apiGroups, resources or resourceNames; split it in two rules", [i]) |
+	count(_arr(rule, "nonResourceURLs")) > 0
+	(count(_arr(rule, "apiGroups")) + count(_arr(rule, "resources"))) + count(_arr(rule, "resourceNames")) > 0
+}) | {sprintf("rules[%d]: a Role cannot have nonResourceURLs", [i]) |
+	count(_arr(rule, "nonResourceURLs")) > 0
+	kind == "Role"
 }
 
 _resource_rule_incomplete(rule) if count(_arr(rule, "apiGroups")) == 0
@@ -428,11 +448,15 @@ else := {sprintf("subjects[%d].kind must be User, Group or ServiceAccount, got %
 	not _non_empty_string(object.get(s, "name", null))
 } | {sprintf("subjects[%d].apiGroup must be %s for a %s", [i, _subject_group_text(s.kind), s.kind]) |
 	not object.get(s, "apiGroup", "") in _subject_groups[s.kind]
-}) | {sprintf("subjects[%d].namespace is required for a ServiceAccount in a ClusterRoleBinding", [i]) |
+}) | ({sprintf("subjects[%d].namespace is required for a ServiceAccount in a ClusterRoleBinding", [i]) |
 	s.kind == "ServiceAccount"
 	binding_kind == "ClusterRoleBinding"
 	not _non_empty_string(object.get(s, "namespace", null))
-}
+} | {sprintf("subjects[%d].name %q is not a valid service account name (a DNS subdomain)", [i, s.name]) |
+	s.kind == "ServiceAccount"
+	_non_empty_string(s.name)
+	not _dns_subdomain(s.name)
+})
 
 # (SetDefaults_Subject fills in the group of a User or Group.)
 _subject_groups := {"User": {"", "rbac.authorization.k8s.io"}, "Group": {"", "rbac.authorization.k8s.io"}, "ServiceAccount": {""}}

@@ -150,14 +150,17 @@ test_profile_annotations if {
 		"apparmor.security.beta.kubernetes.io/defaultProfileName": "docker-default",
 		"apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default,localhost/x",
 		"seccomp.security.alpha.kubernetes.io/defaultProfileName": "localhost//abs",
-		"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*,runtime/default,docker/default,unconfined,localhost/a/../b,sideways",
+		"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*,runtime/default,docker/default,unconfined,localhost/a/../b,sideways,",
 	}}})
 	_errors({"policies": [p]}) == {
 		concat(": ", [_label, `metadata.annotations[apparmor.security.beta.kubernetes.io/defaultProfileName] "docker-default" is not an AppArmor profile (runtime/default, unconfined or localhost/<name>)`]),
 		concat(": ", [_label, `metadata.annotations[seccomp.security.alpha.kubernetes.io/defaultProfileName] "localhost//abs" is not a seccomp profile (runtime/default, docker/default, unconfined or localhost/<relative path>)`]),
 		concat(": ", [_label, `metadata.annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames] "localhost/a/../b" is not a seccomp profile (runtime/default, docker/default, unconfined or localhost/<relative path>)`]),
 		concat(": ", [_label, `metadata.annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames] "sideways" is not a seccomp profile (runtime/default, docker/default, unconfined or localhost/<relative path>)`]),
+		concat(": ", [_label, `metadata.annotations[seccomp.security.alpha.kubernetes.io/allowedProfileNames] "" is not a seccomp profile (runtime/default, docker/default, unconfined or localhost/<relative path>)`]),
 	}
+	empty := object.union(_psp("p", _minimal), {"metadata": {"annotations": {"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "", "seccomp.security.alpha.kubernetes.io/defaultProfileName": ""}}})
+	_errors({"policies": [empty]}) == set()
 }
 
 _rbac_errors(objs) := _errors({"policies": [], "rbac": objs})
@@ -169,9 +172,11 @@ test_rbac_objects if {
 		"x",
 		{"kind": "Secret", "metadata": {"name": "s"}},
 		_rbac("Role", {"name": "r"}, {"rules": [1, {"verbs": [], "resources": ["podsecuritypolicies"]}, {"verbs": "use", "apiGroups": ["policy"], "resources": ["*"]}]}),
-		_rbac("ClusterRole", {"name": "c"}, {"rules": {}, "apiVersion": "rbac.authorization.k8s.io/v1beta1"}),
+		_rbac("ClusterRole", {"name": "c"}, {"rules": {}, "apiVersion": "v1"}),
 		_rbac("ClusterRole", {"name": "c"}, {}),
 		_rbac("ClusterRole", {}, {}),
+		_rbac("ClusterRole", {"name": "a/b"}, {"apiVersion": "rbac.authorization.k8s.io/v1beta1", "rules": [{"verbs": ["get"], "nonResourceURLs": ["/x"], "resources": ["pods"], "apiGroups": [""]}]}),
+		_rbac("Role", {"name": "n", "namespace": "x"}, {"rules": [{"verbs": ["get"], "nonResourceURLs": ["/x"]}]}),
 	]) == {
 		"config.podSecurity.rbac[0] must be an RBAC object (ClusterRole, ClusterRoleBinding, Role, RoleBinding), got string",
 		`config.podSecurity.rbac[1] (Secret "s") must be an RBAC object (ClusterRole, ClusterRoleBinding, Role, RoleBinding), got kind Secret`,
@@ -181,10 +186,13 @@ test_rbac_objects if {
 		`config.podSecurity.rbac[2] (Role "r"): rules[1] must list apiGroups and resources (or only nonResourceURLs)`,
 		`config.podSecurity.rbac[2] (Role "r"): rules[2].verbs must be an array of strings`,
 		`config.podSecurity.rbac[2] (Role "r"): rules[2].verbs must list at least one verb`,
-		`config.podSecurity.rbac[3] (ClusterRole "c"): apiVersion must be rbac.authorization.k8s.io/v1, got rbac.authorization.k8s.io/v1beta1`,
+		`config.podSecurity.rbac[3] (ClusterRole "c"): apiVersion must be rbac.authorization.k8s.io/v1, got v1`,
 		`config.podSecurity.rbac[3] (ClusterRole "c"): rules must be an array`,
 		`config.podSecurity.rbac[4] (ClusterRole "c"): an object of this kind, namespace and name comes earlier in config.podSecurity.rbac`,
 		"config.podSecurity.rbac[5]: metadata.name is required",
+		`config.podSecurity.rbac[6] (ClusterRole "a/b"): metadata.name "a/b" may not be . or .. nor contain / or %`,
+		`config.podSecurity.rbac[6] (ClusterRole "a/b"): rules[0] lists nonResourceURLs with apiGroups, resources or resourceNames; split it in two rules`,
+		`config.podSecurity.rbac[7] (Role "n"): rules[0]: a Role cannot have nonResourceURLs`,
 	}
 }
 
@@ -195,6 +203,7 @@ test_rbac_bindings if {
 			{"kind": "Robot", "name": "r"},
 			{"kind": "ServiceAccount", "name": "sa"},
 			{"kind": "User", "name": "", "apiGroup": "v1"},
+			{"kind": "ServiceAccount", "name": "Bad_Name", "namespace": "n"},
 		]}),
 		_rbac("RoleBinding", {"name": "b", "namespace": "n"}, {"subjects": {}}),
 		_rbac("RoleBinding", {"name": "ok", "namespace": "n"}, {"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"}, "subjects": [{"kind": "ServiceAccount", "name": "sa", "apiGroup": "rbac.authorization.k8s.io"}, {"kind": "Group", "name": "g"}]}),
@@ -207,6 +216,7 @@ test_rbac_bindings if {
 		"config.podSecurity.rbac[0] (ClusterRoleBinding \"b\"): subjects[2].namespace is required for a ServiceAccount in a ClusterRoleBinding",
 		"config.podSecurity.rbac[0] (ClusterRoleBinding \"b\"): subjects[3].name is required",
 		"config.podSecurity.rbac[0] (ClusterRoleBinding \"b\"): subjects[3].apiGroup must be rbac.authorization.k8s.io for a User",
+		"config.podSecurity.rbac[0] (ClusterRoleBinding \"b\"): subjects[4].name \"Bad_Name\" is not a valid service account name (a DNS subdomain)",
 		"config.podSecurity.rbac[1] (RoleBinding \"b\"): roleRef must be an object with apiGroup, kind and name",
 		"config.podSecurity.rbac[1] (RoleBinding \"b\"): subjects must be an array",
 		`config.podSecurity.rbac[2] (RoleBinding "ok"): subjects[0].apiGroup must be "" (or absent) for a ServiceAccount`,

@@ -414,3 +414,26 @@ t.test('the default policies: PSP defaulting in eval, the chosen PSP, and the po
     ['dns', 'allowed', 'unbound', 0],
   ], 'idempotent: the defaulted pods get no patch');
 });
+
+t.test('the default policies: a workload is stored as sent, and eval reports what its pods will get', async (t) => {
+  const deployment = JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'quay.io/cybozu/ubuntu:22.04', resources: { limits: { cpu: '100m', memory: '64Mi' } } }] } } },
+  });
+  const privileged = deployment.replace('"name":"web","image"', '"name":"web","securityContext":{"privileged":true},"image"');
+  const own = { ownEngine: true };
+  const json = await evalCommand(['-o', 'json', '-'], `${deployment}\n---\n${privileged}`, own);
+  const [admitted, refused] = JSON.parse(json.stdout).results;
+  t.match(admitted, { kind: 'Deployment', outcome: 'allowed', patch: [], profile: null, pods: { profile: 'restricted' } }, 'the Deployment itself is not mutated');
+  t.ok(admitted.pods.patch.every((op: { path: string }) => op.path.startsWith('/spec/template/')), 'its pods\' patch is in the Deployment\'s paths');
+  t.match(admitted.pods.patch, [{ op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } }]);
+  t.match(refused, { outcome: 'denied', pods: { profile: null, patch: [] } });
+
+  const text = await evalCommand(['-'], deployment, own);
+  t.match(text.stdout, /✓ allowed {2}Deployment shop\/web {2}line 1, document 0\n {6}its pods defaulted by PSP restricted: spec\.template\.spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, .*spec\.template\.spec\.securityContext\.fsGroup=1/);
+  const stored = await evalCommand(['-o', 'yaml', '-'], deployment, own);
+  t.match(stored.stdout, /^# Deployment shop\/web at <stdin>:1 \(document 0\): its pods will be defaulted by PSP restricted\n/);
+  t.same((yaml.load(stored.stdout.split('\n---\n')[0]!) as Record<string, any>).spec, JSON.parse(deployment).spec, 'printed as sent');
+});

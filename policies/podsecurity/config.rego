@@ -113,7 +113,7 @@ _spec_rule_errors(spec) := (({sprintf("spec.%s.rule must be one of %s, got %v", 
 _spec_range_errors(spec) := {msg |
 	some field in ["runAsUser", "runAsGroup", "supplementalGroups", "fsGroup"]
 	some i, r in _arr(_obj(spec, field), "ranges")
-	some msg in _id_range_errors(sprintf("spec.%s.ranges[%d]", [field, i]), r)
+	some msg in _id_range_errors(field, i, r)
 } | {sprintf("spec.hostPorts[%d] must be {min, max} with integer ports", [i]) |
 	some i, r in _arr(spec, "hostPorts")
 	not _integer_range(r)
@@ -130,9 +130,9 @@ _integer(n) if {
 	n == floor(n)
 }
 
-_id_range_errors(path, r) := {sprintf("%s must be {min, max} with integer IDs", [path])} if {
+_id_range_errors(field, i, r) := {sprintf("spec.%s.ranges[%d] must be {min, max} with integer IDs", [field, i])} if {
 	not _integer_range(r)
-} else := {sprintf("%s.%s cannot be negative, got %v", [path, k, r[k]]) | some k in ["min", "max"]; r[k] < 0} | {sprintf("%s.min %v cannot be greater than max %v", [path, r.min, r.max]) | r.min > r.max}
+} else := {sprintf("spec.%s.ranges[%d].%s cannot be negative, got %v", [field, i, k, r[k]]) | some k in ["min", "max"]; r[k] < 0} | {sprintf("spec.%s.ranges[%d].min %v cannot be greater than max %v", [field, i, r.min, r.max]) | r.min > r.max}
 
 # util.GetAllFSTypesAsSet plus "*".
 volume_types := {
@@ -176,17 +176,17 @@ _spec_capability_errors(spec) := {"spec.requiredDropCapabilities must be empty w
 
 _spec_path_errors(spec) := (({sprintf("spec.allowedHostPaths[%d].pathPrefix is required", [i]) |
 	some i, h in _arr(spec, "allowedHostPaths")
-	not _non_empty_string(object.get(h, "pathPrefix", null))
+	not _non_empty_string(_field(h, "pathPrefix"))
 } | {sprintf("spec.allowedHostPaths[%d].pathPrefix %q must not contain '..'", [i, h.pathPrefix]) |
 	some i, h in _arr(spec, "allowedHostPaths")
 	is_string(h.pathPrefix)
 	".." in split(h.pathPrefix, "/")
 }) | {sprintf("spec.allowedFlexVolumes[%d].driver is required", [i]) |
 	some i, d in _arr(spec, "allowedFlexVolumes")
-	not _non_empty_string(object.get(d, "driver", null))
-}) | {sprintf("spec.allowedCSIDrivers[%d].name %v is not a valid CSI driver name (at most 63 characters, a DNS subdomain)", [i, object.get(d, "name", null)]) |
+	not _non_empty_string(_field(d, "driver"))
+}) | {sprintf("spec.allowedCSIDrivers[%d].name %v is not a valid CSI driver name (at most 63 characters, a DNS subdomain)", [i, _field(d, "name")]) |
 	some i, d in _arr(spec, "allowedCSIDrivers")
-	not _csi_driver_name(object.get(d, "name", null))
+	not _csi_driver_name(_field(d, "name"))
 }
 
 _non_empty_string(s) if {
@@ -290,8 +290,8 @@ _psp_annotation_errors(annotations) := {sprintf("metadata.annotations[%s] %q is 
 	not _apparmor_profile_valid(p)
 } | {sprintf("metadata.annotations[%s] %q is not a seccomp profile (runtime/default, docker/default, unconfined or localhost/<relative path>)", [key, p]) |
 	some key in [_seccomp_default_key, _seccomp_allowed_key]
+	_annotation(annotations, key) != ""
 	some p in _profile_list(annotations, key)
-	p != ""
 	not _seccomp_annotation_ok(key, p)
 }
 
@@ -321,8 +321,13 @@ _rbac_label(i, obj) := sprintf("%s.rbac[%d] (%s %q)", [_path, i, obj.kind, obj.m
 
 config_errors contains sprintf("%s must be an RBAC object (%s), got %s", [_rbac_label(i, obj), concat(", ", sort(_rbac_kinds)), _rbac_kind_text(obj)]) if {
 	some i, obj in _rbac_objects
-	not object.get(obj, "kind", null) in _rbac_kinds
+	not _field(obj, "kind") in _rbac_kinds
 }
+
+# _field(x, key): x[key] for an object x, else null (also when x is not an object).
+_field(x, key) := v if {
+	v := x[key]
+} else := null
 
 _rbac_kind_text(obj) := sprintf("kind %v", [obj.kind]) if is_object(obj)
 
@@ -345,14 +350,28 @@ _rbac_id(obj) := [obj.kind, object.get(_obj(obj, "metadata"), "namespace", ""), 
 
 _namespaced := {"Role", "RoleBinding"}
 
+# (v1beta1 objects, from a cluster before 1.22, mean the same.)
+_rbac_versions := {"rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1"}
+
 _rbac_errors(obj) := (({sprintf("apiVersion must be rbac.authorization.k8s.io/v1, got %v", [object.get(obj, "apiVersion", null)]) |
-	object.get(obj, "apiVersion", null) != "rbac.authorization.k8s.io/v1"
-} | {"metadata.name is required" |
-	not _non_empty_string(object.get(_obj(obj, "metadata"), "name", null))
-}) | {sprintf("metadata.namespace is required for a %s", [obj.kind]) |
+	not object.get(obj, "apiVersion", null) in _rbac_versions
+} | _rbac_name_errors(object.get(_obj(obj, "metadata"), "name", null))) | {sprintf("metadata.namespace is required for a %s", [obj.kind]) |
 	obj.kind in _namespaced
 	not _non_empty_string(object.get(_obj(obj, "metadata"), "namespace", null))
 }) | _rbac_body_errors(obj)
+
+# ValidateRBACName: a path segment name.
+_rbac_name_errors(name) := {"metadata.name is required"} if {
+	not _non_empty_string(name)
+} else := {sprintf("metadata.name %q may not be . or .. nor contain / or %%", [name])} if {
+	_bad_path_segment(name)
+} else := set()
+
+_bad_path_segment(name) if name in {".", ".."}
+
+_bad_path_segment(name) if contains(name, "/")
+
+_bad_path_segment(name) if contains(name, "%")
 
 _rbac_body_errors(obj) := _rules_errors(obj) if obj.kind in {"ClusterRole", "Role"}
 
@@ -362,19 +381,19 @@ _rules_errors(role) := {"rules must be an array" |
 	not is_array(object.get(role, "rules", []))
 } | {msg |
 	some i, rule in _arr(role, "rules")
-	some msg in _rule_errors(sprintf("rules[%d]", [i]), rule)
+	some msg in _rule_errors(i, rule, role.kind)
 }
 
-_rule_errors(path, rule) := {sprintf("%s must be an object", [path])} if not is_object(rule)
+_rule_errors(i, rule, kind) := {sprintf("rules[%d] must be an object", [i])} if not is_object(rule)
 
-else := ({sprintf("%s.%s must be an array of strings", [path, k]) |
+else := ({sprintf("rules[%d].%s must be an array of strings", [i, k]) |
 	some k in ["verbs", "apiGroups", "resources", "resourceNames", "nonResourceURLs"]
 	v := object.get(rule, k, [])
 	v != null
 	not _string_array(v)
-} | {sprintf("%s.verbs must list at least one verb", [path]) |
+} | {sprintf("rules[%d].verbs must list at least one verb", [i]) |
 	count(_arr(rule, "verbs")) == 0
-}) | _resource_rule_errors(path, rule)
+}) | _resource_rule_errors(i, rule, kind)
 
 _string_array(v) if {
 	is_array(v)
@@ -383,9 +402,15 @@ _string_array(v) if {
 	}
 }
 
-_resource_rule_errors(path, rule) := {sprintf("%s must list apiGroups and resources (or only nonResourceURLs)", [path]) |
+_resource_rule_errors(i, rule, kind) := ({sprintf("rules[%d] must list apiGroups and resources (or only nonResourceURLs)", [i]) |
 	count(_arr(rule, "nonResourceURLs")) == 0
 	_resource_rule_incomplete(rule)
+} | {sprintf("rules[%d] lists nonResourceURLs with apiGroups, resources or resourceNames; split it in two rules", [i]) |
+	count(_arr(rule, "nonResourceURLs")) > 0
+	(count(_arr(rule, "apiGroups")) + count(_arr(rule, "resources"))) + count(_arr(rule, "resourceNames")) > 0
+}) | {sprintf("rules[%d]: a Role cannot have nonResourceURLs", [i]) |
+	count(_arr(rule, "nonResourceURLs")) > 0
+	kind == "Role"
 }
 
 _resource_rule_incomplete(rule) if count(_arr(rule, "apiGroups")) == 0
@@ -412,22 +437,26 @@ _subjects_errors(b) := {"subjects must be an array" |
 	not is_array(object.get(b, "subjects", []))
 } | {msg |
 	some i, s in _arr(b, "subjects")
-	some msg in _subject_errors(sprintf("subjects[%d]", [i]), s, b.kind)
+	some msg in _subject_errors(i, s, b.kind)
 }
 
-_subject_errors(path, s, binding_kind) := {sprintf("%s must be an object", [path])} if not is_object(s)
+_subject_errors(i, s, binding_kind) := {sprintf("subjects[%d] must be an object", [i])} if not is_object(s)
 
-else := {sprintf("%s.kind must be User, Group or ServiceAccount, got %v", [path, object.get(s, "kind", null)])} if {
+else := {sprintf("subjects[%d].kind must be User, Group or ServiceAccount, got %v", [i, object.get(s, "kind", null)])} if {
 	not object.get(s, "kind", null) in {"User", "Group", "ServiceAccount"}
-} else := ({sprintf("%s.name is required", [path]) |
+} else := ({sprintf("subjects[%d].name is required", [i]) |
 	not _non_empty_string(object.get(s, "name", null))
-} | {sprintf("%s.apiGroup must be %s for a %s", [path, _subject_group_text(s.kind), s.kind]) |
+} | {sprintf("subjects[%d].apiGroup must be %s for a %s", [i, _subject_group_text(s.kind), s.kind]) |
 	not object.get(s, "apiGroup", "") in _subject_groups[s.kind]
-}) | {sprintf("%s.namespace is required for a ServiceAccount in a ClusterRoleBinding", [path]) |
+}) | ({sprintf("subjects[%d].namespace is required for a ServiceAccount in a ClusterRoleBinding", [i]) |
 	s.kind == "ServiceAccount"
 	binding_kind == "ClusterRoleBinding"
 	not _non_empty_string(object.get(s, "namespace", null))
-}
+} | {sprintf("subjects[%d].name %q is not a valid service account name (a DNS subdomain)", [i, s.name]) |
+	s.kind == "ServiceAccount"
+	_non_empty_string(s.name)
+	not _dns_subdomain(s.name)
+})
 
 # (SetDefaults_Subject fills in the group of a User or Group.)
 _subject_groups := {"User": {"", "rbac.authorization.k8s.io"}, "Group": {"", "rbac.authorization.k8s.io"}, "ServiceAccount": {""}}

@@ -309,3 +309,22 @@ test_unknown_rules_are_skipped if {
 	bad := object.union(_lab, {"metadata": {"name": "bad"}, "spec": {"fsGroup": {"rule": "Sometimes"}, "seLinux": {"rule": "Never"}}})
 	podsecurity.skipped.bad == `spec.fsGroup.rule "Sometimes" is not a known rule; spec.seLinux.rule "Never" is not a known rule` with data.config as _with([bad])
 }
+
+# A PSP without capability rules still checks the rest of the container (a regression:
+# the container's errors were lost when its capabilities needed no check).
+test_container_checked_without_capability_rules if {
+	p := {"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy", "metadata": {"name": "m-mid"}, "spec": {
+		"allowPrivilegeEscalation": false,
+		"volumes": ["*"],
+		"runAsUser": {"rule": "MustRunAsNonRoot"},
+		"supplementalGroups": {"rule": "RunAsAny"},
+		"fsGroup": {"rule": "RunAsAny"},
+		"seLinux": {"rule": "RunAsAny"},
+	}}
+	spec := {"containers": [_c("c0", {"allowPrivilegeEscalation": true, "runAsNonRoot": false})]}
+	vs := podsecurity.violations with input as testdata.deployment("app-a", spec) with data.config as _with([p])
+	_found(vs) == {
+		["pod-security.privilege-escalation", "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation"],
+		["pod-security.run-as-non-root", "spec.template.spec.containers[0].securityContext.runAsNonRoot"],
+	}
+}

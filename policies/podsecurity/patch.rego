@@ -55,7 +55,7 @@ patch(pod, old, new) := [ops[path] | some path in sort({p | some p, _ in ops})] 
 			[_member_op("/spec/runtimeClassName", pod.spec, "runtimeClassName", new.rc) | new.rc != old.rc],
 			[op |
 				some k, c in pod.ctrs
-				some op in _object_ops(sprintf("/spec/%s/%d/securityContext", [c.field, c.i]), c.c, "securityContext", old.ctrs[k], new.ctrs[k])
+				some op in _object_ops(concat("", ["/spec/", c.field, "/", format_int(c.i, 10), "/securityContext"]), c.c, "securityContext", old.ctrs[k], new.ctrs[k])
 			],
 		),
 	)

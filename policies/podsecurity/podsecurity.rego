@@ -54,7 +54,7 @@ pod := {
 	"spec": spec,
 	"path": concat(".", _spec_path),
 	"meta_path": concat(".", meta_path),
-	"ctrs": [{"field": f, "i": i, "c": c, "path": sprintf("%s.%s[%d]", [concat(".", _spec_path), f, i]), "label": pods.container_label(f, i, c)} |
+	"ctrs": [{"field": f, "i": i, "c": c, "path": concat("", [concat(".", _spec_path), ".", f, "[", format_int(i, 10), "]"])} |
 		some f in ["initContainers", "containers", "ephemeralContainers"]
 		some i, c in _arr(spec, f)
 		is_object(c)

@@ -4,6 +4,8 @@
 # field path, what was found and how to fix it.
 package wasmgate.podsecurity
 
+import data.wasmgate.lib.pods
+
 errors(pod, view, p) := (((_pod_errors(pod, view, p) | _volume_errors(pod, p)) | _container_errors(pod, view, p)) | _seccomp_errors(pod, view, p)) | _apparmor_errors(pod, view, p)
 
 _err(id, path, what, fix) := {"id": id, "path": path, "what": what, "fix": fix}
@@ -152,7 +154,7 @@ volume_type(v) := [t | some t in _volume_sources; is_object(v[t])][0]
 
 _volume_errors(pod, p) := {e |
 	some i, v in _arr(pod.spec, "volumes")
-	some e in _volume_problems(pod, sprintf("%s.volumes[%d]", [pod.path, i]), v, p)
+	some e in _volume_problems(pod, concat("", [pod.path, ".volumes[", format_int(i, 10), "]"]), v, p)
 }
 
 _volume_label(v) := sprintf("volume %q", [v.name]) if is_string(v.name)
@@ -223,7 +225,7 @@ _host_path_problems(pod, path, v, p) := {_err("pod-security.volumes", concat("."
 	host_path := _string_or_empty(v.hostPath, "path")
 	count(p.host_paths) > 0
 	not _host_path_matches(host_path, p)
-} else := {_err("pod-security.volumes", sprintf("%s.volumeMounts[%d].readOnly", [c.path, j]), sprintf("%s mounts the host path volume %q writable, but it must be read-only", [c.label, v.name]), "set readOnly: true on the volume mount") |
+} else := {_err("pod-security.volumes", sprintf("%s.volumeMounts[%d].readOnly", [c.path, j]), sprintf("%s mounts the host path volume %q writable, but it must be read-only", [_label(c), v.name]), "set readOnly: true on the volume mount") |
 	host_path := _string_or_empty(v.hostPath, "path")
 	count(p.host_paths) > 0
 	not _host_path_writable(host_path, p)
@@ -266,43 +268,46 @@ _container_errors(pod, view, p) := {e |
 
 _csc_path(c, field) := concat(".", [c.path, "securityContext", field])
 
-_one_container_errors(view, c, sc, p) := (((((((_run_as_user_errors(c, sc, view.sc, p) | _run_as_group_errors(c, sc, view.sc, p)) | _selinux_errors(_csc_path(c, "seLinuxOptions"), c.label, effective(sc, view.sc, "seLinuxOptions"), p)) | _privileged_errors(c, sc, p)) | _proc_mount_errors(c, sc, p)) | _capability_errors(c, sc, p)) | _host_port_errors(c, p)) | _read_only_errors(c, sc, p)) | _escalation_errors(c, sc, p)
+# How messages name a container (made only for a message: sprintf is a host call in WASM).
+_label(c) := pods.container_label(c.field, c.i, c.c)
 
-_run_as_user_errors(c, sc, pod_sc, p) := {_err("pod-security.run-as-user", _csc_path(c, "runAsUser"), sprintf("%s does not set runAsUser", [c.label]), sprintf("set runAsUser within %s", [_ranges_text(p.run_as_user.ranges)]))} if {
+_one_container_errors(view, c, sc, p) := (((((((_run_as_user_errors(c, sc, view.sc, p) | _run_as_group_errors(c, sc, view.sc, p)) | _selinux_errors(_csc_path(c, "seLinuxOptions"), _label(c), effective(sc, view.sc, "seLinuxOptions"), p)) | _privileged_errors(c, sc, p)) | _proc_mount_errors(c, sc, p)) | _capability_errors(c, sc, p)) | _host_port_errors(c, p)) | _read_only_errors(c, sc, p)) | _escalation_errors(c, sc, p)
+
+_run_as_user_errors(c, sc, pod_sc, p) := {_err("pod-security.run-as-user", _csc_path(c, "runAsUser"), sprintf("%s does not set runAsUser", [_label(c)]), sprintf("set runAsUser within %s", [_ranges_text(p.run_as_user.ranges)]))} if {
 	p.run_as_user.rule == "MustRunAs"
 	effective(sc, pod_sc, "runAsUser") == null
-} else := {_err("pod-security.run-as-user", _csc_path(c, "runAsUser"), sprintf("%s runs as user %v, outside the allowed ranges %s", [c.label, uid, _ranges_text(p.run_as_user.ranges)]), "set runAsUser within those ranges")} if {
+} else := {_err("pod-security.run-as-user", _csc_path(c, "runAsUser"), sprintf("%s runs as user %v, outside the allowed ranges %s", [_label(c), uid, _ranges_text(p.run_as_user.ranges)]), "set runAsUser within those ranges")} if {
 	p.run_as_user.rule == "MustRunAs"
 	uid := effective(sc, pod_sc, "runAsUser")
 	not _in_ranges(uid, p.run_as_user.ranges)
-} else := {_err("pod-security.run-as-non-root", _csc_path(c, "runAsNonRoot"), sprintf("%s may run as root: neither runAsNonRoot nor runAsUser is set", [c.label]), "set securityContext.runAsNonRoot: true (and runAsUser to a non-zero UID)")} if {
+} else := {_err("pod-security.run-as-non-root", _csc_path(c, "runAsNonRoot"), sprintf("%s may run as root: neither runAsNonRoot nor runAsUser is set", [_label(c)]), "set securityContext.runAsNonRoot: true (and runAsUser to a non-zero UID)")} if {
 	p.run_as_user.rule == "MustRunAsNonRoot"
 	effective(sc, pod_sc, "runAsNonRoot") == null
 	effective(sc, pod_sc, "runAsUser") == null
-} else := {_err("pod-security.run-as-non-root", _csc_path(c, "runAsNonRoot"), sprintf("%s sets runAsNonRoot: false", [c.label]), "set securityContext.runAsNonRoot: true")} if {
+} else := {_err("pod-security.run-as-non-root", _csc_path(c, "runAsNonRoot"), sprintf("%s sets runAsNonRoot: false", [_label(c)]), "set securityContext.runAsNonRoot: true")} if {
 	p.run_as_user.rule == "MustRunAsNonRoot"
 	effective(sc, pod_sc, "runAsNonRoot") == false
-} else := {_err("pod-security.run-as-non-root", _csc_path(c, "runAsUser"), sprintf("%s runs as root (runAsUser: 0)", [c.label]), "set runAsUser to a non-zero UID and runAsNonRoot: true")} if {
+} else := {_err("pod-security.run-as-non-root", _csc_path(c, "runAsUser"), sprintf("%s runs as root (runAsUser: 0)", [_label(c)]), "set runAsUser to a non-zero UID and runAsNonRoot: true")} if {
 	p.run_as_user.rule == "MustRunAsNonRoot"
 	effective(sc, pod_sc, "runAsUser") == 0
 } else := set()
 
-_run_as_group_errors(c, sc, pod_sc, p) := {_err("pod-security.run-as-group", _csc_path(c, "runAsGroup"), sprintf("%s does not set runAsGroup", [c.label]), sprintf("set runAsGroup within %s", [_ranges_text(p.run_as_group.ranges)]))} if {
+_run_as_group_errors(c, sc, pod_sc, p) := {_err("pod-security.run-as-group", _csc_path(c, "runAsGroup"), sprintf("%s does not set runAsGroup", [_label(c)]), sprintf("set runAsGroup within %s", [_ranges_text(p.run_as_group.ranges)]))} if {
 	p.run_as_group.rule == "MustRunAs"
 	effective(sc, pod_sc, "runAsGroup") == null
-} else := {_err("pod-security.run-as-group", _csc_path(c, "runAsGroup"), sprintf("%s runs as group %v, outside the allowed ranges %s", [c.label, gid, _ranges_text(p.run_as_group.ranges)]), "set runAsGroup within those ranges")} if {
+} else := {_err("pod-security.run-as-group", _csc_path(c, "runAsGroup"), sprintf("%s runs as group %v, outside the allowed ranges %s", [_label(c), gid, _ranges_text(p.run_as_group.ranges)]), "set runAsGroup within those ranges")} if {
 	p.run_as_group.rule in {"MustRunAs", "MayRunAs"}
 	gid := effective(sc, pod_sc, "runAsGroup")
 	gid != null
 	not _in_ranges(gid, p.run_as_group.ranges)
 } else := set()
 
-_privileged_errors(c, sc, p) := {_err("pod-security.privileged", _csc_path(c, "privileged"), sprintf("%s is privileged", [c.label]), "set securityContext.privileged: false")} if {
+_privileged_errors(c, sc, p) := {_err("pod-security.privileged", _csc_path(c, "privileged"), sprintf("%s is privileged", [_label(c)]), "set securityContext.privileged: false")} if {
 	sc.privileged == true
 	not p.privileged
 } else := set()
 
-_proc_mount_errors(c, sc, p) := {_err("pod-security.proc-mount", _csc_path(c, "procMount"), sprintf("%s sets procMount %v, which is not allowed (allowed: %s)", [c.label, pm, _list_text(sort(p.proc_mounts))]), "remove procMount or use an allowed type")} if {
+_proc_mount_errors(c, sc, p) := {_err("pod-security.proc-mount", _csc_path(c, "procMount"), sprintf("%s sets procMount %v, which is not allowed (allowed: %s)", [_label(c), pm, _list_text(sort(p.proc_mounts))]), "remove procMount or use an allowed type")} if {
 	pm := _proc_mount(sc)
 	not pm in p.proc_mounts
 } else := set()
@@ -313,39 +318,39 @@ _proc_mount(sc) := v if {
 } else := "Default"
 
 # capabilities.Strategy.Validate: names compare exactly (case-sensitive, with any CAP_ prefix).
-_capability_errors(c, sc, p) := {_err("pod-security.capabilities", _csc_path(c, "capabilities"), sprintf("%s does not set securityContext.capabilities", [c.label]), _capability_fix(p))} if {
+_capability_errors(c, sc, p) := {_err("pod-security.capabilities", _csc_path(c, "capabilities"), sprintf("%s does not set securityContext.capabilities", [_label(c)]), _capability_fix(p))} if {
 	not is_object(object.get(sc, "capabilities", null))
 	count(p.default_add) + count(p.required_drop) > 0
-} else := {_err("pod-security.capabilities", sprintf("%s.add[%d]", [_csc_path(c, "capabilities"), i]), sprintf("%s adds the capability %v, which is not allowed (allowed: %s)", [c.label, added, _list_text(sort(p.allowed_caps | p.default_add))]), "remove it from securityContext.capabilities.add") |
+} else := {_err("pod-security.capabilities", sprintf("%s.add[%d]", [_csc_path(c, "capabilities"), i]), sprintf("%s adds the capability %v, which is not allowed (allowed: %s)", [_label(c), added, _list_text(sort(p.allowed_caps | p.default_add))]), "remove it from securityContext.capabilities.add") |
 	not "*" in p.allowed_caps
 	some i, added in _arr(sc.capabilities, "add")
 	not added in p.allowed_caps
 	not added in p.default_add
-} | {_err("pod-security.capabilities", concat(".", [_csc_path(c, "capabilities"), "drop"]), sprintf("%s does not drop the capability %q", [c.label, required]), sprintf("add %q to securityContext.capabilities.drop", [required])) |
+} | {_err("pod-security.capabilities", concat(".", [_csc_path(c, "capabilities"), "drop"]), sprintf("%s does not drop the capability %q", [_label(c), required]), sprintf("add %q to securityContext.capabilities.drop", [required])) |
 	not "*" in p.allowed_caps
 	some required in p.required_drop
 	not required in _strings(sc.capabilities, "drop")
 } if {
 	is_object(sc.capabilities)
-}
+} else := set()
 
 _capability_fix(p) := sprintf("set securityContext.capabilities.drop to include %s", [_list_text(sort(p.required_drop))]) if count(p.required_drop) > 0
 
 else := sprintf("set securityContext.capabilities.add to include %s", [_list_text(sort(p.default_add))])
 
-_host_port_errors(c, p) := {_err("pod-security.host-ports", sprintf("%s.ports[%d].hostPort", [c.path, i]), sprintf("%s uses hostPort %v, which is not allowed (allowed: %s)", [c.label, port.hostPort, _ranges_text(p.host_ports)]), "remove the hostPort and use a Service") |
+_host_port_errors(c, p) := {_err("pod-security.host-ports", sprintf("%s.ports[%d].hostPort", [c.path, i]), sprintf("%s uses hostPort %v, which is not allowed (allowed: %s)", [_label(c), port.hostPort, _ranges_text(p.host_ports)]), "remove the hostPort and use a Service") |
 	some i, port in _arr(c.c, "ports")
 	is_number(port.hostPort)
 	port.hostPort > 0
 	not _in_ranges(port.hostPort, p.host_ports)
 }
 
-_read_only_errors(c, sc, p) := {_err("pod-security.read-only-root-filesystem", _csc_path(c, "readOnlyRootFilesystem"), sprintf("%s does not set securityContext.readOnlyRootFilesystem: true", [c.label]), "set it and mount an emptyDir where the container must write")} if {
+_read_only_errors(c, sc, p) := {_err("pod-security.read-only-root-filesystem", _csc_path(c, "readOnlyRootFilesystem"), sprintf("%s does not set securityContext.readOnlyRootFilesystem: true", [_label(c)]), "set it and mount an emptyDir where the container must write")} if {
 	p.rorf
 	object.get(sc, "readOnlyRootFilesystem", null) != true
 } else := set()
 
-_escalation_errors(c, sc, p) := {_err("pod-security.privilege-escalation", _csc_path(c, "allowPrivilegeEscalation"), sprintf("%s %s", [c.label, _escalation_found(object.get(sc, "allowPrivilegeEscalation", null))]), "set securityContext.allowPrivilegeEscalation: false")} if {
+_escalation_errors(c, sc, p) := {_err("pod-security.privilege-escalation", _csc_path(c, "allowPrivilegeEscalation"), sprintf("%s %s", [_label(c), _escalation_found(object.get(sc, "allowPrivilegeEscalation", null))]), "set securityContext.allowPrivilegeEscalation: false")} if {
 	not p.ape
 	object.get(sc, "allowPrivilegeEscalation", null) != false
 } else := set()
@@ -363,7 +368,7 @@ _seccomp_errors(pod, view, p) := {e |
 	some e in _seccomp_problem(_seccomp_container_target(pod, view, c), p)
 }
 
-_annotation_path(pod, key) := sprintf("%s.annotations[%s]", [pod.meta_path, key])
+_annotation_path(pod, key) := concat("", [pod.meta_path, ".annotations[", key, "]"])
 
 # {path, who, profile}: the profile the pod runs with, from its annotation, else its field.
 _seccomp_pod_target(pod, view) := {"path": _annotation_path(pod, seccomp_pod_key), "who": "the pod", "profile": profile} if {
@@ -376,22 +381,26 @@ _field_profile(sc) := seccomp_field_profile(sc.seccompProfile) if is_object(sc.s
 else := ""
 
 # seccomp.profileForContainer: the container's field, its annotation, the pod's field, the pod's annotation.
-_seccomp_container_target(pod, view, c) := {"path": _csc_path(c, "seccompProfile"), "who": c.label, "profile": seccomp_field_profile(c.c.securityContext.seccompProfile)} if {
+_seccomp_container_target(pod, view, c) := {"path": _csc_path(c, "seccompProfile"), "who": c, "profile": seccomp_field_profile(c.c.securityContext.seccompProfile)} if {
 	is_object(c.c.securityContext.seccompProfile)
-} else := {"path": _annotation_path(pod, key), "who": c.label, "profile": _annotation(view.ann, key)} if {
+} else := {"path": _annotation_path(pod, key), "who": c, "profile": _annotation(view.ann, key)} if {
 	key := concat("", [seccomp_container_prefix, _container_name(c.c)])
 	_present(view.ann, key)
-} else := {"path": _sc_path(pod, "seccompProfile"), "who": c.label, "profile": seccomp_field_profile(view.sc.seccompProfile)} if {
+} else := {"path": _sc_path(pod, "seccompProfile"), "who": c, "profile": seccomp_field_profile(view.sc.seccompProfile)} if {
 	is_object(view.sc.seccompProfile)
-} else := {"path": _annotation_path(pod, seccomp_pod_key), "who": c.label, "profile": _annotation(view.ann, seccomp_pod_key)}
+} else := {"path": _annotation_path(pod, seccomp_pod_key), "who": c, "profile": _annotation(view.ann, seccomp_pod_key)}
 
-_seccomp_problem(t, p) := {_err("pod-security.seccomp", t.path, sprintf("%s sets the seccomp profile %q, but seccomp profiles are not allowed", [t.who, t.profile]), "remove it, or use a PodSecurityPolicy with the annotation seccomp.security.alpha.kubernetes.io/allowedProfileNames")} if {
+_seccomp_problem(t, p) := {_err("pod-security.seccomp", t.path, sprintf("%s sets the seccomp profile %q, but seccomp profiles are not allowed", [_target_who(t.who), t.profile]), "remove it, or use a PodSecurityPolicy with the annotation seccomp.security.alpha.kubernetes.io/allowedProfileNames")} if {
 	not p.seccomp.any
 	count(p.seccomp.allowed) == 0
 	t.profile != ""
-} else := {_err("pod-security.seccomp", t.path, sprintf("%s uses the seccomp profile %q, which is not allowed (allowed: %s)", [t.who, t.profile, p.seccomp.text]), "use an allowed seccomp profile")} if {
+} else := {_err("pod-security.seccomp", t.path, sprintf("%s uses the seccomp profile %q, which is not allowed (allowed: %s)", [_target_who(t.who), t.profile, p.seccomp.text]), "use an allowed seccomp profile")} if {
 	not _seccomp_allowed(t.profile, p)
 } else := set()
+
+_target_who(who) := who if is_string(who)
+
+else := _label(who)
 
 _seccomp_allowed("", p) if count(p.seccomp.allowed) == 0
 
@@ -413,6 +422,6 @@ _apparmor_ok(profile, p) if {
 	profile in p.apparmor.allowed
 }
 
-_apparmor_problem(pod, c, "", key, p) := _err("pod-security.apparmor", _annotation_path(pod, key), sprintf("%s has no AppArmor profile", [c.label]), sprintf("set the annotation %s to one of %s", [key, p.apparmor.text]))
+_apparmor_problem(pod, c, "", key, p) := _err("pod-security.apparmor", _annotation_path(pod, key), sprintf("%s has no AppArmor profile", [_label(c)]), sprintf("set the annotation %s to one of %s", [key, p.apparmor.text]))
 
-_apparmor_problem(pod, c, profile, key, p) := _err("pod-security.apparmor", _annotation_path(pod, key), sprintf("%s uses the AppArmor profile %q, which is not allowed (allowed: %s)", [c.label, profile, p.apparmor.text]), "use an allowed AppArmor profile") if profile != ""
+_apparmor_problem(pod, c, profile, key, p) := _err("pod-security.apparmor", _annotation_path(pod, key), sprintf("%s uses the AppArmor profile %q, which is not allowed (allowed: %s)", [_label(c), profile, p.apparmor.text]), "use an allowed AppArmor profile") if profile != ""

@@ -1,5 +1,6 @@
 import { defaultReview, type DefaultedReview, type Mutator } from '../admission/defaulting.js';
 import { describeObject, objectRefOf, reviewFor, type RequestOptions } from '../admission/synthesize.js';
+import { inWorkload, templatePodMutation, type TemplatePods } from '../admission/template-pods.js';
 import type { Decision } from '../engine/index.js';
 import { describeThrown } from '../errors.js';
 import type { InputProblem, Manifest, ManifestSet } from '../manifests/index.js';
@@ -64,6 +65,14 @@ export async function evaluateManifests(engine: Decider, set: ManifestSet, optio
       results[index] = failed('default', err);
       return;
     }
+    let pods: TemplatePods | undefined;
+    try {
+      // Reported, never applied: the API server stores a workload as sent; its pods are defaulted when created.
+      pods = await templatePodMutation(engine, review);
+    } catch (err) {
+      results[index] = failed('default the pods of', err);
+      return;
+    }
     try {
       const decision = await engine.evaluate(Buffer.from(JSON.stringify(defaulted.review), 'utf8'));
       const stored = defaulted.review.request.object;
@@ -74,6 +83,7 @@ export async function evaluateManifests(engine: Decider, set: ManifestSet, optio
         violations: locate(manifest, decision),
         patch: defaulted.mutation.patch,
         profile: defaulted.mutation.profile,
+        ...(pods ? { pods: inWorkload(pods) } : {}),
         ...(stored ? { stored } : {}),
       };
     } catch (err) {

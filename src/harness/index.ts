@@ -1,6 +1,7 @@
 import { isAbsolute, join, relative } from 'node:path';
 import { reachesMutatingWebhook, type DefaultedReview } from '../admission/defaulting.js';
 import { describeObject } from '../admission/synthesize.js';
+import { inWorkload } from '../admission/template-pods.js';
 import { Engine, engineDefaults, entrypoints, type Decision } from '../engine/index.js';
 import { describeThrown } from '../errors.js';
 import type { InputProblem } from '../manifests/index.js';
@@ -139,6 +140,7 @@ function fixtureFailure(outcome: FixtureOutcome): Failure {
       ...outcome.failures,
       `expected: ${describeExpectation(f.expectation).join('\n          ')}`,
       ...(outcome.decision ? [`actual:   ${describeDecision(outcome.decision).join('\n          ')}`] : []),
+      ...(outcome.pods ? [`its pods: ${describeMutation(inWorkload(outcome.pods))}`] : []),
       ...(outcome.defaulted && reachesMutatingWebhook(f.review.request) ? [`mutation: ${describeMutation(outcome.defaulted.mutation)}`] : []),
     ],
   };
@@ -158,13 +160,18 @@ function sameSet(a: Decision, b: Decision): boolean {
 
 /** Mutations where the engine computed one (pods on CREATE), the same asked of `opa eval`: what differs. */
 async function mutationParity(opa: OpaTool, policiesDir: string, outcomes: readonly FixtureOutcome[], divergent: Map<FixtureCase, string>): Promise<Failure[]> {
-  const mutated = outcomes.filter((o): o is FixtureOutcome & { defaulted: DefaultedReview } => o.defaulted !== undefined && reachesMutatingWebhook(o.fixture.review.request));
-  const raw = await opaEvaluateMany(opa, policiesDir, mutated.map((o) => o.fixture.review), entrypoints.mutation);
+  // What the engine mutated: created pods, and the pods workloads create.
+  const mutated = outcomes.flatMap((o) => {
+    if (o.pods) return [{ o, review: o.pods.review, mutation: o.pods.mutation }];
+    if (o.defaulted && reachesMutatingWebhook(o.fixture.review.request)) return [{ o, review: o.fixture.review, mutation: o.defaulted.mutation }];
+    return [];
+  });
+  const raw = await opaEvaluateMany(opa, policiesDir, mutated.map((m) => m.review), entrypoints.mutation);
   const failures: Failure[] = [];
-  mutated.forEach((o, i) => {
+  mutated.forEach(({ o, mutation }, i) => {
     const fromOpa = readOpaMutation(raw[i]);
     const opaText = 'mutation' in fromOpa ? canonicalMutation(fromOpa.mutation) : `error: ${fromOpa.error}`;
-    const wasmText = canonicalMutation(o.defaulted.mutation);
+    const wasmText = canonicalMutation(mutation);
     if (opaText === wasmText) return;
     divergent.set(o.fixture, opaText);
     failures.push({

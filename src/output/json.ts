@@ -22,6 +22,7 @@ export const json: Formatter = {
         violations: r.violations,
         patch: r.patch ?? [],
         profile: r.profile ?? null,
+        ...(r.pods ? { pods: { patch: r.pods.patch, profile: r.pods.profile } } : {}),
         ...(r.error !== undefined ? { error: r.error } : {}),
       })),
       errors: report.problems,

@@ -50,7 +50,10 @@ export function patchAssignments(patch: readonly JsonPatchOp[]): string[] {
   });
 }
 
-/** The fields a patch defaults, for people: the PSP annotation left out (results name the PSP apart). */
+/**
+ * The fields a patch defaults, for people: the PSP annotation (of a pod, or of a workload's template)
+ * left out, since results name the PSP apart.
+ */
 export function describePatch(patch: readonly JsonPatchOp[]): string[] {
-  return patchAssignments(patch).filter((entry) => !entry.startsWith(`${pspAnnotationPath}=`));
+  return patchAssignments(patch).filter((entry) => !(entry.startsWith(`${pspAnnotationPath}=`) || entry.includes(`.${pspAnnotationPath}=`)));
 }

@@ -1,4 +1,4 @@
-import type { Decision, JsonPatchOp, Violation } from '../engine/index.js';
+import type { Decision, JsonPatchOp, Mutation, Violation } from '../engine/index.js';
 import type { InputProblem, SourceRef } from '../manifests/index.js';
 import type { ObjectRef } from '../admission/synthesize.js';
 
@@ -25,6 +25,8 @@ export interface DocumentResult {
   readonly patch?: readonly JsonPatchOp[];
   /** The PodSecurityPolicy chosen by the mutation; none when absent. */
   readonly profile?: string | null;
+  /** For a workload: what the mutating webhook would do to each pod it creates, in the workload's paths. */
+  readonly pods?: Mutation;
   /** The object as the API server would store it: defaults applied (none for a DELETE or an error). */
   readonly stored?: Readonly<Record<string, unknown>>;
 }

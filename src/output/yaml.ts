@@ -26,7 +26,12 @@ export const yamlStream: Formatter = {
         pending.push(comment(`${where}: ${why}, left out`));
         continue;
       }
-      const head = result.patch && result.patch.length > 0 ? `${where}: defaulted by PSP ${result.profile ?? '(none)'}` : where;
+      const head =
+        result.patch && result.patch.length > 0
+          ? `${where}: defaulted by PSP ${result.profile ?? '(none)'}`
+          : result.pods && result.pods.patch.length > 0
+            ? `${where}: its pods will be defaulted by PSP ${result.pods.profile ?? '(none)'}`
+            : where;
       documents.push([...pending, comment(head), yaml.dump(result.stored, { noRefs: true, lineWidth: -1 }).trimEnd()].join('\n'));
       pending = [];
     }

@@ -369,3 +369,71 @@ t.test('a mutation that fails is an evaluation error for its document, never "no
     { name: 'unappliable', outcome: 'error', error: /could not default Pod default\/unappliable: the policy's patch cannot be applied: operation 0 \(add \/metadata\/annotations\/x\)/ },
   ]);
 });
+
+t.test('the default policies: PSP defaulting in eval, the chosen PSP, and the pods as they would be stored', async (t) => {
+  const psPod = (name: string, namespace: string, extra: Record<string, unknown> = {}, container: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace },
+      spec: { ...extra, containers: [{ name: 'app', image: 'quay.io/cybozu/unbound:1.19', resources: { limits: { cpu: '100m', memory: '64Mi' } }, ...container }] },
+    });
+  const input = [
+    psPod('bare', 'app-a'),
+    psPod('dns', 'internet-egress', { serviceAccountName: 'unbound' }, { securityContext: { capabilities: { add: ['NET_BIND_SERVICE'] } } }),
+    psPod('root', 'app-a', {}, { securityContext: { privileged: true } }),
+  ].join('\n---\n');
+  const own = { ownEngine: true };
+  const json = await evalCommand(['-o', 'json', '--group', 'system:masters', '-'], input, own);
+  t.equal(json.code, 1, json.stderr);
+  const results = JSON.parse(json.stdout).results;
+  t.same(results.map((r: Record<string, unknown>) => [r.name, r.outcome, r.profile]), [
+    ['bare', 'allowed', 'restricted'],
+    ['dns', 'allowed', 'unbound'],
+    ['root', 'denied', null],
+  ]);
+  t.same(results[2].patch, [], 'no PSP admits a privileged pod: nothing is defaulted');
+  t.match(results[2].violations, [{ policy: /^pod-security\./ }]);
+
+  const text = await evalCommand(['--group', 'system:masters', '-'], input, own);
+  t.match(text.stdout, /Pod app-a\/bare {2}line 1, document 0\n {6}defaulted by PSP restricted: spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, .*spec\.securityContext\.fsGroup=1, spec\.securityContext\.supplementalGroups=\[1\]\n/);
+  t.match(text.stdout, /Pod internet-egress\/dns {2}line \d+, document 1\n {6}defaulted by PSP unbound: spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, spec\.containers\[0\]\.securityContext\.readOnlyRootFilesystem=true\n/);
+
+  const stored = await evalCommand(['-o', 'yaml', '--group', 'system:masters', '-'], input, own);
+  const docs = yaml.loadAll(stored.stdout).filter((d) => d !== null && d !== undefined) as Record<string, any>[];
+  t.same(docs.map((d) => [d.metadata.name, d.metadata.annotations]), [
+    ['bare', { 'kubernetes.io/psp': 'restricted' }],
+    ['dns', { 'kubernetes.io/psp': 'unbound' }],
+  ]);
+  t.same(docs[0]!.spec.securityContext, { fsGroup: 1, supplementalGroups: [1] });
+  // What eval printed is what the cluster would store: sent again, it needs no defaulting and passes as it is.
+  const again = await evalCommand(['-o', 'json', '--group', 'system:masters', '-'], docs.map((d) => JSON.stringify(d)).join('\n---\n'), own);
+  t.equal(again.code, 0);
+  t.same(JSON.parse(again.stdout).results.map((r: Record<string, unknown>) => [r.name, r.outcome, r.profile, (r.patch as unknown[]).length]), [
+    ['bare', 'allowed', 'restricted', 0],
+    ['dns', 'allowed', 'unbound', 0],
+  ], 'idempotent: the defaulted pods get no patch');
+});
+
+t.test('the default policies: a workload is stored as sent, and eval reports what its pods will get', async (t) => {
+  const deployment = JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'quay.io/cybozu/ubuntu:22.04', resources: { limits: { cpu: '100m', memory: '64Mi' } } }] } } },
+  });
+  const privileged = deployment.replace('"name":"web","image"', '"name":"web","securityContext":{"privileged":true},"image"');
+  const own = { ownEngine: true };
+  const json = await evalCommand(['-o', 'json', '-'], `${deployment}\n---\n${privileged}`, own);
+  const [admitted, refused] = JSON.parse(json.stdout).results;
+  t.match(admitted, { kind: 'Deployment', outcome: 'allowed', patch: [], profile: null, pods: { profile: 'restricted' } }, 'the Deployment itself is not mutated');
+  t.ok(admitted.pods.patch.every((op: { path: string }) => op.path.startsWith('/spec/template/')), 'its pods\' patch is in the Deployment\'s paths');
+  t.match(admitted.pods.patch, [{ op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } }]);
+  t.match(refused, { outcome: 'denied', pods: { profile: null, patch: [] } });
+
+  const text = await evalCommand(['-'], deployment, own);
+  t.match(text.stdout, /✓ allowed {2}Deployment shop\/web {2}line 1, document 0\n {6}its pods defaulted by PSP restricted: spec\.template\.spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, .*spec\.template\.spec\.securityContext\.fsGroup=1/);
+  const stored = await evalCommand(['-o', 'yaml', '-'], deployment, own);
+  t.match(stored.stdout, /^# Deployment shop\/web at <stdin>:1 \(document 0\): its pods will be defaulted by PSP restricted\n/);
+  t.same((yaml.load(stored.stdout.split('\n---\n')[0]!) as Record<string, any>).spec, JSON.parse(deployment).spec, 'printed as sent');
+});

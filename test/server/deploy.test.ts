@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import t from 'tap';
 import { envName, optionSpecs } from '../../dist/config/index.js';
-import { loadBundle, PolicyEvaluator, readDataFile } from '../../dist/engine/index.js';
+import { applyJsonPatch, loadBundle, PolicyEvaluator, readDataFile } from '../../dist/engine/index.js';
 import { repoRoot } from '../helpers/policies.js';
 
 const deployDir = join(repoRoot, 'deploy');
@@ -138,4 +138,29 @@ t.test('the compiled policies accept deploy/data.yaml and the Deployment itself'
   });
   t.same(decision.violations, [], 'no violation of any kind');
   t.equal(decision.allowed, true);
+});
+
+t.test('the pods the Deployment creates pass the default policies, as mutated and then validated', async (t) => {
+  const evaluator = new PolicyEvaluator(await loadBundle(), { data: readDataFile(dataFile) });
+  const namespace = deployment.metadata.namespace;
+  const created = { apiVersion: 'v1', kind: 'Pod', metadata: { ...deployment.spec.template.metadata, name: 'wasmgate-pod', namespace }, spec: pod };
+  const review = (object: unknown) => ({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'deploy-pod',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      name: 'wasmgate-pod',
+      namespace,
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
+      object,
+    },
+  });
+  const mutation = evaluator.mutate(review(created));
+  t.equal(mutation.profile, 'restricted', 'restricted admits it');
+  const decision = evaluator.decide(review(applyJsonPatch(created, mutation.patch)));
+  t.same(decision.violations, [], 'no violation of any kind once defaulted');
+  t.equal(evaluator.mutate(review(applyJsonPatch(created, mutation.patch))).patch.length, 0, 'and nothing more to default');
 });

@@ -132,3 +132,36 @@ t.test('one mutation log line per request, and metrics by operation and result',
   t.ok(sample(metrics, 'wasmgate_mutation_duration_seconds_bucket', { operation: 'CREATE', result: 'patched', le: '10' })! >= 1);
   t.equal(sample(metrics, 'wasmgate_admission_requests_in_flight'), 0, 'mutations count in flight like decisions');
 });
+
+t.test('the default policies over HTTPS: PSP restricted defaults a bare pod, /validate admits the result, a second pass patches nothing', async (t) => {
+  const real = await startServer({});
+  t.teardown(real.stop);
+  for (const apiVersion of ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1']) {
+    const body = review(`psp-${apiVersion}`, {}, {
+      apiVersion,
+      kind: 'Pod',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'web', namespace: 'team-a' },
+        spec: { containers: [{ name: 'web', image: 'quay.io/cybozu/ubuntu:22.04', resources: { limits: { cpu: '100m', memory: '64Mi' } } }] },
+      },
+    });
+    const validateAs = (object: unknown, uid: string) => admit(real.port, real.ca, { ...body, request: { ...body.request, uid, object } });
+    t.equal((await validateAs(body.request.object, 'as-sent')).json.response.allowed, false, 'as sent, no PSP admits it unchanged');
+
+    const mutated = await mutate(real.port, body, { ca: real.ca });
+    t.match(mutated.json, { apiVersion, response: { uid: `psp-${apiVersion}`, allowed: true, patchType: 'JSONPatch' } });
+    const patch = decoded(mutated);
+    const defaulted = applyJsonPatch(body.request.object, patch);
+    t.same(defaulted.metadata.annotations, { 'kubernetes.io/psp': 'restricted' });
+    t.same(defaulted.spec.securityContext, { fsGroup: 1, supplementalGroups: [1] });
+    t.match(defaulted.spec.containers[0].securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true });
+    t.same(patch.map((op: { path: string }) => op.path), [...patch.map((op: { path: string }) => op.path)].sort(), 'operations sorted by path');
+
+    t.equal((await validateAs(defaulted, 'defaulted')).json.response.allowed, true, 'defaulted, /validate admits it');
+    const again = await mutate(real.port, { ...body, request: { ...body.request, object: defaulted } }, { ca: real.ca });
+    t.same(again.json.response, { uid: `psp-${apiVersion}`, allowed: true }, 'idempotent: no patch the second time');
+  }
+  t.match(real.logs.find((l) => l.msg === 'mutation patched'), { profile: 'restricted', patched: ['add /metadata/annotations', /^add \/spec\//] });
+});

@@ -61,9 +61,23 @@ export function sameDecision(a: Decision, b: Decision): boolean {
   return canonicalDecision(a) === canonicalDecision(b);
 }
 
-/** A mutation as text in which equal mutations print equal (operations in their order: it is part of the patch). */
+/** JSON with every object's keys sorted: two values print equal exactly when they are equal. */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A mutation as text in which equal mutations print equal: operations in their order (it is part of
+ * the patch), the keys of the values they carry sorted (an object's key order means nothing in JSON,
+ * and OPA sorts them where the WebAssembly build keeps the order they were built in).
+ */
 export function canonicalMutation(mutation: Mutation): string {
-  return JSON.stringify({ profile: mutation.profile, patch: mutation.patch });
+  return sortedJson({ profile: mutation.profile, patch: mutation.patch });
 }
 
 export type OpaMutation = { readonly mutation: Mutation } | { readonly error: string };

@@ -1,8 +1,8 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { delimiter, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 
@@ -46,7 +46,8 @@ function cacheKey(go: string): string {
 /**
  * The oracle binary: `$WASMGATE_PSP_ORACLE` if set, else the one cached in .cache/psp/<key>/, else
  * built there from the pinned module with the machine's Go (`-p 1`: the build is large, about 4
- * minutes on a cold Go cache, and shares the machine). Never downloads a binary.
+ * minutes on a cold Go cache, and shares the machine), removing those of other keys. Never downloads
+ * a binary.
  */
 export function resolvePspOracle(log: (line: string) => void = () => {}): string {
   const fromEnv = process.env.WASMGATE_PSP_ORACLE;
@@ -67,6 +68,11 @@ export function resolvePspOracle(log: (line: string) => void = () => {}): string
     throw new WasmgateError('PSP_ORACLE_FAILED', 'go build of the PSP oracle failed (see the Go output above)', { cause: err });
   }
   renameSync(partial, binary);
+  // Binaries of earlier keys are not used again (each is ~50 MB).
+  const keys = dirname(dirname(binary));
+  for (const entry of readdirSync(keys)) {
+    if (entry !== basename(dirname(binary))) rmSync(join(keys, entry), { recursive: true, force: true });
+  }
   return binary;
 }
 

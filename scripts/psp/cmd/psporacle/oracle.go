@@ -52,7 +52,8 @@ type answer struct {
 	OldInput json.RawMessage `json:"oldInput,omitempty"`
 	Message  string          `json:"message,omitempty"`
 	// Invalid: the API server itself would refuse an object of the case (a PSP, an RBAC object or the
-	// pod fails its validation), so the plugin was not run; a generator bug, not a PSP decision.
+	// pod fails its validation), so the plugin was not run; such PSPs and RBAC objects are what
+	// wasmgate's config_errors must refuse.
 	Invalid string `json:"invalid,omitempty"`
 	// Error: the line could not be handled at all.
 	Error string `json:"error,omitempty"`

@@ -154,3 +154,13 @@ t.test('protocol errors are answered in order, never fatal', async (t) => {
   const after = await ask({});
   t.equal(after.allowed, true, 'the oracle goes on answering');
 });
+
+t.test('members of system:masters may use every PSP, whatever RBAC grants (kube-apiserver authorizes them first)', async (t) => {
+  const admin = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+  const netBind = pod({ serviceAccountName: 'app', containers: [container('c', { capabilities: { add: ['NET_BIND_SERVICE'] } })] });
+  const a = await ask({ userInfo: admin, namespace: 'team-a', pod: netBind });
+  t.equal(a.allowed, true);
+  t.equal(a.psp, 'unbound', 'unbound, bound only to the unbound service account, is usable by an admin');
+  const none = await ask({ userInfo: admin, rbac: [] });
+  t.equal(none.psp, 'restricted', 'with no RBAC at all');
+});

@@ -10,7 +10,10 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
+	"k8s.io/apiserver/pkg/authorization/union"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	podutil "k8s.io/kubernetes/pkg/api/pod"
 	psputil "k8s.io/kubernetes/pkg/api/podsecuritypolicy"
@@ -114,7 +117,8 @@ func decodeRBAC(raw []json.RawMessage) (authorizer.Authorizer, string, error) {
 		keep()
 	}
 	_, static := rbacregistryvalidation.NewTestRuleResolver(roles, roleBindings, clusterRoles, clusterRoleBindings)
-	return rbacauthorizer.New(static, static, static, static), "", nil
+	// As kube-apiserver chains them: members of system:masters may do anything, whatever RBAC says.
+	return union.New(authorizerfactory.NewPrivilegedGroups(user.SystemPrivilegedGroup), rbacauthorizer.New(static, static, static, static)), "", nil
 }
 
 // decodePod reads a v1 Pod the way the API server's decoder does (v1 defaults, then conversion to the

@@ -55,10 +55,15 @@ function clusterRole(name: string, rule: JsonObject): JsonObject {
   return { apiVersion: `${rbacGroup}/v1`, kind: 'ClusterRole', metadata: { name }, rules: [rule] };
 }
 
-function useRule(pspNames: readonly string[] | undefined, apiGroups: readonly string[] = ['policy'], verbs: readonly string[] = ['use']): JsonObject {
+function useRule(
+  pspNames: readonly string[] | undefined,
+  apiGroups: readonly string[] = ['policy'],
+  verbs: readonly string[] = ['use'],
+  resources: readonly string[] = ['podsecuritypolicies'],
+): JsonObject {
   return {
     apiGroups: [...apiGroups],
-    resources: ['podsecuritypolicies'],
+    resources: [...resources],
     verbs: [...verbs],
     ...(pspNames ? { resourceNames: [...pspNames] } : {}),
   };
@@ -257,6 +262,7 @@ interface Grant {
   readonly allPolicies: boolean;
   readonly apiGroups: readonly string[];
   readonly verbs: readonly string[];
+  readonly resources: readonly string[];
   readonly scope: 'cluster' | 'namespace-clusterrole' | 'namespace-role';
   readonly namespace: string;
   readonly subjects: readonly SubjectChoice[];
@@ -269,6 +275,8 @@ const grant: fc.Arbitrary<Grant> = fc.record({
   // Only policy and extensions (and *) grant "use" on PSPs; apps and get/list never do.
   apiGroups: weighted<string[]>([['policy'], 5], [['extensions'], 1], [['*'], 1], [['apps'], 1]),
   verbs: weighted<string[]>([['use'], 5], [['*'], 1], [['get', 'list'], 1]),
+  // cluster-admin's rule ('*' on '*') grants "use" too; a rule on pods does not.
+  resources: weighted<string[]>([['podsecuritypolicies'], 6], [['*'], 1], [['pods'], 1]),
   scope: weighted<Grant['scope']>(['cluster', 3], ['namespace-clusterrole', 2], ['namespace-role', 1]),
   namespace: fc.constantFrom(...namespaces),
   subjects: fc.oneof(
@@ -281,7 +289,7 @@ function rbacFor(pspName: string, grants: readonly Grant[], index: number): Json
   const out: JsonObject[] = [];
   grants.forEach((g, j) => {
     const name = `psp:${pspName}:${index}-${j}`;
-    const rule = useRule(g.allPolicies ? undefined : [pspName], g.apiGroups, g.verbs);
+    const rule = useRule(g.allPolicies ? undefined : [pspName], g.apiGroups, g.verbs, g.resources);
     const subjects = g.subjects.map(([kind, n, ns]) => subject(kind, n, ns));
     if (g.scope === 'cluster') {
       out.push(clusterRole(name, rule), clusterRoleBinding(name, name, subjects));

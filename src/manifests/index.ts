@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseYamlStream, type YamlDocument } from './yaml.js';
 
 export { parseYamlStream, kubernetesSchema, type YamlDocument, type YamlStream, type YamlSyntaxError } from './yaml.js';
-export { kindInfo, guessResource, splitApiVersion, type KindInfo } from './kinds.js';
+export { kindInfo, kindKey, crdDefinition, guessResource, splitApiVersion, type CustomKinds, type KindInfo } from './kinds.js';
 
 /** What the user calls standard input in paths, and how results name it. */
 export const stdinPath = '-';
@@ -41,11 +41,15 @@ export interface InputProblem {
   readonly message: string;
 }
 
+/** Something worth knowing about the input that is not an error: what was skipped or assumed. */
+export type InputNote = InputProblem;
+
 export interface ManifestSet {
   /** Every input file, in the order read (also those that held nothing to decide). */
   readonly files: readonly string[];
   readonly manifests: readonly Manifest[];
   readonly problems: readonly InputProblem[];
+  readonly notes?: readonly InputNote[];
 }
 
 const manifestExtensions = /\.(?:ya?ml|json)$/i;

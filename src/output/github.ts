@@ -40,6 +40,9 @@ export const github: Formatter = {
     for (const p of report.problems) {
       out.push(command('error', { file: p.file, line: p.line, col: p.column, title: 'wasmgate: input error' }, p.message));
     }
+    for (const n of report.notes ?? []) {
+      out.push(command('notice', { file: n.file, line: n.line, title: 'wasmgate: note' }, n.message));
+    }
     out.push(summaryLine(report));
     return `${out.join('\n')}\n`;
   },

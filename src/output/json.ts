@@ -23,6 +23,7 @@ export const json: Formatter = {
         ...(r.error !== undefined ? { error: r.error } : {}),
       })),
       errors: report.problems,
+      notes: report.notes ?? [],
     };
     return `${JSON.stringify(document, null, 2)}\n`;
   },

@@ -1,5 +1,5 @@
 import type { Decision, Violation } from '../engine/index.js';
-import type { InputProblem, SourceRef } from '../manifests/index.js';
+import type { InputNote, InputProblem, SourceRef } from '../manifests/index.js';
 import type { ObjectRef } from '../admission/synthesize.js';
 
 /**
@@ -30,6 +30,8 @@ export interface Report {
   readonly results: readonly DocumentResult[];
   /** Input that could not be read or decided at all. */
   readonly problems: readonly InputProblem[];
+  /** What was skipped or assumed about the input; never a failure. */
+  readonly notes?: readonly InputNote[];
   /** Whether warnings fail the run (`--fail-on-warn`). */
   readonly failOnWarn: boolean;
 }

@@ -78,6 +78,13 @@ export const sarif: Formatter = {
             },
           },
           results: results.map((result) => ({ ...result, ruleIndex: ruleIndex.get(result.ruleId) })),
+          // Notes are about the run (what was skipped or assumed), not findings: SARIF's place for them.
+          invocations: [
+            {
+              executionSuccessful: true,
+              toolExecutionNotifications: (report.notes ?? []).map((n) => ({ level: 'note', message: { text: n.message }, locations: [location(n.file, n.line)] })),
+            },
+          ],
         },
       ],
     };

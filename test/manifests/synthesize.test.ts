@@ -84,3 +84,18 @@ t.test('plural names: known kinds from the table, others guessed like kubectl', 
   t.same(kindInfo('example.com', 'Widget'), { resource: 'widgets', namespaced: true, known: false });
   t.same(['Policy', 'Gateway', 'Box', 'Mesh', 'Class'].map(guessResource), ['policies', 'gateways', 'boxes', 'meshes', 'classes']);
 });
+
+t.test('a cluster-scoped object loses the namespace it names; a CRD decides scope and plural', async (t) => {
+  const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r', namespace: 'kube-system' } };
+  const review = synthesizeReview(role);
+  t.equal(review.request.namespace, undefined);
+  t.same(review.request.object?.metadata, { name: 'r' });
+  t.same(role.metadata, { name: 'r', namespace: 'kube-system' }, 'the input object is not modified');
+  const block = { apiVersion: 'crd.example.org/v1', kind: 'IPBlock', metadata: { name: 'b', namespace: 'x' } };
+  t.equal(synthesizeReview(block).request.namespace, 'x', 'unknown kinds are namespaced');
+  const customKinds = new Map([['IPBlock.crd.example.org', { resource: 'ipblox', namespaced: false }]]);
+  const defined = synthesizeReview(block, { customKinds });
+  t.equal(defined.request.namespace, undefined);
+  t.equal(defined.request.resource.resource, 'ipblox');
+  t.same(kindInfo('policy', 'PodSecurityPolicy'), { resource: 'podsecuritypolicies', namespaced: false, known: true });
+});

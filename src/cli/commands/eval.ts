@@ -4,10 +4,10 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { manifestOperations, parseOperation, requestDefaults } from '../../admission/synthesize.js';
 import { Engine, engineDefaults, readDataFile } from '../../engine/index.js';
 import { describeThrown } from '../../errors.js';
-import { readManifests, type ManifestSet } from '../../manifests/index.js';
-import { exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
+import { readManifests, type InputProblem, type ManifestSet } from '../../manifests/index.js';
+import { describeSource, exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
 import { packageRoot } from '../../paths.js';
-import { evaluateManifests, type Decider } from '../evaluate-manifests.js';
+import { evaluateManifests, prepareReviews, type Decider, type PrepareOptions } from '../evaluate-manifests.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
 import { resolvePolicy } from '../policy-source.js';
 import { progressBar } from '../progress.js';
@@ -19,10 +19,12 @@ export interface EvalFlags {
   operation: string;
   user: string;
   group: string[];
+  crds: string[];
   policy?: string;
   data?: string;
   verbose: boolean;
   progress: boolean;
+  showRequest: boolean;
   workers?: number;
 }
 
@@ -60,6 +62,19 @@ export const loadEngine: OpenEngine = async (flags, documents, io) => {
   }
 };
 
+/**
+ * `--show-request`: the AdmissionReview each document becomes, one JSON document a line (for
+ * `curl --data-binary @-` at a running webhook), nothing decided. Input problems go to stderr.
+ */
+function showRequests(set: ManifestSet, options: PrepareOptions, problems: InputProblem[], io: CommandIO): number {
+  const prepared = prepareReviews(set, options);
+  for (const { review } of prepared.reviews) io.stdout.write(`${JSON.stringify(review)}\n`);
+  const all = [...problems, ...set.problems, ...prepared.problems];
+  for (const p of all) io.stderr.write(`wasmgate eval: ${describeSource(p)}: ${p.message}\n`);
+  for (const n of [...(set.notes ?? []), ...prepared.notes]) io.stderr.write(`wasmgate eval: note: ${describeSource(n)}: ${n.message}\n`);
+  return all.length > 0 ? usageExit : 0;
+}
+
 /** `wasmgate eval`: read, decide, print; returns the exit code. */
 export async function runEval(paths: readonly string[], flags: EvalFlags, io: CommandIO = processIO, openEngine: OpenEngine = loadEngine): Promise<number> {
   const formatter = formatterFor(flags.output)!;
@@ -75,6 +90,10 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     read.manifests.length === 0 && read.problems.length === 0
       ? { ...read, problems: [{ file: read.files.join(', '), message: 'nothing to evaluate: the input holds no Kubernetes objects' }] }
       : read;
+  const request = { operation, namespace: flags.namespace, user: flags.user, groups: flags.group };
+  // CustomResourceDefinitions given apart: they tell kinds' scope and plural, they are not decided.
+  const crds = flags.crds.length > 0 ? await readManifests(flags.crds, { readStdin: () => io.readStdin() }) : undefined;
+  if (flags.showRequest) return showRequests(manifests, { request, ...(crds ? { crds: crds.manifests } : {}) }, [...(crds?.problems ?? [])], io);
   let engine: EngineHandle;
   try {
     engine = await openEngine(flags, manifests.manifests.length, io);
@@ -87,7 +106,8 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
   let report;
   try {
     report = await evaluateManifests(engine, manifests, {
-      request: { operation, namespace: flags.namespace, user: flags.user, groups: flags.group },
+      request,
+      ...(crds ? { crds: crds.manifests } : {}),
       failOnWarn: flags.failOnWarn,
       onProgress: (done, total) => progress.update(done, total),
     });
@@ -96,6 +116,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     await engine.close();
   }
 
+  if (crds && crds.problems.length > 0) report = { ...report, problems: [...crds.problems, ...report.problems] };
   const color = flags.output === 'text' && useColor(io);
   io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion() }));
   return exitCodeOf(report);
@@ -122,8 +143,10 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     )
     .option('--user <name>', 'username of the requesting user', requestDefaults.user)
     .option('--group <group>', 'a group of the requesting user (repeatable; system:authenticated is always added)', (g: string, all: string[]) => [...all, g], [] as string[])
+    .option('--crds <path>', 'CustomResourceDefinitions (files or directories, e.g. kubectl get crd -o yaml) that tell the scope and plural of custom kinds; not decided themselves (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
     .option('--policy <path>', 'evaluate another policy: a directory of .rego (compiled with OPA), a compiled directory (policy.wasm) or a bundle .tar.gz')
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
+    .option('--show-request', 'print the AdmissionReview each document becomes (one JSON a line), instead of deciding it', false)
     .option('-v, --verbose', 'text output: list allowed documents too', false)
     .option('--no-progress', 'no progress bar, even on a terminal')
     .addOption(new Option('--workers <n>', 'policy worker threads (default: one per core, fewer for small runs)').argParser(positiveInteger))
@@ -137,7 +160,8 @@ Examples:
   kubectl get deploy,ds,sts,cj,po -A -o yaml | wasmgate eval -   # audit what runs now
   helm template chart/ | wasmgate eval - -o github       # annotations in a GitHub Actions job
   wasmgate eval -o sarif manifests/ > wasmgate.sarif     # for code scanning
-  wasmgate eval --operation DELETE --user alice ns.yaml`,
+  wasmgate eval --operation DELETE --user alice ns.yaml
+  wasmgate eval --show-request pod.yaml | curl -sk -H 'Content-Type: application/json' --data-binary @- https://localhost:8443/validate`,
     )
     .action(async (paths: string[], flags: EvalFlags) => {
       try {

@@ -1,0 +1,94 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { evalCommand, sharedEngine } from '../helpers/eval-cli.js';
+import { compilePolicies, repoRoot } from '../helpers/policies.js';
+
+// `wasmgate eval` sends what the API server would send: each test has a small manifest of its own,
+// decided by a stand-in policy whose `locked` rule denies anything in namespace "locked".
+const compiled = await compilePolicies(join(repoRoot, 'test', 'harness', 'policies', 'good'));
+const openEngine = await sharedEngine(compiled, (fn) => t.teardown(fn));
+
+const dir = mkdtempSync(join(tmpdir(), 'wasmgate-fidelity-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, text);
+  return path;
+};
+
+const evalJson = async (args: string[], stdin = '') => {
+  const run = await evalCommand(['-o', 'json', ...args], stdin, { openEngine });
+  return { ...run, report: run.stdout ? JSON.parse(run.stdout) : undefined };
+};
+
+const crd = (kind: string, plural: string, scope: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${plural}.example.com
+spec:
+  group: example.com
+  names: {kind: ${kind}, plural: ${plural}}
+  scope: ${scope}
+  versions: [{name: v1, served: true, storage: true}]
+`;
+
+const widget = (kind: string) => `apiVersion: example.com/v1
+kind: ${kind}
+metadata:
+  name: w
+  namespace: locked
+  labels: {team: a}
+`;
+
+t.test('a cluster-scoped object is sent without its metadata.namespace', async (t) => {
+  const role = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n  namespace: locked\n  labels: {team: a}\nrules: []\n';
+  const { code, report } = await evalJson(['-'], role);
+  t.equal(code, 0, 'the namespace the API server drops does not lock it');
+  t.match(report.results, [{ kind: 'ClusterRole', name: 'reader', outcome: 'allowed' }]);
+  t.notOk('namespace' in report.results[0]);
+  const cm = await evalJson(['-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: locked\n  labels: {team: a}\n');
+  t.equal(cm.code, 1, 'a namespaced object keeps its namespace');
+});
+
+t.test('a CRD among the inputs decides its kind’s scope and plural', async (t) => {
+  const both = file('crd/both.yaml', `${crd('Pool', 'pools', 'Cluster')}---\n${widget('Pool')}`);
+  const { code, report } = await evalJson([both]);
+  t.equal(code, 0);
+  t.match(report.results[1], { kind: 'Pool', name: 'w', outcome: 'allowed' });
+  t.same(report.notes, [], 'no note: the scope is known');
+  // The CRD may come after its objects, in another file.
+  const later = await evalJson([file('crd/objects.yaml', widget('Pool')), file('crd/defs.yaml', crd('Pool', 'pools', 'Cluster'))]);
+  t.equal(later.code, 0);
+  const namespaced = await evalJson([file('crd/ns.yaml', `${crd('Pool', 'pools', 'Namespaced')}---\n${widget('Pool')}`)]);
+  t.equal(namespaced.code, 1, 'a Namespaced CRD keeps the namespace');
+  t.match(namespaced.report.results[1], { namespace: 'locked', outcome: 'denied' });
+});
+
+t.test('--crds names CRDs that are read for scope, not decided', async (t) => {
+  const defs = file('crds/pool.yaml', crd('Pool', 'pools', 'Cluster'));
+  const { code, report } = await evalJson(['--crds', defs, '-'], widget('Pool'));
+  t.equal(code, 0);
+  t.equal(report.results.length, 1, 'only the object is decided');
+  t.equal(report.summary.files, 1);
+  const missing = await evalJson(['--crds', join(dir, 'none.yaml'), '-'], widget('Pool'));
+  t.equal(missing.code, 2);
+  t.match(missing.report.errors, [{ file: join(dir, 'none.yaml'), message: 'no such file or directory' }]);
+});
+
+t.test('the plural of a CRD is the request’s resource', async (t) => {
+  const show = await evalCommand(['--show-request', '--crds', file('crds/oddity.yaml', crd('Octopus', 'octopodes', 'Namespaced')), '-'], widget('Octopus'), { openEngine });
+  t.equal(show.code, 0);
+  t.match(JSON.parse(show.stdout).request.resource, { group: 'example.com', version: 'v1', resource: 'octopodes' });
+});
+
+t.test('a kind nothing defines is taken as namespaced, with a note saying so once', async (t) => {
+  const { code, report } = await evalJson(['-'], `${widget('Gadget')}---\n${widget('Gadget')}`);
+  t.equal(code, 1);
+  t.match(report.results, [{ namespace: 'locked', outcome: 'denied' }, { namespace: 'locked', outcome: 'denied' }]);
+  t.equal(report.notes.length, 1);
+  t.match(report.notes[0], { file: '<stdin>', line: 1, document: 0, message: /Gadget \(example\.com\/v1\) is not a built-in kind .* taken as namespaced, resource "gadgets"; give its CRD with --crds/ });
+  const text = await evalCommand(['-'], widget('Gadget'), { openEngine });
+  t.match(text.stdout, /i note\s+line 1, document 0\s+Gadget/);
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WasmgateError } from '../errors.js';
+import { withApiServerDefaults } from './defaults.js';
 import { kindInfo, splitApiVersion, type CustomKinds } from '../manifests/kinds.js';
 import { parseAdmissionReview } from './parse.js';
 import type { AdmissionRequest, AdmissionReview, KubeObject, Operation } from './types.js';
@@ -75,9 +76,10 @@ export function synthesizeReview(object: Readonly<Record<string, unknown>>, opti
   const namespace = info.namespaced ? (ownNamespace ?? options.namespace ?? requestDefaults.namespace) : undefined;
   // The API server fills in the namespace of a namespaced object that names none, and clears the
   // namespace of a cluster-scoped one (rest.BeforeCreate), before validating webhooks see it.
-  const sent: KubeObject = info.namespaced
+  const scoped: KubeObject = info.namespaced
     ? ownNamespace === undefined ? { ...kube, metadata: { ...metadata, namespace } } : kube
     : 'namespace' in metadata ? { ...kube, metadata: withoutNamespace(metadata) } : kube;
+  const sent = withApiServerDefaults(scoped);
 
   const gvk = { group, version, kind: kube.kind };
   const gvr = { group, version, resource: info.resource };

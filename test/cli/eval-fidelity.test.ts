@@ -92,3 +92,44 @@ t.test('a kind nothing defines is taken as namespaced, with a note saying so onc
   const text = await evalCommand(['-'], widget('Gadget'), { openEngine });
   t.match(text.stdout, /i note\s+line 1, document 0\s+Gadget/);
 });
+
+t.test('API-server defaulting: a hostNetwork Pod’s ports get hostPort = containerPort, in every container list', async (t) => {
+  const hostPorts = await compilePolicies(join(repoRoot, 'test', 'cli', 'policies', 'host-ports'));
+  const engine = await sharedEngine(hostPorts, (fn) => t.teardown(fn));
+  const pod = (hostNetwork: boolean) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: dns
+spec:
+  hostNetwork: ${hostNetwork}
+  initContainers:
+    - name: setup
+      image: x
+      ports:
+        - containerPort: 8080
+  containers:
+    - name: dns
+      image: x
+      ports:
+        - containerPort: 53
+          protocol: UDP
+`;
+  const run = await evalCommand(['-o', 'json', '-'], pod(true), { openEngine: engine });
+  t.equal(run.code, 1, 'denied offline as the cluster denies it');
+  t.match(JSON.parse(run.stdout).results[0].violations, [
+    { path: 'spec.containers[0].ports[0].hostPort', message: 'container "dns" uses host port 53', line: 16 },
+    { path: 'spec.initContainers[0].ports[0].hostPort', message: 'container "setup" uses host port 8080', line: 11 },
+  ]);
+  t.equal((await evalCommand(['-'], pod(false), { openEngine: engine })).code, 0, 'without hostNetwork nothing is defaulted');
+  const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dns}
+spec:
+  template:
+    spec:
+      hostNetwork: true
+      containers: [{name: dns, image: x, ports: [{containerPort: 53}]}]
+`;
+  const shown = JSON.parse((await evalCommand(['--show-request', '-'], deployment, { openEngine: engine })).stdout);
+  t.same(shown.request.object.spec.template.spec.containers[0].ports, [{ containerPort: 53, protocol: 'TCP' }], 'pod templates are not given host ports (Kubernetes ≥ 1.28)');
+});

@@ -27,7 +27,7 @@ export interface Manifest {
   readonly object: Readonly<Record<string, unknown>>;
   /** The comment lines directly above the document. */
   readonly comments: readonly string[];
-  /** The line of a field path such as `spec.containers[1].image`: that of the deepest collection on it. */
+  /** The line of a field path such as `spec.containers[1].image`, or of the missing key's parent when it is absent. */
   lineOf(path: string): number | undefined;
 }
 
@@ -70,17 +70,31 @@ export function pathSegments(path: string): (string | number)[] {
   return segments;
 }
 
+/**
+ * The line of a field path in the document: that of the field itself, or, when the path leads
+ * past what the document holds, of the deepest key on it that is there (the missing key's parent).
+ * Paths are those of the object a review is about: inside an AdmissionReview document they start
+ * at its request.object (or request.oldObject).
+ */
 function locator(document: YamlDocument, root: object): (path: string) => number | undefined {
   return (path) => {
     let node: unknown = root;
     let line = document.lineOf(root);
     for (const segment of pathSegments(path)) {
-      if (node === null || typeof node !== 'object') break;
-      node = (node as Record<string | number, unknown>)[segment];
-      if (node !== null && typeof node === 'object') line = document.lineOf(node) ?? line;
+      if (node === null || typeof node !== 'object' || !Object.hasOwn(node, segment)) break;
+      const child: unknown = (node as Record<string | number, unknown>)[segment];
+      line = document.lineOfField(node, segment) ?? (child !== null && typeof child === 'object' ? document.lineOf(child) : undefined) ?? line;
+      node = child;
     }
     return line;
   };
+}
+
+/** What a manifest's violation paths are relative to: the object, or the one an AdmissionReview carries. */
+function pathRoot(object: Record<string, unknown>): object {
+  if (object.kind !== 'AdmissionReview' || !isRecord(object.request)) return object;
+  const { object: reviewed, oldObject } = object.request;
+  return isRecord(reviewed) ? reviewed : isRecord(oldObject) ? oldObject : object;
 }
 
 /** Most values one object may expand to: far beyond any object the API server accepts (3 MiB). */
@@ -119,10 +133,16 @@ function isList(value: Record<string, unknown>): value is Record<string, unknown
 }
 
 /** The manifests of one file's text; syntax errors and non-objects become problems. */
-export function manifestsOf(file: string, text: string): { manifests: Manifest[]; problems: InputProblem[] } {
+export function manifestsOf(file: string, text: string): { manifests: Manifest[]; problems: InputProblem[]; notes: InputNote[] } {
   const stream = parseYamlStream(text, file);
   const manifests: Manifest[] = [];
   const problems: InputProblem[] = [];
+  const notes: InputNote[] = stream.duplicates.map((d) => ({
+    file,
+    line: d.line,
+    document: d.document,
+    message: `the key ${JSON.stringify(d.key)} is given twice in one mapping (lines ${d.firstLine} and ${d.line}): the later value is used, as kubectl does`,
+  }));
   for (const document of stream.documents) {
     const value = document.value;
     if (value === null || value === undefined) continue; // an empty document, e.g. after a trailing ---
@@ -145,13 +165,13 @@ export function manifestsOf(file: string, text: string): { manifests: Manifest[]
         problems.push({ ...source, message: `the object refers to itself or expands to more than ${maxExpandedValues} values through YAML aliases` });
         continue;
       }
-      manifests.push({ source, object, comments: document.comments, lineOf: locator(document, object) });
+      manifests.push({ source, object, comments: document.comments, lineOf: locator(document, pathRoot(object)) });
     }
   }
   if (stream.error) {
     problems.push({ file, line: stream.error.line, column: stream.error.column, message: `YAML syntax error: ${stream.error.message}` });
   }
-  return { manifests, problems };
+  return { manifests, problems, notes };
 }
 
 async function walk(dir: string): Promise<string[]> {
@@ -189,6 +209,7 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
   const files: string[] = [];
   const manifests: Manifest[] = [];
   const problems: InputProblem[] = [];
+  const notes: InputNote[] = [];
   const readOne = async (file: string, load: () => Promise<string>) => {
     files.push(file);
     let text: string;
@@ -201,6 +222,7 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
     const read = manifestsOf(file, text);
     manifests.push(...read.manifests);
     problems.push(...read.problems);
+    notes.push(...read.notes);
   };
   let stdinRead = false;
   for (const path of paths) {
@@ -229,5 +251,5 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
       await readOne(path, () => readFile(path, 'utf8'));
     }
   }
-  return { files, manifests, problems };
+  return { files, manifests, problems, notes };
 }

@@ -66,6 +66,8 @@ export interface YamlDocument {
   readonly comments: readonly string[];
   /** 1-based line of any mapping or sequence inside the document (the line of the key that holds it). */
   lineOf(node: object): number | undefined;
+  /** 1-based line of the key `key` of a mapping, or of item `key` of a sequence, inside the document. */
+  lineOfField(node: object, key: string | number): number | undefined;
 }
 
 export interface YamlSyntaxError {
@@ -75,10 +77,20 @@ export interface YamlSyntaxError {
   readonly message: string;
 }
 
+/** A key given twice in one mapping: kubectl keeps the later value, and so does wasmgate. */
+export interface DuplicateKey {
+  readonly document: number;
+  readonly key: string;
+  /** 1-based lines of the first and the later key. */
+  readonly line: number;
+  readonly firstLine: number;
+}
+
 export interface YamlStream {
   /** The documents read before any syntax error. */
   readonly documents: readonly YamlDocument[];
   readonly error?: YamlSyntaxError;
+  readonly duplicates: readonly DuplicateKey[];
 }
 
 const separatorLine = /^(?:---|\.\.\.)(?:\s.*)?$/;
@@ -95,58 +107,184 @@ function leadingComments(lines: readonly string[], line: number, floor: number):
   return found;
 }
 
+/** Input kubectl refuses although js-yaml reads it; thrown from the parse listener, at a position. */
+class RefusedInput extends Error {
+  constructor(
+    readonly position: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A node being read: where it opened, and the lines of its keys (mappings) or items (sequences). */
+interface Frame {
+  readonly line: number;
+  readonly position: number;
+  readonly keys: Map<string, number>;
+  readonly items: number[];
+  flowMapping?: boolean;
+}
+
+/** Positions in a text: line numbers, and the characters around a node. */
+class Source {
+  private readonly lineStarts: number[] = [0];
+
+  constructor(readonly text: string) {
+    for (let i = 0; i < text.length; i++) if (text[i] === '\n') this.lineStarts.push(i + 1);
+  }
+
+  /** 1-based line and column of a position. */
+  at(position: number): { line: number; column: number } {
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.lineStarts[mid]! <= position) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: position - this.lineStarts[low]! + 1 };
+  }
+
+  /** Where a node's content starts: past white space, comments, and its anchor and tag. */
+  contentStart(position: number): number {
+    const text = this.text;
+    let i = position;
+    for (;;) {
+      while (i < text.length && ' \t\r\n'.includes(text[i]!)) i++;
+      if (text[i] === '#' && (i === 0 || ' \t\r\n'.includes(text[i - 1]!))) {
+        while (i < text.length && text[i] !== '\n') i++;
+      } else if (text[i] === '&' || text[i] === '!') {
+        while (i < text.length && !' \t\r\n'.includes(text[i]!)) i++;
+      } else {
+        return i;
+      }
+    }
+  }
+
+  /** The character before `position`, past white space (newlines too when `lines`). */
+  before(position: number, lines: boolean): string | undefined {
+    let i = position - 1;
+    while (i >= 0 && (this.text[i] === ' ' || this.text[i] === '\t' || (lines && (this.text[i] === '\n' || this.text[i] === '\r')))) i--;
+    return i >= 0 ? this.text[i] : undefined;
+  }
+
+  /** The character at `position`, past spaces and tabs. */
+  after(position: number): string | undefined {
+    let i = position;
+    while (i < this.text.length && (this.text[i] === ' ' || this.text[i] === '\t')) i++;
+    return this.text[i];
+  }
+}
+
+/**
+ * Whether a node that just closed was a mapping key: followed by `:` (an implicit key), after `?`
+ * (an explicit one), or an entry of a flow mapping (`{a, b: 1}`: both are keys).
+ */
+function isKey(source: Source, frame: Frame, parent: Frame | undefined, end: number): boolean {
+  if (parent === undefined) return false;
+  if (source.after(end) === ':') return true;
+  const start = source.contentStart(frame.position);
+  if (source.before(start, false) === '?') return true;
+  parent.flowMapping ??= source.text[source.contentStart(parent.position)] === '{';
+  const previous = source.before(start, true);
+  return parent.flowMapping && (previous === '{' || previous === ',');
+}
+
+function describeKey(value: unknown): string {
+  return Array.isArray(value) ? 'a list' : value === null ? 'null' : 'a mapping';
+}
+
 /**
  * Parses a multi-document YAML (or JSON) text with js-yaml, keeping each document's index, start
- * line, leading comments and the line of every collection inside it. js-yaml's parse listener
- * reports where each node opens; a document is a node at depth one.
+ * line, leading comments and the line of every key and item inside it (js-yaml's parse listener
+ * reports where each node opens and closes; a document is a node at depth one). What kubectl's
+ * decoder (sigs.k8s.io/yaml over goyaml.v2) refuses is a syntax error here too: a mapping, list
+ * or null as a mapping key (what an unrendered template such as `{{ .x }}` makes), and `.inf` and
+ * `.nan` (JSON has neither). A key given twice keeps its
+ * later value, as kubectl does, and is listed in `duplicates`.
  */
 export function parseYamlStream(text: string, filename: string): YamlStream {
   const lines = text.split(/\r?\n/);
+  const source = new Source(text);
   const documents: YamlDocument[] = [];
+  const duplicates: DuplicateKey[] = [];
   const lineMap = new WeakMap<object, number>();
+  const fieldLines = new WeakMap<object, ReadonlyMap<string | number, number>>();
   const lineOf = (node: object) => lineMap.get(node);
-  const open: number[] = [];
+  const lineOfField = (node: object, key: string | number) => fieldLines.get(node)?.get(key);
+  const frames: Frame[] = [];
   let documentLine = 0;
   let previousLine = 0;
   // A BOM is stripped before parsing and does not move lines; nothing else shifts them.
-  const listener = (event: 'open' | 'close', state: { line: number; result: unknown }) => {
+  const listener = (event: 'open' | 'close', state: { line: number; position: number; result: unknown }) => {
     if (event === 'open') {
-      open.push(state.line + 1);
-      if (open.length === 1) documentLine = state.line + 1;
+      frames.push({ line: state.line + 1, position: state.position, keys: new Map(), items: [] });
+      if (frames.length === 1) documentLine = state.line + 1;
       return;
     }
-    const line = open.pop() ?? 0;
+    const frame = frames.pop()!;
+    const parent = frames[frames.length - 1];
     const result = state.result;
-    if (result !== null && typeof result === 'object') lineMap.set(result, line);
-    if (open.length === 0) {
+    if (typeof result === 'number' && !Number.isFinite(result)) {
+      throw new RefusedInput(source.contentStart(frame.position), `${Number.isNaN(result) ? '.nan' : '.inf'} is not a number JSON can hold: kubectl refuses it`);
+    }
+    if (parent && isKey(source, frame, parent, state.position)) {
+      if (result === null || typeof result === 'object') {
+        throw new RefusedInput(
+          source.contentStart(frame.position),
+          `${describeKey(result)} is used as a mapping key, which kubectl refuses (is it an unrendered template such as "{{ .Values.x }}"?)`,
+        );
+      }
+      const key = String(result);
+      const line = source.at(source.contentStart(frame.position)).line;
+      const first = parent.keys.get(key);
+      if (first !== undefined && key !== '<<') duplicates.push({ document: documents.length, key, line, firstLine: first });
+      parent.keys.set(key, line);
+    } else if (parent) {
+      parent.items.push(frame.line);
+    }
+    if (result !== null && typeof result === 'object') {
+      if (!lineMap.has(result)) lineMap.set(result, frame.line);
+      if (Array.isArray(result)) {
+        if (frame.items.length === result.length) fieldLines.set(result, new Map(frame.items.map((line, i) => [i, line])));
+      } else if (!fieldLines.has(result)) {
+        fieldLines.set(result, frame.keys);
+      }
+    }
+    if (frames.length === 0) {
       documents.push({
         index: documents.length,
         line: documentLine,
         value: result ?? null,
         comments: leadingComments(lines, documentLine, Math.max(0, previousLine)),
         lineOf,
+        lineOfField,
       });
       previousLine = documentLine;
     }
   };
+  // Where an error lands: "unexpected end of the stream" is reported past the last line, so that
+  // points at the last line instead.
+  let lastLine = lines.length;
+  while (lastLine > 1 && (lines[lastLine - 1] ?? '').trim() === '') lastLine--;
+  const failed = (line: number, column: number, message: string, broken: number): YamlStream => ({
+    documents: documents.slice(0, Math.max(0, broken)),
+    error: { line: Math.min(line, lastLine), column: line > lastLine ? (lines[lastLine - 1] ?? '').length + 1 : column, message },
+    duplicates: duplicates.filter((d) => d.document < broken),
+  });
   try {
-    yaml.loadAll(text, null, { filename, schema: kubernetesSchema, listener });
-    return { documents };
+    // json: a key given twice keeps the later value (as goyaml.v2 does) instead of failing.
+    yaml.loadAll(text, null, { filename, schema: kubernetesSchema, listener, json: true });
+    return { documents, duplicates };
   } catch (err) {
-    if (!(err instanceof yaml.YAMLException)) throw err;
     // The document being read when the error struck is incomplete (or its tail is broken): drop it.
-    const broken = open.length > 0 ? documents.length : documents.length - 1;
-    // "Unexpected end of the stream" is reported past the last line: point at the last line instead.
-    let lastLine = lines.length;
-    while (lastLine > 1 && (lines[lastLine - 1] ?? '').trim() === '') lastLine--;
-    const line = (err.mark?.line ?? 0) + 1;
-    return {
-      documents: documents.slice(0, Math.max(0, broken)),
-      error: {
-        line: Math.min(line, lastLine),
-        column: line > lastLine ? (lines[lastLine - 1] ?? '').length + 1 : (err.mark?.column ?? 0) + 1,
-        message: err.reason || err.message,
-      },
-    };
+    const broken = frames.length > 0 || err instanceof RefusedInput ? documents.length : documents.length - 1;
+    if (err instanceof RefusedInput) {
+      const { line, column } = source.at(err.position);
+      return failed(line, column, err.message, broken);
+    }
+    if (!(err instanceof yaml.YAMLException)) throw err;
+    return failed((err.mark?.line ?? 0) + 1, (err.mark?.column ?? 0) + 1, err.reason || err.message, broken);
   }
 }

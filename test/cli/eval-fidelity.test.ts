@@ -133,3 +133,55 @@ spec:
   const shown = JSON.parse((await evalCommand(['--show-request', '-'], deployment, { openEngine: engine })).stdout);
   t.same(shown.request.object.spec.template.spec.containers[0].ports, [{ containerPort: 53, protocol: 'TCP' }], 'pod templates are not given host ports (Kubernetes ≥ 1.28)');
 });
+
+t.test('YAML kubectl refuses is an input error at file:line; the other files are still decided', async (t) => {
+  const unrendered = file('chart/pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: {{ .Values.image }}\n');
+  const fine = file('chart-ok/cm.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {team: a}\n');
+  const { code, report } = await evalJson([unrendered, fine]);
+  t.equal(code, 2);
+  t.match(report.results, [{ name: 'c', outcome: 'allowed' }]);
+  t.match(report.errors, [{ file: unrendered, line: 8, message: /a mapping is used as a mapping key, which kubectl refuses/ }]);
+  const github = await evalCommand(['-o', 'github', unrendered], '', { openEngine });
+  t.match(github.stdout, /::error file=.*pod\.yaml,line=8,col=13,title=wasmgate%3A input error::YAML syntax error: a mapping is used as a mapping key/);
+});
+
+t.test('a key given twice keeps the later value, as kubectl does, with a note', async (t) => {
+  const { code, report } = await evalJson(['-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: locked\n  labels: {team: a}\n  namespace: open\n');
+  t.equal(code, 0, 'namespace "open", the later one, is what kubectl sends');
+  t.match(report.results, [{ namespace: 'open', outcome: 'allowed' }]);
+  t.match(report.notes, [{ file: '<stdin>', line: 7, message: 'the key "namespace" is given twice in one mapping (lines 5 and 7): the later value is used, as kubectl does' }]);
+});
+
+t.test('lines are those of the field itself, in every output, also inside an AdmissionReview document', async (t) => {
+  const review = `apiVersion: admission.k8s.io/v1
+kind: AdmissionReview
+request:
+  uid: u1
+  kind: {group: "", version: v1, kind: Pod}
+  resource: {group: "", version: v1, resource: pods}
+  namespace: shop
+  operation: CREATE
+  userInfo: {username: alice}
+  object:
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: p
+    spec:
+      containers:
+      - name: c
+        image: evil.io/x
+`;
+  const path = file('review.yaml', review);
+  const { report } = await evalJson([path]);
+  t.match(report.results[0].violations, [
+    { policy: 'labels', path: 'metadata.labels', line: 13 },
+    { policy: 'registries', path: 'spec.containers[0].image', line: 18 },
+  ], 'a missing labels: the line of metadata; the image: its own line');
+  const github = await evalCommand(['-o', 'github', path], '', { openEngine });
+  t.match(github.stdout, /::error file=[^,]*review\.yaml,line=18,title=registries/);
+  const sarif = JSON.parse((await evalCommand(['-o', 'sarif', path], '', { openEngine })).stdout);
+  t.same(sarif.runs[0].results.map((r: { locations: { physicalLocation: { region: { startLine: number } } }[] }) => r.locations[0]!.physicalLocation.region.startLine), [13, 18]);
+  const text = await evalCommand([path], '', { openEngine });
+  t.match(text.stdout, /\(spec\.containers\[0\]\.image, line 18\)/);
+});

@@ -91,7 +91,7 @@ t.test('a file: each result names file, line, document and object', async (t) =>
       [denied, 11, 1, 'Pod', 'default', 'evil', 'denied'],
     ],
   );
-  t.match(report.results[1].violations, [{ policy: 'registries', path: 'spec.containers[0].image', line: 18 }]);
+  t.match(report.results[1].violations, [{ policy: 'registries', path: 'spec.containers[0].image', line: 19 }], 'the line of the image itself');
 });
 
 t.test('a directory is searched recursively; standard input is -', async (t) => {
@@ -136,7 +136,7 @@ items:
       [18, 1, 'Namespace', undefined, 'prod', 'allowed'],
     ],
   );
-  t.match(report.results[0].violations[0], { path: 'spec.template.spec.containers[0].image', line: 16 });
+  t.match(report.results[0].violations[0], { path: 'spec.template.spec.containers[0].image', line: 17 });
 });
 
 t.test('an AdmissionReview document is evaluated as it is', async (t) => {

@@ -1,8 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { ignoreMatcher, kustomizationParts, skippedByName, skippedDocument, type Skipped } from './sources.js';
 import { parseYamlStream, type YamlDocument } from './yaml.js';
 
 export { parseYamlStream, kubernetesSchema, type YamlDocument, type YamlStream, type YamlSyntaxError } from './yaml.js';
+export { ignoreMatcher } from './sources.js';
 export { kindInfo, kindKey, crdDefinition, guessResource, splitApiVersion, type CustomKinds, type KindInfo } from './kinds.js';
 
 /** What the user calls standard input in paths, and how results name it. */
@@ -161,6 +163,11 @@ export function manifestsOf(file: string, text: string): { manifests: Manifest[]
         problems.push({ ...source, message: `item ${String(item)} of the List is not a Kubernetes object` });
         continue;
       }
+      const skipped = skippedDocument(object);
+      if (skipped !== undefined) {
+        notes.push({ ...source, message: skipped });
+        continue;
+      }
       if (expandedSize(object) === Infinity) {
         problems.push({ ...source, message: `the object refers to itself or expands to more than ${maxExpandedValues} values through YAML aliases` });
         continue;
@@ -174,24 +181,58 @@ export function manifestsOf(file: string, text: string): { manifests: Manifest[]
   return { manifests, problems, notes };
 }
 
-async function walk(dir: string): Promise<string[]> {
+interface Walked {
+  readonly files: string[];
+  readonly skipped: Skipped[];
+  /** Kustomization files found, whatever their extension. */
+  readonly kustomizations: string[];
+}
+
+/** The manifest files below `dir` in name order; hidden and ignored entries left out, kustomize and Helm sources skipped. */
+async function walk(dir: string, root: string, ignored: (path: string, root?: string) => boolean, into: Walked): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files: string[] = [];
+  const chart = entries.some((e) => e.name === 'Chart.yaml');
   for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(path)));
-    else if (manifestExtensions.test(entry.name) && (entry.isFile() || (await stat(path).catch(() => undefined))?.isFile())) {
-      files.push(path);
+    if (ignored(path, root)) continue;
+    if (entry.isDirectory()) {
+      if (chart && entry.name === 'templates') {
+        into.skipped.push({ file: path, message: `the templates of the Helm chart ${dir} are not manifests until rendered: skipped (helm template ${dir} | wasmgate eval -)` });
+      } else {
+        await walk(path, root, ignored, into);
+      }
+      continue;
     }
+    if (/^(?:kustomization\.ya?ml|Kustomization)$/.test(entry.name)) into.kustomizations.push(path);
+    if (!manifestExtensions.test(entry.name) || !(entry.isFile() || (await stat(path).catch(() => undefined))?.isFile())) continue;
+    const why = skippedByName(path);
+    if (why !== undefined) into.skipped.push({ file: path, message: why });
+    else into.files.push(path);
   }
-  return files;
+}
+
+/** Leaves out the patches and configurations the kustomizations found name: they are not whole objects. */
+async function withoutKustomizeParts(walked: Walked): Promise<void> {
+  const namedBy = new Map<string, string>();
+  for (const kustomization of walked.kustomizations) {
+    for (const part of await kustomizationParts(kustomization)) if (!namedBy.has(part)) namedBy.set(part, kustomization);
+  }
+  if (namedBy.size === 0) return;
+  const kept = walked.files.filter((file) => {
+    const by = namedBy.get(resolve(file));
+    if (by !== undefined) walked.skipped.push({ file, message: `a patch or configuration named by ${by}, not a whole object: skipped` });
+    return by === undefined;
+  });
+  walked.files.splice(0, walked.files.length, ...kept);
 }
 
 export interface ReadOptions {
   /** Reads standard input (for `-`); injected so tests need no real stdin. */
   readonly readStdin?: () => Promise<string>;
+  /** Globs of paths to leave out (`--ignore`; see ignoreMatcher). */
+  readonly ignore?: readonly string[];
 }
 
 export async function readStdin(): Promise<string> {
@@ -224,6 +265,7 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
     problems.push(...read.problems);
     notes.push(...read.notes);
   };
+  const ignored = ignoreMatcher(options.ignore ?? []);
   let stdinRead = false;
   for (const path of paths) {
     if (path === stdinPath) {
@@ -232,23 +274,28 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
       await readOne(stdinName, options.readStdin ?? readStdin);
       continue;
     }
+    if (ignored(path)) continue;
     const info = await stat(path).catch((err: NodeJS.ErrnoException) => err);
     if (info instanceof Error) {
       problems.push({ file: path, message: info.code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${info.message}` });
       continue;
     }
     if (info.isDirectory()) {
-      let found: string[];
+      const walked: Walked = { files: [], skipped: [], kustomizations: [] };
       try {
-        found = await walk(path);
+        await walk(path, path, ignored, walked);
+        await withoutKustomizeParts(walked);
       } catch (err) {
         problems.push({ file: path, message: `cannot read the directory: ${(err as Error).message}` });
         continue;
       }
-      if (found.length === 0) problems.push({ file: path, message: 'the directory holds no .yaml, .yml or .json files' });
-      for (const file of found) await readOne(file, () => readFile(file, 'utf8'));
+      notes.push(...walked.skipped.map(({ file, message }) => ({ file, message })));
+      if (walked.files.length === 0 && walked.skipped.length === 0) problems.push({ file: path, message: 'the directory holds no .yaml, .yml or .json files' });
+      for (const file of walked.files) await readOne(file, () => readFile(file, 'utf8'));
     } else {
-      await readOne(path, () => readFile(path, 'utf8'));
+      const why = skippedByName(path);
+      if (why !== undefined) notes.push({ file: path, message: why });
+      else await readOne(path, () => readFile(path, 'utf8'));
     }
   }
   return { files, manifests, problems, notes };

@@ -185,3 +185,20 @@ request:
   const text = await evalCommand([path], '', { openEngine });
   t.match(text.stdout, /\(spec\.containers\[0\]\.image, line 18\)/);
 });
+
+t.test('a kustomize source tree is decided, not an input error: its kustomization is skipped with a note', async (t) => {
+  file('tree/kustomization.yaml', 'resources: [cm.yaml]\npatches: [{path: patch.yaml}]\n');
+  file('tree/cm.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {team: a}\n');
+  file('tree/patch.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n');
+  file('tree/values.yaml', 'replicas: 2\n');
+  file('tree/ignored/bad.yaml', 'not: [valid\n');
+  const { code, report } = await evalJson(['--ignore', 'ignored', join(dir, 'tree')]);
+  t.equal(code, 0);
+  t.match(report.results, [{ name: 'c', outcome: 'allowed' }]);
+  t.equal(report.results.length, 1, 'the patch is not decided as an object');
+  t.same(report.errors, []);
+  t.same(report.notes.map((n: { file: string }) => n.file.slice(dir.length + 1)), ['tree/kustomization.yaml', 'tree/values.yaml', 'tree/patch.yaml']);
+  const text = await evalCommand(['--ignore', 'ignored', join(dir, 'tree')], '', { openEngine });
+  t.match(text.stdout, /tree\/kustomization\.yaml\n\s+i note\s+a kustomization, not a manifest: skipped \(decide what it builds: kustomize build .*tree \| wasmgate eval -\)/);
+  t.match(text.stdout, /1 document in 1 file: 1 allowed, 0 warned, 0 denied\n$/);
+});

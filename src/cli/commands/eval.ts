@@ -20,6 +20,7 @@ export interface EvalFlags {
   user: string;
   group: string[];
   crds: string[];
+  ignore: string[];
   policy?: string;
   data?: string;
   verbose: boolean;
@@ -84,7 +85,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     return usageExit;
   }
 
-  const read = await readManifests(paths, { readStdin: () => io.readStdin() });
+  const read = await readManifests(paths, { readStdin: () => io.readStdin(), ignore: flags.ignore });
   // Input that holds nothing (an empty file, a pipeline that printed nothing) must not pass as "all allowed".
   const manifests: ManifestSet =
     read.manifests.length === 0 && read.problems.length === 0
@@ -143,6 +144,7 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     )
     .option('--user <name>', 'username of the requesting user', requestDefaults.user)
     .option('--group <group>', 'a group of the requesting user (repeatable; system:authenticated is always added)', (g: string, all: string[]) => [...all, g], [] as string[])
+    .option('--ignore <glob>', 'leave out paths matching this glob: a name anywhere on the path (values-*.yaml, templates) or, with a /, a path (overlays/**) (repeatable)', (g: string, all: string[]) => [...all, g], [] as string[])
     .option('--crds <path>', 'CustomResourceDefinitions (files or directories, e.g. kubectl get crd -o yaml) that tell the scope and plural of custom kinds; not decided themselves (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
     .option('--policy <path>', 'evaluate another policy: a directory of .rego (compiled with OPA), a compiled directory (policy.wasm) or a bundle .tar.gz')
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
@@ -158,6 +160,8 @@ Exit codes: 0 nothing denied, 1 something denied (or warned, with --fail-on-warn
 Examples:
   wasmgate eval deploy/                                  # every .yaml/.yml/.json below deploy/
   kubectl get deploy,ds,sts,cj,po -A -o yaml | wasmgate eval -   # audit what runs now
+  kustomize build overlays/prod | wasmgate eval -        # what a kustomization builds
+  wasmgate eval --ignore 'test/**' --ignore 'values-*.yaml' repo/
   helm template chart/ | wasmgate eval - -o github       # annotations in a GitHub Actions job
   wasmgate eval -o sarif manifests/ > wasmgate.sarif     # for code scanning
   wasmgate eval --operation DELETE --user alice ns.yaml

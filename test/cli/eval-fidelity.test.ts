@@ -202,3 +202,46 @@ t.test('a kustomize source tree is decided, not an input error: its kustomizatio
   t.match(text.stdout, /tree\/kustomization\.yaml\n\s+i note\s+a kustomization, not a manifest: skipped \(decide what it builds: kustomize build .*tree \| wasmgate eval -\)/);
   t.match(text.stdout, /1 document in 1 file: 1 allowed, 0 warned, 0 denied\n$/);
 });
+
+t.test('-o json: summary.errors counts the errors list', async (t) => {
+  const { code, report } = await evalJson([file('summary/ok.yaml', widget('ConfigMap').replace('example.com/v1', 'v1').replace('locked', 'open')), join(dir, 'summary', 'missing.yaml')]);
+  t.equal(code, 2);
+  t.equal(report.errors.length, 1);
+  t.match(report.summary, { errors: 1, evaluationErrors: 0, documents: 1, allowed: 1 });
+});
+
+t.test('a bad --data file is reported in eval’s words, not the server’s reload wording', async (t) => {
+  const bad = file('data/bad.yaml', 'config:\n  registry: 42\n  admins: []\n');
+  const run = await evalCommand(['--policy', compiled, '--data', bad, '-'], widget('ConfigMap'));
+  t.equal(run.code, 2);
+  t.equal(run.stderr, `wasmgate eval: cannot load the policy: --data ${bad} is rejected by the policy's config_errors:\n  - config.registry must be a string\n`);
+  t.notMatch(run.stderr, /previous data/);
+});
+
+t.test('-o github names files relative to the working directory', async (t) => {
+  const path = join(repoRoot, 'deploy', 'deployment.yaml');
+  const run = await evalCommand(['-o', 'github', path], '', { openEngine });
+  t.match(run.stdout, /^::error file=deploy\/deployment\.yaml,line=\d+,title=registries/m, 'an absolute path under the working directory becomes relative');
+  const stdin = await evalCommand(['-o', 'github', '-'], widget('Gadget'), { openEngine });
+  t.match(stdin.stdout, /^::error file=<stdin>,line=1,title=locked/m);
+});
+
+t.test('the quantity "-0" is zero, as Kubernetes reads it (the project’s own policy)', async (t) => {
+  const pod = (cpu: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: shop}
+spec:
+  containers:
+  - name: c
+    image: ghcr.io/cybozu/app:1
+    resources:
+      requests: {cpu: "${cpu}", memory: 1Mi}
+      limits: {cpu: "1", memory: 1Mi}
+`;
+  const limits = async (cpu: string) => {
+    const run = await evalCommand(['-o', 'json', '-'], pod(cpu));
+    return (JSON.parse(run.stdout).results[0].violations as { policy: string; message: string }[]).filter((v) => v.policy.startsWith('limits'));
+  };
+  t.same(await limits('-0'), [], 'no limits violation for "-0"');
+  t.match(await limits('-1'), [{ policy: 'limits.invalid' }], 'a negative quantity still is one');
+});

@@ -196,7 +196,7 @@ t.test('1,000 documents in one run, decided on the worker pool', async (t) => {
   const big = file('big.yaml', docs.join('---\n'));
   const { report, code } = await evalJson(['--workers', '2', big]);
   t.equal(code, 1);
-  t.match(report.summary, { documents: 1000, denied: 334, warned: 333, allowed: 333, errors: 0, problems: 0 });
+  t.match(report.summary, { documents: 1000, denied: 334, warned: 333, allowed: 333, errors: 0, evaluationErrors: 0 });
   t.same(
     report.results.map((r: { name: string }) => r.name),
     docs.map((_, i) => `p${i}`),

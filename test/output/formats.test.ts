@@ -96,7 +96,8 @@ t.test('text: grouped by file, violations under their document, summary last, co
 t.test('json: parses, and carries every result, violation and input error', async (t) => {
   const doc = JSON.parse(format('json'));
   t.equal(doc.version, 1);
-  t.match(doc.summary, { documents: 4, denied: 1, warned: 1, allowed: 1, errors: 1, problems: 1, exitCode: 2, failOnWarn: false });
+  t.same(doc.summary, { files: 3, documents: 4, denied: 1, warned: 1, allowed: 1, errors: 1, evaluationErrors: 1, notes: 0, exitCode: 2, failOnWarn: false });
+  t.equal(doc.summary.errors, doc.errors.length, 'summary.errors counts the errors list');
   t.same(
     doc.results.map((r: Record<string, unknown>) => [r.file, r.line, r.document, r.item, r.kind, r.namespace, r.name, r.outcome, r.allowed]),
     [
@@ -253,4 +254,18 @@ t.test('github: one annotation per finding on its file and line, properly escape
   t.match(lines[4], /^::error file=deploy\/c\.yaml,line=3,col=5,title=wasmgate%3A input error::YAML syntax error/);
   t.match(lines[5], /^4 documents/);
   t.match(format('github', report({ failOnWarn: true })), /::error file=deploy\/a\.yaml,line=23/, 'warnings are errors under --fail-on-warn');
+});
+
+t.test('github: files relative to the working directory given', async (t) => {
+  const absolute = report({
+    files: ['/repo/deploy/a.yaml'],
+    results: [{ ...report().results[0]!, source: { file: '/repo/deploy/a.yaml', line: 1, document: 0 } }],
+    problems: [{ file: './deploy/c.yaml', line: 3, message: 'bad' }],
+    notes: [{ file: '<stdin>', line: 1, message: 'a note' }],
+  });
+  const out = format('github', absolute, { cwd: '/repo' });
+  t.match(out, /^::error file=deploy\/a\.yaml,line=12,title=registries/m);
+  t.match(out, /^::error file=deploy\/c\.yaml,line=3,title=wasmgate%3A input error::bad$/m);
+  t.match(out, /^::notice file=<stdin>,line=1,title=wasmgate%3A note::a note$/m);
+  t.match(format('github', absolute), /file=\/repo\/deploy\/a\.yaml/, 'without a working directory, as given');
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { manifestOperations, parseOperation, requestDefaults } from '../../admission/synthesize.js';
 import { Engine, engineDefaults, readDataFile } from '../../engine/index.js';
-import { describeThrown } from '../../errors.js';
+import { describeThrown, isWasmgateError, WasmgateError } from '../../errors.js';
 import { readManifests, type InputProblem, type ManifestSet } from '../../manifests/index.js';
 import { describeSource, exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
 import { packageRoot } from '../../paths.js';
@@ -58,6 +58,12 @@ export const loadEngine: OpenEngine = async (flags, documents, io) => {
   try {
     // The engine holds the compiled module: files compiled for this run are not needed after loading.
     return await Engine.load({ bundle: policy.bundle, ...(data !== undefined ? { data } : {}), workers });
+  } catch (err) {
+    // The engine words a rejection for a running server (its previous data stays); a run has none.
+    if (flags.data !== undefined && isWasmgateError(err, 'DATA_INVALID') && err.details) {
+      throw new WasmgateError('DATA_INVALID', `--data ${flags.data} is rejected by the policy's config_errors:\n  - ${err.details.join('\n  - ')}`, { cause: err });
+    }
+    throw err;
   } finally {
     policy.dispose();
   }
@@ -119,7 +125,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
 
   if (crds && crds.problems.length > 0) report = { ...report, problems: [...crds.problems, ...report.problems] };
   const color = flags.output === 'text' && useColor(io);
-  io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion() }));
+  io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion(), cwd: process.cwd() }));
   return exitCodeOf(report);
 }
 

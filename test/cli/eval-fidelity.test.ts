@@ -245,3 +245,36 @@ spec:
   t.same(await limits('-0'), [], 'no limits violation for "-0"');
   t.match(await limits('-1'), [{ policy: 'limits.invalid' }], 'a negative quantity still is one');
 });
+
+t.test('--show-request prints the AdmissionReview of each document, one JSON a line, and decides nothing', async (t) => {
+  const noEngine = async () => {
+    throw new Error('--show-request must not load a policy');
+  };
+  const input = `${widget('ConfigMap').replace('example.com/v1', 'v1')}---\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: evil.io/x, ports: [{containerPort: 80}]}]\n`;
+  const run = await evalCommand(['--show-request', '--operation', 'UPDATE', '--user', 'alice', '--group', 'dev', '-n', 'shop', '-'], input, { openEngine: noEngine });
+  t.equal(run.code, 0);
+  t.equal(run.stderr, '');
+  const reviews = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+  t.equal(reviews.length, 2);
+  t.match(reviews[0], {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { kind: { kind: 'ConfigMap' }, resource: { resource: 'configmaps' }, namespace: 'locked', operation: 'UPDATE', userInfo: { username: 'alice', groups: ['dev', 'system:authenticated'] }, dryRun: true },
+  });
+  t.same(reviews[0].request.object, reviews[0].request.oldObject, 'UPDATE sends the object as old and new');
+  t.match(reviews[1].request, { namespace: 'shop', object: { metadata: { namespace: 'shop' }, spec: { containers: [{ ports: [{ containerPort: 80, hostPort: 80, protocol: 'TCP' }] }] } } }, 'normalised and defaulted as the API server does');
+  t.not(reviews[0].request.uid, reviews[1].request.uid);
+
+  // What it prints is what eval decides: fed back, an AdmissionReview is decided as it is.
+  const direct = await evalJson(['--operation', 'UPDATE', '--user', 'alice', '-n', 'shop', '-'], input);
+  const replayed = await evalJson(['-'], run.stdout.trimEnd().split('\n').join('\n---\n'));
+  const decisions = (report: { results: { outcome: string; violations: { line?: number }[] }[] }) =>
+    report.results.map((r) => [r.outcome, r.violations.map(({ line: _line, ...v }) => v)]);
+  t.same(decisions(replayed.report), decisions(direct.report));
+  t.equal(direct.code, 1);
+
+  const bad = await evalCommand(['--show-request', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: {}\n', { openEngine: noEngine });
+  t.equal(bad.code, 2);
+  t.equal(bad.stdout, '');
+  t.equal(bad.stderr, 'wasmgate eval: <stdin>:1 (document 0): the Pod has no metadata.name\n');
+});

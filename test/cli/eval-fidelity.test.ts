@@ -226,7 +226,7 @@ t.test('-o github names files relative to the working directory', async (t) => {
   t.match(stdin.stdout, /^::error file=<stdin>,line=1,title=locked/m);
 });
 
-t.test('the quantity "-0" is zero, as Kubernetes reads it (the project’s own policy)', async (t) => {
+t.test('with the project’s own policy: the quantity "-0" is zero, a ClusterRole has no namespace', async (t) => {
   const pod = (cpu: string) => `apiVersion: v1
 kind: Pod
 metadata: {name: p, namespace: shop}
@@ -243,6 +243,10 @@ spec:
     return (JSON.parse(run.stdout).results[0].violations as { policy: string; message: string }[]).filter((v) => v.policy.startsWith('limits'));
   };
   t.same(await limits('-0'), [], 'no limits violation for "-0"');
+  // And the issue's ClusterRole: system-namespaces does not see the namespace the API server drops.
+  const role = await evalCommand(['-o', 'json', '-'], 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n  namespace: kube-system\nrules: []\n');
+  t.equal(role.code, 0);
+  t.same(JSON.parse(role.stdout).results[0].violations, []);
   t.match(await limits('-1'), [{ policy: 'limits.invalid' }], 'a negative quantity still is one');
 });
 

@@ -269,3 +269,20 @@ t.test('github: files relative to the working directory given', async (t) => {
   t.match(out, /^::notice file=<stdin>,line=1,title=wasmgate%3A note::a note$/m);
   t.match(format('github', absolute), /file=\/repo\/deploy\/a\.yaml/, 'without a working directory, as given');
 });
+
+t.test('notes: in every human and machine format, never a failure', async (t) => {
+  const noted = report({ problems: [], results: [report().results[2]!], notes: [{ file: 'deploy/b.yaml', line: 2, document: 0, message: 'Widget is taken as namespaced' }] });
+  t.equal(exitCodeOf(noted), 0);
+  t.match(format('text', noted), /deploy\/b\.yaml\n  i note  line 2, document 0  Widget is taken as namespaced\n/);
+  t.same(JSON.parse(format('json', noted)).notes, noted.notes);
+  t.match(format('tap', noted), /^# note: deploy\/b\.yaml:2 Widget is taken as namespaced$/m);
+  t.match(format('github', noted), /^::notice file=deploy\/b\.yaml,line=2,title=wasmgate%3A note::Widget is taken as namespaced$/m);
+  const run = JSON.parse(format('sarif', noted)).runs[0];
+  t.same(run.results, [], 'a note is not a finding');
+  t.same(run.invocations, [
+    {
+      executionSuccessful: true,
+      toolExecutionNotifications: [{ level: 'note', message: { text: 'Widget is taken as namespaced' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'deploy/b.yaml' }, region: { startLine: 2 } } }] }],
+    },
+  ]);
+});

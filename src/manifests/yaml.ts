@@ -196,6 +196,45 @@ function describeKey(value: unknown): string {
 }
 
 /**
+ * A stream of two or more JSON objects or arrays one after the other (`jq '.items[]'` output), which
+ * kubectl reads as one document each; as one YAML flow sequence of them, written so that every
+ * line stays where it was. Undefined for anything else.
+ */
+function jsonStream(text: string): string | undefined {
+  const ends: number[] = [];
+  const starts: number[] = [];
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      if (depth === 0) return undefined;
+      inString = true;
+    } else if (ch === '{' || ch === '[') {
+      if (depth === 0) starts.push(i);
+      depth++;
+    } else if (ch === '}' || ch === ']') {
+      depth--;
+      if (depth < 0) return undefined;
+      if (depth === 0) ends.push(i + 1);
+    } else if (depth === 0 && !' \t\r\n'.includes(ch)) {
+      return undefined;
+    }
+  }
+  if (depth !== 0 || inString || ends.length < 2) return undefined;
+  let wrapped = '';
+  let from = 0;
+  starts.forEach((start, i) => {
+    wrapped += `${text.slice(from, start)}${i === 0 ? '[' : ''}${text.slice(start, ends[i])}${i === ends.length - 1 ? ']' : ','}`;
+    from = ends[i]!;
+  });
+  return wrapped + text.slice(from);
+}
+
+/**
  * Parses a multi-document YAML (or JSON) text with js-yaml, keeping each document's index, start
  * line, leading comments and the line of every key and item inside it (js-yaml's parse listener
  * reports where each node opens and closes; a document is a node at depth one). What kubectl's
@@ -204,7 +243,9 @@ function describeKey(value: unknown): string {
  * `.nan` (JSON has neither). A key given twice keeps its
  * later value, as kubectl does, and is listed in `duplicates`.
  */
-export function parseYamlStream(text: string, filename: string): YamlStream {
+export function parseYamlStream(given: string, filename: string): YamlStream {
+  const stream = jsonStream(given);
+  const text = stream ?? given;
   const lines = text.split(/\r?\n/);
   const source = new Source(text);
   const documents: YamlDocument[] = [];
@@ -276,7 +317,12 @@ export function parseYamlStream(text: string, filename: string): YamlStream {
   try {
     // json: a key given twice keeps the later value (as goyaml.v2 does) instead of failing.
     yaml.loadAll(text, null, { filename, schema: kubernetesSchema, listener, json: true });
-    return { documents, duplicates };
+    if (stream === undefined) return { documents, duplicates };
+    const items = documents[0]!.value as unknown[];
+    const split = items.map((value, index) => ({ index, line: lineOfField(items, index) ?? 1, value, comments: [], lineOf, lineOfField }));
+    // A duplicate belongs to the last document starting on or before its line.
+    const documentAt = (line: number) => split.reduce((found, d) => (d.line <= line ? d.index : found), 0);
+    return { documents: split, duplicates: duplicates.map((d) => ({ ...d, document: documentAt(d.line) })) };
   } catch (err) {
     // The document being read when the error struck is incomplete (or its tail is broken): drop it.
     const broken = frames.length > 0 || err instanceof RefusedInput ? documents.length : documents.length - 1;

@@ -32,6 +32,9 @@ const cases: Record<string, string> = {
   'JSON': '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}\n',
   'JSON with a key given twice': '{"a": 1, "a": 2}',
   'flow style at the start (JSON first, then YAML)': '{apiVersion: v1, kind: Pod}\n',
+  'a stream of JSON objects': '{"a": 1}\n{"b": [1, {"c": "}"}]}\n\n{"d": "x\\"y"}\n',
+  'a stream of JSON objects on one line': '{"a": 1} {"b": 2}',
+  'JSON objects then YAML': '{"a": 1}\n---\nb: 2\n',
   'a syntax error': 'a: [1,\n  b: }\n',
   'quoted keys and colons': '"a:b": 1\n\'c\': "d: e"\nf: g:h\n',
 };
@@ -61,6 +64,14 @@ if (!tool) {
     });
   });
 }
+
+t.test('a stream of JSON objects: each a document, on its own lines', async (t) => {
+  const { documents, duplicates, error } = parseYamlStream('{"a": 1}\n{\n  "b": {"c": 1, "c": 2}\n}\n', 's.json');
+  t.equal(error, undefined);
+  t.same(documents.map((d) => [d.index, d.line, d.value]), [[0, 1, { a: 1 }], [1, 2, { b: { c: 2 } }]]);
+  t.equal(documents[1]!.lineOfField(documents[1]!.value as object, 'b'), 3);
+  t.same(duplicates, [{ document: 1, key: 'c', line: 3, firstLine: 3 }]);
+});
 
 t.test('what is refused says what and where', async (t) => {
   const template = parseYamlStream('apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: c\n    image: {{ .Values.image }}\n', 'p.yaml');

@@ -73,10 +73,10 @@ export const loadEngine: OpenEngine = async (flags, documents, io) => {
  * `--show-request`: the AdmissionReview each document becomes, one JSON document a line (for
  * `curl --data-binary @-` at a running webhook), nothing decided. Input problems go to stderr.
  */
-function showRequests(set: ManifestSet, options: PrepareOptions, problems: InputProblem[], io: CommandIO): number {
+function showRequests(set: ManifestSet, options: PrepareOptions, io: CommandIO): number {
   const prepared = prepareReviews(set, options);
   for (const { review } of prepared.reviews) io.stdout.write(`${JSON.stringify(review)}\n`);
-  const all = [...problems, ...set.problems, ...prepared.problems];
+  const all = [...set.problems, ...prepared.problems];
   for (const p of all) io.stderr.write(`wasmgate eval: ${describeSource(p)}: ${p.message}\n`);
   for (const n of [...(set.notes ?? []), ...prepared.notes]) io.stderr.write(`wasmgate eval: note: ${describeSource(n)}: ${n.message}\n`);
   return all.length > 0 ? usageExit : 0;
@@ -92,15 +92,19 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
   }
 
   const read = await readManifests(paths, { readStdin: () => io.readStdin(), ignore: flags.ignore });
-  // Input that holds nothing (an empty file, a pipeline that printed nothing) must not pass as "all allowed".
-  const manifests: ManifestSet =
-    read.manifests.length === 0 && read.problems.length === 0
-      ? { ...read, problems: [{ file: read.files.join(', '), message: 'nothing to evaluate: the input holds no Kubernetes objects' }] }
-      : read;
-  const request = { operation, namespace: flags.namespace, user: flags.user, groups: flags.group };
   // CustomResourceDefinitions given apart: they tell kinds' scope and plural, they are not decided.
   const crds = flags.crds.length > 0 ? await readManifests(flags.crds, { readStdin: () => io.readStdin() }) : undefined;
-  if (flags.showRequest) return showRequests(manifests, { request, ...(crds ? { crds: crds.manifests } : {}) }, [...(crds?.problems ?? [])], io);
+  const problems: InputProblem[] = [...(crds?.problems ?? []), ...read.problems];
+  // Input that holds nothing (an empty file, a pipeline that printed nothing) must not pass as "all allowed".
+  if (read.manifests.length === 0 && problems.length === 0) {
+    problems.push({ file: read.files.join(', '), message: 'nothing to evaluate: the input holds no Kubernetes objects' });
+  }
+  const manifests: ManifestSet = { ...read, problems };
+  const options: PrepareOptions = {
+    request: { operation, namespace: flags.namespace, user: flags.user, groups: flags.group },
+    ...(crds ? { crds: crds.manifests } : {}),
+  };
+  if (flags.showRequest) return showRequests(manifests, options, io);
   let engine: EngineHandle;
   try {
     engine = await openEngine(flags, manifests.manifests.length, io);
@@ -113,8 +117,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
   let report;
   try {
     report = await evaluateManifests(engine, manifests, {
-      request,
-      ...(crds ? { crds: crds.manifests } : {}),
+      ...options,
       failOnWarn: flags.failOnWarn,
       onProgress: (done, total) => progress.update(done, total),
     });
@@ -123,7 +126,6 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     await engine.close();
   }
 
-  if (crds && crds.problems.length > 0) report = { ...report, problems: [...crds.problems, ...report.problems] };
   const color = flags.output === 'text' && useColor(io);
   io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion(), cwd: process.cwd() }));
   return exitCodeOf(report);
@@ -171,7 +173,7 @@ Examples:
   helm template chart/ | wasmgate eval - -o github       # annotations in a GitHub Actions job
   wasmgate eval -o sarif manifests/ > wasmgate.sarif     # for code scanning
   wasmgate eval --operation DELETE --user alice ns.yaml
-  wasmgate eval --show-request pod.yaml | curl -sk -H 'Content-Type: application/json' --data-binary @- https://localhost:8443/validate`,
+  wasmgate eval --show-request pod.yaml | curl --cacert tls.crt -H 'Content-Type: application/json' --data-binary @- https://localhost:8443/validate`,
     )
     .action(async (paths: string[], flags: EvalFlags) => {
       try {

@@ -4,7 +4,6 @@ import { ignoreMatcher, kustomizationParts, skippedByName, skippedDocument, type
 import { parseYamlStream, type YamlDocument } from './yaml.js';
 
 export { parseYamlStream, kubernetesSchema, type YamlDocument, type YamlStream, type YamlSyntaxError } from './yaml.js';
-export { ignoreMatcher } from './sources.js';
 export { kindInfo, kindKey, crdDefinition, guessResource, splitApiVersion, type CustomKinds, type KindInfo } from './kinds.js';
 
 /** What the user calls standard input in paths, and how results name it. */
@@ -289,7 +288,7 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
         problems.push({ file: path, message: `cannot read the directory: ${(err as Error).message}` });
         continue;
       }
-      notes.push(...walked.skipped.map(({ file, message }) => ({ file, message })));
+      notes.push(...walked.skipped);
       if (walked.files.length === 0 && walked.skipped.length === 0) problems.push({ file: path, message: 'the directory holds no .yaml, .yml or .json files' });
       for (const file of walked.files) await readOne(file, () => readFile(file, 'utf8'));
     } else {

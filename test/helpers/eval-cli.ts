@@ -31,7 +31,8 @@ export function wasmgate(args: string[], input?: string, cwd?: string): Run {
  * and takes a second or more to start, so a fresh engine per run would make a file slow.
  */
 export async function sharedEngine(bundle: string, teardown: (fn: () => unknown) => void): Promise<OpenEngine> {
-  const shared = await Engine.load({ bundle, workers: 2 });
+  // No deadline to speak of: these tests are about decisions, and a loaded machine must not turn one into a timeout.
+  const shared = await Engine.load({ bundle, workers: 2, timeoutMs: 60_000 });
   teardown(() => shared.close());
   return async () => ({ evaluate: (input: object | Uint8Array) => shared.evaluate(input), workers: 2, close: async () => {} });
 }

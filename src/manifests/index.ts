@@ -216,13 +216,13 @@ async function walk(dir: string, root: string, ignored: (path: string, root?: st
 async function withoutKustomizeParts(walked: Walked): Promise<void> {
   const namedBy = new Map<string, string>();
   for (const kustomization of walked.kustomizations) {
-    for (const part of await kustomizationParts(kustomization)) if (!namedBy.has(part)) namedBy.set(part, kustomization);
+    for (const [path, part] of await kustomizationParts(kustomization)) if (!namedBy.has(path)) namedBy.set(path, `a kustomize ${part} named by ${kustomization}`);
   }
   if (namedBy.size === 0) return;
   const kept = walked.files.filter((file) => {
-    const by = namedBy.get(resolve(file));
-    if (by !== undefined) walked.skipped.push({ file, message: `a patch or configuration named by ${by}, not a whole object: skipped` });
-    return by === undefined;
+    const what = namedBy.get(resolve(file));
+    if (what !== undefined) walked.skipped.push({ file, message: `${what}, not an object: skipped` });
+    return what === undefined;
   });
   walked.files.splice(0, walked.files.length, ...kept);
 }

@@ -1,7 +1,7 @@
 /**
  * What the API server knows about a kind: its resource (plural) name and whether it lives in a
- * namespace. Built-in Kubernetes kinds and Calico's (projectcalico.org/v3 through the API server,
- * crd.projectcalico.org/v1 as CRDs); any other kind is guessed the way kubectl guesses.
+ * namespace. Built-in Kubernetes kinds, Calico's (projectcalico.org/v3 through the API server,
+ * crd.projectcalico.org/v1 as CRDs) and cert-manager's; any other kind is guessed the way kubectl guesses.
  */
 export interface KindInfo {
   readonly resource: string;
@@ -98,8 +98,20 @@ const calico: Table = {
   WorkloadEndpoint: ['workloadendpoints', true],
 };
 
+// cert-manager, which wasmgate's own deploy/ uses.
+const certManager: Readonly<Record<string, Table>> = {
+  'cert-manager.io': {
+    Certificate: ['certificates', true],
+    CertificateRequest: ['certificaterequests', true],
+    ClusterIssuer: ['clusterissuers', false],
+    Issuer: ['issuers', true],
+  },
+  'acme.cert-manager.io': { Challenge: ['challenges', true], Order: ['orders', true] },
+};
+
 const tables: Readonly<Record<string, Table>> = {
   ...builtin,
+  ...certManager,
   'projectcalico.org': calico,
   'crd.projectcalico.org': calico,
 };

@@ -94,11 +94,15 @@ function records(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? value.filter((v): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)) : [];
 }
 
+/** What a file a kustomization names is, when it is not a resource. */
+export type KustomizePart = 'patch' | 'replacement' | 'configuration' | "generator's input";
+
 /**
  * The files a kustomization names that are not whole objects (patches, replacements, transformer
- * configurations), as absolute paths. An unreadable kustomization names nothing: it is skipped anyway.
+ * configurations, the files ConfigMap and Secret generators read), as absolute paths with what each
+ * is. An unreadable kustomization names nothing: it is skipped anyway.
  */
-export async function kustomizationParts(kustomization: string): Promise<string[]> {
+export async function kustomizationParts(kustomization: string): Promise<[path: string, part: KustomizePart][]> {
   let config: unknown;
   try {
     config = yaml.load(await readFile(kustomization, 'utf8'));
@@ -107,14 +111,16 @@ export async function kustomizationParts(kustomization: string): Promise<string[
   }
   if (config === null || typeof config !== 'object' || Array.isArray(config)) return [];
   const k = config as Record<string, unknown>;
-  // A strategic-merge patch may be given inline (it then holds a newline or starts a mapping).
-  const paths = [
-    ...strings(k.patchesStrategicMerge).filter((p) => !p.includes('\n') && !p.trimStart().startsWith('{')),
-    ...records(k.patches).map((p) => p.path),
-    ...records(k.patchesJson6902).map((p) => p.path),
-    ...records(k.replacements).map((p) => p.path),
-    ...strings(k.configurations),
+  const generators = [...records(k.configMapGenerator), ...records(k.secretGenerator)];
+  const parts: [unknown, KustomizePart][] = [
+    // A strategic-merge patch may be given inline (it then holds a newline or starts a mapping).
+    ...strings(k.patchesStrategicMerge).filter((p) => !p.includes('\n') && !p.trimStart().startsWith('{')).map((p): [unknown, KustomizePart] => [p, 'patch']),
+    ...[...records(k.patches), ...records(k.patchesJson6902)].map((p): [unknown, KustomizePart] => [p.path, 'patch']),
+    ...records(k.replacements).map((p): [unknown, KustomizePart] => [p.path, 'replacement']),
+    ...strings(k.configurations).map((p): [unknown, KustomizePart] => [p, 'configuration']),
+    // A generator's file is `path` or `key=path`.
+    ...generators.flatMap((g) => [...strings(g.files), ...strings(g.envs), ...(typeof g.env === 'string' ? [g.env] : [])]).map((p): [unknown, KustomizePart] => [p.replace(/^[^=]*=/, ''), "generator's input"]),
   ];
   const dir = dirname(resolve(kustomization));
-  return paths.filter((p): p is string => typeof p === 'string' && p !== '').map((p) => join(dir, p));
+  return parts.filter((p): p is [string, KustomizePart] => typeof p[0] === 'string' && p[0] !== '').map(([p, part]) => [join(dir, p), part]);
 }

@@ -63,8 +63,9 @@ t.test('kustomize and Helm sources are skipped with a note; --ignore globs leave
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), text);
   };
-  put('base/kustomization.yaml', 'resources: [pod.yaml]\npatches:\n- path: ../overlays/prod/replicas.yaml\npatchesStrategicMerge:\n- memory.yaml\n- |-\n  apiVersion: v1\n  kind: Pod\nconfigurations: [names.yaml]\n');
+  put('base/kustomization.yaml', 'resources: [pod.yaml]\nconfigMapGenerator:\n- name: g\n  files: [settings=data.yaml]\npatches:\n- path: ../overlays/prod/replicas.yaml\npatchesStrategicMerge:\n- memory.yaml\n- |-\n  apiVersion: v1\n  kind: Pod\nconfigurations: [names.yaml]\n');
   put('base/pod.yaml', pod('base'));
+  put('base/data.yaml', 'config: {a: 1}\n');
   put('base/memory.yaml', pod('patch'));
   put('base/names.yaml', 'nameReference: []\n');
   put('overlays/prod/replicas.yaml', pod('patch2'));
@@ -86,13 +87,14 @@ t.test('kustomize and Helm sources are skipped with a note; --ignore globs leave
     ['chart/Chart.yaml', /^a Helm chart's metadata, not a manifest: skipped \(decide the rendered chart: helm template .*chart \| wasmgate eval -\)$/],
     ['chart/templates', /^the templates of the Helm chart .*chart are not manifests until rendered: skipped/],
     ['chart/values.yaml', /^a Helm chart's values, not a manifest/],
-    ['base/memory.yaml', `a patch or configuration named by ${join(dir, 'base', 'kustomization.yaml')}, not a whole object: skipped`],
-    ['base/names.yaml', /named by .*kustomization\.yaml/],
-    ['overlays/prod/replicas.yaml', /named by .*base.kustomization\.yaml/],
+    ['base/data.yaml', `a kustomize generator's input named by ${join(dir, 'base', 'kustomization.yaml')}, not an object: skipped`],
+    ['base/memory.yaml', `a kustomize patch named by ${join(dir, 'base', 'kustomization.yaml')}, not an object: skipped`],
+    ['base/names.yaml', /^a kustomize configuration named by .*kustomization\.yaml/],
+    ['overlays/prod/replicas.yaml', /^a kustomize patch named by .*base.kustomization\.yaml/],
     ['overlays/prod/component.yaml', 'Component (kustomize.config.k8s.io/v1alpha1) is kustomize configuration, not a manifest: skipped'],
     ['overlays/prod/transformer.yaml', 'PrefixSuffixTransformer (builtin) is kustomize configuration, not a manifest: skipped'],
   ]);
-  t.equal(notes.length, 9);
+  t.equal(notes.length, 10);
   t.notOk(set.files.some((f) => f.endsWith('kustomization.yaml') || f.includes(`test${'/'}`)), 'skipped and ignored files are not inputs');
 
   const globs = await readManifests([dir], { ignore: ['overlays/**', 'base/*.yaml', 'chart'] });

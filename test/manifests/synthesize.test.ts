@@ -98,6 +98,7 @@ t.test('a cluster-scoped object loses the namespace it names; a CRD decides scop
   t.equal(defined.request.namespace, undefined);
   t.equal(defined.request.resource.resource, 'ipblox');
   t.same(kindInfo('policy', 'PodSecurityPolicy'), { resource: 'podsecuritypolicies', namespaced: false, known: true });
+  t.same(kindInfo('cert-manager.io', 'ClusterIssuer'), { resource: 'clusterissuers', namespaced: false, known: true });
 });
 
 t.test('the object is sent as the API server defaults it', async (t) => {

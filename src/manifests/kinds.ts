@@ -1,7 +1,7 @@
 /**
  * What the API server knows about a kind: its resource (plural) name and whether it lives in a
  * namespace. Built-in Kubernetes kinds, Calico's (projectcalico.org/v3 through the API server,
- * crd.projectcalico.org/v1 as CRDs) and cert-manager's; any other kind is guessed the way kubectl guesses.
+ * crd.projectcalico.org/v1 as CRDs), cert-manager's and coil's; any other kind is guessed the way kubectl guesses.
  */
 export interface KindInfo {
   readonly resource: string;
@@ -98,7 +98,7 @@ const calico: Table = {
   WorkloadEndpoint: ['workloadendpoints', true],
 };
 
-// cert-manager, which wasmgate's own deploy/ uses.
+// cert-manager, which wasmgate's own deploy/ uses (scopes as its CRDs say).
 const certManager: Readonly<Record<string, Table>> = {
   'cert-manager.io': {
     Certificate: ['certificates', true],
@@ -113,7 +113,10 @@ const tables: Readonly<Record<string, Table>> = {
   ...builtin,
   ...certManager,
   'projectcalico.org': calico,
-  'crd.projectcalico.org': calico,
+  // Calico's IPAM state exists only as CRDs.
+  'crd.projectcalico.org': { ...calico, IPAMBlock: ['ipamblocks', false], IPAMConfig: ['ipamconfigs', false], IPAMHandle: ['ipamhandles', false] },
+  // coil (cybozu-go/coil v2), the CNI of the clusters these policies come from.
+  'coil.cybozu.com': { AddressBlock: ['addressblocks', false], AddressPool: ['addresspools', false] },
 };
 
 /** kubectl's guess for a kind it has no discovery data for (meta.UnsafeGuessKindToResource). */

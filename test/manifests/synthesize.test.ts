@@ -98,7 +98,10 @@ t.test('a cluster-scoped object loses the namespace it names; a CRD decides scop
   t.equal(defined.request.namespace, undefined);
   t.equal(defined.request.resource.resource, 'ipblox');
   t.same(kindInfo('policy', 'PodSecurityPolicy'), { resource: 'podsecuritypolicies', namespaced: false, known: true });
-  t.same(kindInfo('cert-manager.io', 'ClusterIssuer'), { resource: 'clusterissuers', namespaced: false, known: true });
+  for (const [group, kind, resource] of [['cert-manager.io', 'ClusterIssuer', 'clusterissuers'], ['crd.projectcalico.org', 'IPAMBlock', 'ipamblocks'], ['coil.cybozu.com', 'AddressPool', 'addresspools']]) {
+    t.same(kindInfo(group!, kind!), { resource, namespaced: false, known: true }, `${kind} is cluster-scoped, as its CRD says`);
+  }
+  t.equal(kindInfo('projectcalico.org', 'IPAMBlock').known, false, 'IPAM kinds are CRDs only, not projectcalico.org/v3');
 });
 
 t.test('the object is sent as the API server defaults it', async (t) => {

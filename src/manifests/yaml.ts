@@ -51,8 +51,26 @@ const int11 = new yaml.Type('tag:yaml.org,2002:int', {
 // A timestamp-looking scalar stays a string: sigs.k8s.io/yaml never turns one into a date.
 const noTimestamp = new yaml.Type('tag:yaml.org,2002:timestamp', { kind: 'scalar', resolve: () => false });
 
-/** js-yaml's default schema (with merge keys), read with YAML 1.1 booleans and integers and no timestamps. */
-export const kubernetesSchema = yaml.DEFAULT_SCHEMA.extend({ implicit: [bool11, int11, noTimestamp] });
+// goyaml.v2 reads a value with a tag it does not know (`!foo 12`, `!<tag:example.com:x> y`) as if
+// untagged, a tagged scalar as a string; js-yaml would refuse it.
+const unknownTags = ['!', 'tag:'].flatMap((prefix) =>
+  (['scalar', 'sequence', 'mapping'] as const).map(
+    (kind) => new yaml.Type(prefix, { kind, multi: true, construct: (data: unknown) => data ?? (kind === 'scalar' ? '' : kind === 'sequence' ? [] : {}) }),
+  ),
+);
+
+// !!binary is its decoded bytes as a string, as JSON gets it from Go (not a byte array).
+const binary = new yaml.Type('tag:yaml.org,2002:binary', {
+  kind: 'scalar',
+  resolve: (data: string | null) => data !== null && /^[A-Za-z0-9+/=\s]*$/.test(data),
+  construct: (data: string) => Buffer.from(data.replace(/\s/g, ''), 'base64').toString('utf8'),
+});
+
+/**
+ * js-yaml's default schema (with merge keys), read with YAML 1.1 booleans and integers, no
+ * timestamps, unknown tags ignored and !!binary as a string.
+ */
+export const kubernetesSchema = yaml.DEFAULT_SCHEMA.extend({ implicit: [bool11, int11, noTimestamp], explicit: [binary, ...unknownTags] });
 
 /** One document of a YAML stream. */
 export interface YamlDocument {

@@ -36,6 +36,8 @@ const cases: Record<string, string> = {
   'a stream of JSON objects on one line': '{"a": 1} {"b": 2}',
   'JSON objects then YAML': '{"a": 1}\n---\nb: 2\n',
   'a syntax error': 'a: [1,\n  b: }\n',
+  'tags kubectl does not know': 'a: !foo 12\nb: !foo {x: 1}\nc: !foo [1, true]\ne: !bar yes\ng: !<tag:example.com,2000:x> 5\nh: !foo\n',
+  'standard tags': 'a: !!str 12\nb: !!int "12"\nc: !!binary aGVsbG8=\nd: !!float 1\ne: !!map {x: 1}\nf: !!seq [1]\n',
   'quoted keys and colons': '"a:b": 1\n\'c\': "d: e"\nf: g:h\n',
 };
 

@@ -131,6 +131,7 @@ t.test('junit: well-formed XML with one testsuite per file and the right counts'
   t.equal(denied.name, 'Deployment shop/web (line 1, document 0)');
   t.equal(denied.failure.message, `registries: image ${tricky}`, 'escaped text reads back exactly');
   t.match(denied.failure['#text'], /\[warn\] labels: no team label/);
+  t.match(denied.failure['#text'], /\[deny\] registries: image .*\(spec\.template\.spec\.containers\[0\]\.image, line 12\)/s, 'the line of the field at fault');
   t.equal(warned.failure, undefined, 'a warning is not a failure by default');
   t.match(warned['system-out'], /\[warn\] labels/);
   t.match(root.testsuite[1].testcase[1].error, { type: 'evaluation' });

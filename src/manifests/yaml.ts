@@ -139,16 +139,20 @@ class RefusedInput extends Error {
 interface Frame {
   readonly line: number;
   readonly position: number;
-  readonly keys: Map<string, number>;
-  readonly items: number[];
+  /** Made when the first child closes: most nodes are scalars. */
+  keys?: Map<string, number>;
+  items?: number[];
   flowMapping?: boolean;
 }
 
 /** Positions in a text: line numbers, and the characters around a node. */
 class Source {
   private readonly lineStarts: number[] = [0];
+  /** Whether an explicit key (`? `) can occur at all: most texts have no `?`, and need no look for one. */
+  readonly questionMarks: boolean;
 
   constructor(readonly text: string) {
+    this.questionMarks = text.includes('?');
     for (let i = 0; i < text.length; i++) if (text[i] === '\n') this.lineStarts.push(i + 1);
   }
 
@@ -199,12 +203,12 @@ class Source {
  * Whether a node that just closed was a mapping key: followed by `:` (an implicit key), after `?`
  * (an explicit one), or an entry of a flow mapping (`{a, b: 1}`: both are keys).
  */
-function isKey(source: Source, frame: Frame, parent: Frame | undefined, end: number): boolean {
-  if (parent === undefined) return false;
+function isKey(source: Source, frame: Frame, parent: Frame, end: number): boolean {
   if (source.after(end) === ':') return true;
-  const start = source.contentStart(frame.position);
-  if (source.before(start, false) === '?') return true;
   parent.flowMapping ??= source.text[source.contentStart(parent.position)] === '{';
+  if (!parent.flowMapping && !source.questionMarks) return false;
+  const start = source.contentStart(frame.position);
+  if (source.questionMarks && source.before(start, false) === '?') return true;
   const previous = source.before(start, true);
   return parent.flowMapping && (previous === '{' || previous === ',');
 }
@@ -268,17 +272,20 @@ export function parseYamlStream(given: string, filename: string): YamlStream {
   const source = new Source(text);
   const documents: YamlDocument[] = [];
   const duplicates: DuplicateKey[] = [];
-  const lineMap = new WeakMap<object, number>();
-  const fieldLines = new WeakMap<object, ReadonlyMap<string | number, number>>();
-  const lineOf = (node: object) => lineMap.get(node);
-  const lineOfField = (node: object, key: string | number) => fieldLines.get(node)?.get(key);
+  // Each collection's line, and its keys' lines by key (a mapping) or its items' by index (a sequence).
+  const nodes = new WeakMap<object, { readonly line: number; readonly fields: ReadonlyMap<string, number> | readonly number[] | undefined }>();
+  const lineOf = (node: object) => nodes.get(node)?.line;
+  const lineOfField = (node: object, key: string | number) => {
+    const fields = nodes.get(node)?.fields;
+    return Array.isArray(fields) ? fields[Number(key)] : (fields as ReadonlyMap<string, number> | undefined)?.get(String(key));
+  };
   const frames: Frame[] = [];
   let documentLine = 0;
   let previousLine = 0;
   // A BOM is stripped before parsing and does not move lines; nothing else shifts them.
   const listener = (event: 'open' | 'close', state: { line: number; position: number; result: unknown }) => {
     if (event === 'open') {
-      frames.push({ line: state.line + 1, position: state.position, keys: new Map(), items: [] });
+      frames.push({ line: state.line + 1, position: state.position });
       if (frames.length === 1) documentLine = state.line + 1;
       return;
     }
@@ -296,19 +303,20 @@ export function parseYamlStream(given: string, filename: string): YamlStream {
         );
       }
       const key = String(result);
-      const line = source.at(source.contentStart(frame.position)).line;
-      const first = parent.keys.get(key);
+      // A key opens where it starts, unless white space (a flow mapping's newline) comes first.
+      const line = ' \t\r\n'.includes(source.text[frame.position] ?? '') ? source.at(source.contentStart(frame.position)).line : frame.line;
+      const keys = (parent.keys ??= new Map());
+      const first = keys.get(key);
       if (first !== undefined && key !== '<<') duplicates.push({ document: documents.length, key, line, firstLine: first });
-      parent.keys.set(key, line);
+      keys.set(key, line);
     } else if (parent) {
-      parent.items.push(frame.line);
+      (parent.items ??= []).push(frame.line);
     }
     if (result !== null && typeof result === 'object') {
-      if (!lineMap.has(result)) lineMap.set(result, frame.line);
-      if (Array.isArray(result)) {
-        if (frame.items.length === result.length) fieldLines.set(result, new Map(frame.items.map((line, i) => [i, line])));
-      } else if (!fieldLines.has(result)) {
-        fieldLines.set(result, frame.keys);
+      // An alias closes on the node it names: the first close, its definition, is where it is.
+      if (!nodes.has(result)) {
+        const fields = Array.isArray(result) ? (frame.items?.length === result.length ? frame.items : undefined) : frame.keys;
+        nodes.set(result, { line: frame.line, fields });
       }
     }
     if (frames.length === 0) {

@@ -1,8 +1,6 @@
-import { relative, resolve, sep } from 'node:path';
 import { describeObject } from '../admission/synthesize.js';
-import { stdinName } from '../manifests/index.js';
 import type { FormatOptions, Formatter } from './index.js';
-import { summaryLine, type Report } from './report.js';
+import { summaryLine, workspacePath, type Report } from './report.js';
 
 /** A workflow command's message: %, CR and LF are escaped. */
 export function escapeData(value: string): string {
@@ -30,9 +28,8 @@ export const github: Formatter = {
   name: 'github',
   description: 'GitHub Actions annotations (::error file=…,line=…::)',
   format(report: Report, options: FormatOptions = {}): string {
-    const { cwd } = options;
     // Annotations are placed by the path from the repository root, the job's working directory.
-    const path = (file: string) => (cwd === undefined || file === stdinName ? file : relative(cwd, resolve(cwd, file)).split(sep).join('/'));
+    const path = (file: string) => workspacePath(file, options.cwd);
     const out: string[] = [];
     for (const r of report.results) {
       const name = describeObject(r.object);

@@ -257,7 +257,7 @@ t.test('github: one annotation per finding on its file and line, properly escape
   t.match(format('github', report({ failOnWarn: true })), /::error file=deploy\/a\.yaml,line=23/, 'warnings are errors under --fail-on-warn');
 });
 
-t.test('github: files relative to the working directory given', async (t) => {
+t.test('github and sarif: files relative to the working directory given', async (t) => {
   const absolute = report({
     files: ['/repo/deploy/a.yaml'],
     results: [{ ...report().results[0]!, source: { file: '/repo/deploy/a.yaml', line: 1, document: 0 } }],
@@ -269,6 +269,9 @@ t.test('github: files relative to the working directory given', async (t) => {
   t.match(out, /^::error file=deploy\/c\.yaml,line=3,title=wasmgate%3A input error::bad$/m);
   t.match(out, /^::notice file=<stdin>,line=1,title=wasmgate%3A note::a note$/m);
   t.match(format('github', absolute), /file=\/repo\/deploy\/a\.yaml/, 'without a working directory, as given');
+  t.match(format('github', report({ files: ['/elsewhere/a.yaml'], results: [{ ...report().results[0]!, source: { file: '/elsewhere/a.yaml', line: 1, document: 0 } }], problems: [] }), { cwd: '/repo' }), /file=\/elsewhere\/a\.yaml/, 'outside the working directory: as given');
+  const sarif = JSON.parse(format('sarif', absolute, { cwd: '/repo' })).runs[0];
+  t.equal(sarif.results[0].locations[0].physicalLocation.artifactLocation.uri, 'deploy/a.yaml', 'SARIF too');
 });
 
 t.test('notes: in every human and machine format, never a failure', async (t) => {

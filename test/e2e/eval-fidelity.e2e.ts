@@ -79,3 +79,19 @@ t.test('a cluster-scoped object loses its namespace; a Namespace gets its name l
   const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fresh' } };
   t.same(sent(namespace).metadata.labels, (await stored(namespace)).metadata.labels);
 });
+
+t.test('YAML the real kubectl refuses, eval refuses at its line; what kubectl reads, eval reads the same', async (t) => {
+  const unrendered = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\ndata:\n  a: {{ .Values.a }}\n';
+  const refused = await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], unrendered);
+  t.not(refused.code, 0);
+  t.match(refused.stderr, /error converting YAML to JSON/);
+  const ours = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'eval', '-o', 'json', '-'], { input: unrendered, encoding: 'utf8' });
+  t.equal(ours.status, 2);
+  t.match(JSON.parse(ours.stdout).errors, [{ file: '<stdin>', line: 7, message: /used as a mapping key, which kubectl refuses/ }]);
+
+  const twice = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: shop\ndata:\n  a: first\n  a: second\n';
+  const read = await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], twice);
+  t.equal(read.code, 0, read.stderr);
+  const shown = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'eval', '--show-request', '-'], { input: twice, encoding: 'utf8' });
+  t.same(JSON.parse(shown.stdout).request.object.data, JSON.parse(read.stdout).data, 'a key given twice: the later value, as kubectl');
+});

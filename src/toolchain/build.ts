@@ -116,7 +116,8 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     bundle,
     policiesDir,
   ]);
-  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(build.stderr)}`);
+  // Some of opa build's errors (an entrypoint that names no rule) go to standard output.
+  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(`${build.stderr}\n${build.stdout}`)}`);
   const files = await readBundleFiles(bundle, ['policy.wasm', 'data.json']);
   for (const name of ['policy.wasm', 'data.json']) {
     const file = files.get(name);

@@ -26,7 +26,6 @@ export function compliantPod(name: string, namespace = testNamespace, options: {
         runAsGroup: 10000,
         fsGroup: 10000,
         supplementalGroups: [10001],
-        seccompProfile: { type: 'RuntimeDefault' },
       },
       containers: [
         {

@@ -1,7 +1,11 @@
 // The mutating endpoint over real HTTPS on 127.0.0.1: JSONPatch answers in v1 and v1beta1, empty patches,
 // idempotence, the failure policy, bad requests, metrics and logs.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { applyJsonPatch } from '../../dist/engine/index.js';
+import { compilePolicies } from '../helpers/policies.js';
 import { admit, buildEcho, call, review, sample, startServer, type Call, type Reply } from './helpers.js';
 
 const bundle = await buildEcho();
@@ -164,4 +168,12 @@ t.test('the default policies over HTTPS: PSP restricted defaults a bare pod, /va
     t.same(again.json.response, { uid: `psp-${apiVersion}`, allowed: true }, 'idempotent: no patch the second time');
   }
   t.match(real.logs.find((l) => l.msg === 'mutation patched'), { profile: 'restricted', patched: ['add /metadata/annotations', /^add \/spec\//] });
+});
+
+t.test('a policy without the mutation entrypoint is refused: by the build, and by serve\'s self-check', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-no-mutation-'));
+  writeFileSync(join(dir, 'main.rego'), 'package wasmgate.main\n\ndecision := {"allowed": true, "violations": []}\n\nconfig_errors := set()\n');
+  await t.rejects(compilePolicies(dir), { code: 'OPA_FAILED', message: /wasmgate\/main\/mutation is missing/ });
+  const foreign = await compilePolicies(dir, ['wasmgate/main/decision', 'wasmgate/main/config_errors']);
+  await t.rejects(startServer({ bundle: foreign }), { code: 'BUNDLE_INVALID', message: /self-check: the policy has no entrypoint wasmgate\/main\/mutation/ });
 });

@@ -250,12 +250,15 @@ const subjectChoices: readonly SubjectChoice[] = [
   ['Group', 'system:authenticated'],
   ['Group', 'system:serviceaccounts'],
   ['Group', 'system:serviceaccounts:team-a'],
+  ['Group', 'system:serviceaccounts:internet-egress'],
   ['Group', 'team-a-devs'],
   ['User', 'alice'],
   ['User', 'bob'],
   ['ServiceAccount', 'unbound', 'internet-egress'],
   ['ServiceAccount', 'app', 'team-a'],
   ['ServiceAccount', 'default', 'default'],
+  // The controller that creates a Deployment's pods, as the requesting user.
+  ['ServiceAccount', 'replicaset-controller', 'kube-system'],
 ];
 
 interface Grant {

@@ -17,7 +17,7 @@ _label := `config.podSecurity.policies[0] (PodSecurityPolicy "p")`
 
 test_shipped_data_is_valid if {
 	podsecurity.config_errors == set()
-	{n | some n, _ in podsecurity.psps} == {"restricted", "unbound"}
+	{n | some n, _ in podsecurity.psps} == {"restricted", "unbound", "wasmgate"}
 	podsecurity.psps.restricted.ape == false
 	podsecurity.psps.unbound.required_drop == set()
 }

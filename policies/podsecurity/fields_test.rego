@@ -224,7 +224,6 @@ test_seccomp_and_apparmor_profiles if {
 	seccomp == {
 		["spec.containers[0].securityContext.seccompProfile", `Pod app-a/web: container "a" uses the seccomp profile "unconfined", which is not allowed (allowed: docker/default,localhost/ok.json) (PodSecurityPolicy "lab"); use an allowed seccomp profile`],
 		["spec.containers[2].securityContext.seccompProfile", `Pod app-a/web: container "c" uses the seccomp profile "", which is not allowed (allowed: docker/default,localhost/ok.json) (PodSecurityPolicy "lab"); use an allowed seccomp profile`],
-		["metadata.annotations[seccomp.security.alpha.kubernetes.io/pod]", `Pod app-a/web: metadata.annotations[seccomp.security.alpha.kubernetes.io/pod] is unset, but this PodSecurityPolicy sets "localhost/ok.json" (PodSecurityPolicy "lab"); set it so (the wasmgate mutating webhook does)`],
 	}
 	apparmor := {v.message | some v in vs; v.policy == "pod-security.apparmor"}
 	`Pod app-a/web: container "b" has no AppArmor profile (PodSecurityPolicy "lab"); set the annotation container.apparmor.security.beta.kubernetes.io/b to one of runtime/default,localhost/ok` in apparmor

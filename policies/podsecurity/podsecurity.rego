@@ -125,8 +125,19 @@ _defaulted[name] := defaulted(pod, psps[name]) if some name in candidates
 
 _changed[name] if {
 	some name in candidates
-	_defaulted[name] != _as_is
+	_validated[name] != _as_is
 }
+
+# What the validating phase compares the pod with: the defaulted pod, less a seccomp pod
+# annotation that only mirrors securityContext.seccompProfile. Kubernetes v1.24 copied the field
+# into the annotation itself between mutating and validating admission (applySeccompVersionSkew);
+# later versions, which wasmgate serves, do not, so its absence is no change.
+_validated[name] := _without_synced_seccomp(_defaulted[name]) if some name in candidates
+
+_without_synced_seccomp(v) := object.union(object.remove(v, ["ann"]), {"ann": object.remove(v.ann, [seccomp_pod_key])}) if {
+	_annotation(_as_is.ann, seccomp_pod_key) == ""
+	v.ann[seccomp_pod_key] == _field_profile(_as_is.sc)
+} else := v
 
 _errors_as_is[name] := errors(pod, _as_is, psps[name]) if some name in candidates
 
@@ -180,7 +191,7 @@ problems[name] := _errors_defaulted[name] if {
 }
 
 _unapplied_defaults(name) := {_err(c.id, c.dot, sprintf("%s is %s, but this PodSecurityPolicy sets %s", [c.dot, c.old, c.new]), "set it so (the wasmgate mutating webhook does)") |
-	some c in changes(pod, _as_is, _defaulted[name])
+	some c in changes(pod, _as_is, _validated[name])
 	not _named_by_error(c.dot, _errors_as_is[name])
 }
 

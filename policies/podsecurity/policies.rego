@@ -142,7 +142,6 @@ _annotation(annotations, key) := v if {
 # seccomp.NewStrategy: runtime/default and docker/default allow each other; "*" allows any.
 _seccomp(annotations) := {
 	"default": _annotation(annotations, _seccomp_default_key),
-	"listed": _present(annotations, _seccomp_allowed_key),
 	"text": _annotation(annotations, _seccomp_allowed_key),
 	"any": "*" in profiles,
 	"allowed": ({p | some p in profiles; p != "*"} | _runtime_default_aliases(profiles)),

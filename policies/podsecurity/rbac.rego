@@ -74,7 +74,7 @@ usable(infos, ns) := {name |
 	some info in infos
 	some s in g.subjects
 	_applies(s, info, g.ns)
-	some name, _ in psps
+	some name, _ in _first_index
 	_grants_name(g, name)
 }
 

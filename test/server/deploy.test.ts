@@ -159,7 +159,7 @@ t.test('the pods the Deployment creates pass the default policies, as mutated an
     },
   });
   const mutation = evaluator.mutate(review(created));
-  t.equal(mutation.profile, 'restricted', 'restricted admits it');
+  t.equal(mutation.profile, 'wasmgate', 'the PodSecurityPolicy made for it admits it (restricted allows no seccomp profile)');
   const decision = evaluator.decide(review(applyJsonPatch(created, mutation.patch)));
   t.same(decision.violations, [], 'no violation of any kind once defaulted');
   t.equal(evaluator.mutate(review(applyJsonPatch(created, mutation.patch))).patch.length, 0, 'and nothing more to default');

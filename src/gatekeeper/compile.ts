@@ -125,11 +125,10 @@ export async function compileTemplate(template: ConstraintTemplate, options: Com
 async function build(template: ConstraintTemplate, entrypoint: string, capabilities: string, opa: OpaTool): Promise<Uint8Array<ArrayBuffer>> {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-gatekeeper-'));
   try {
-    const src = join(dir, 'src');
-    mkdirSync(src);
-    writeFileSync(join(src, `${template.name}.rego`), template.rego);
-    template.libs.forEach((lib, i) => writeFileSync(join(src, `${template.name}.lib_${i}.rego`), lib));
-    const bundle = join(dir, 'bundle.tar.gz');
+    // Run in the temp dir with relative paths: the module's error locations read `<template>/template.rego:7`.
+    mkdirSync(join(dir, template.name));
+    writeFileSync(join(dir, template.name, 'template.rego'), template.rego);
+    template.libs.forEach((lib, i) => writeFileSync(join(dir, template.name, `lib_${i}.rego`), lib));
     const run = await runOpa(opa, [
       'build',
       '-t',
@@ -140,16 +139,16 @@ async function build(template: ConstraintTemplate, entrypoint: string, capabilit
       '-e',
       entrypoint,
       '-o',
-      bundle,
-      src,
-    ]);
+      'bundle.tar.gz',
+      template.name,
+    ], dir);
     if (run.exitCode !== 0) {
       throw new WasmgateError(
         'OPA_FAILED',
-        `${templateWhere(template)}: its Rego (${template.regoVersion}) does not compile:\n${run.stderr.replaceAll(`${src}/`, '').trim()}`,
+        `${templateWhere(template)}: its Rego (${template.regoVersion}) does not compile:\n${(run.stderr.trim() || run.stdout.trim())}`,
       );
     }
-    const wasm = (await readBundleFiles(bundle, ['policy.wasm'])).get('policy.wasm');
+    const wasm = (await readBundleFiles(join(dir, 'bundle.tar.gz'), ['policy.wasm'])).get('policy.wasm');
     if (!wasm) throw new WasmgateError('OPA_FAILED', `opa build wrote no policy.wasm for template ${template.name}`);
     return new Uint8Array(wasm);
   } finally {

@@ -52,6 +52,8 @@ export interface CaseResult {
   readonly name: string;
   readonly skipped?: boolean;
   readonly error?: string;
+  /** The messages the review found (absent when the case could not be reviewed). */
+  readonly violations?: readonly string[];
 }
 
 export interface TestResult {
@@ -62,6 +64,7 @@ export interface TestResult {
   readonly cases: readonly CaseResult[];
   /** Cases not run because of `error`. */
   readonly notRun?: number;
+  readonly durationMs?: number;
 }
 
 export interface SuiteResult {
@@ -230,7 +233,15 @@ export class SuiteRunner {
     if (suite.skip) return { path: suite.path, skipped: true, tests: [] };
     const dir = dirname(suite.file);
     const tests: TestResult[] = [];
-    for (const test of suite.tests) tests.push(test.skip ? { name: test.name, skipped: true, cases: [] } : await this.runTest(dir, test));
+    for (const test of suite.tests) {
+      if (test.skip) {
+        tests.push({ name: test.name, skipped: true, cases: [] });
+        continue;
+      }
+      const started = performance.now();
+      const result = await this.runTest(dir, test);
+      tests.push({ ...result, durationMs: performance.now() - started });
+    }
     return { path: suite.path, tests };
   }
 
@@ -275,11 +286,12 @@ export class SuiteRunner {
       for (const path of c.inventory) inventoryObjects.push(...(await readObjects(resolve(dir, path), shown(resolve(dir, path)))));
       const inventory = inventoryOf(inventoryObjects, (i) => `inventory object ${i} of case ${c.name}`);
       const results = evaluator.review(reviewOf(objects[0]!), { inventory });
+      const violations = results.map((r) => r.msg);
       for (const assertion of c.assertions) {
         const failure = checkAssertion(assertion, results);
-        if (failure) return { name: c.name, error: failure };
+        if (failure) return { name: c.name, error: failure, violations };
       }
-      return { name: c.name };
+      return { name: c.name, violations };
     } catch (err) {
       return { name: c.name, error: describeThrown(err) };
     }

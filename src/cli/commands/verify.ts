@@ -16,18 +16,26 @@ function seconds(ms: number): string {
 }
 
 /** gator's Go-test-like lines: failing cases and tests (all of them with -v), then ok/FAIL per suite. */
-function renderTest(test: TestResult, ms: number, verbose: boolean): string {
+function renderTest(test: TestResult, verbose: boolean): string {
+  const ms = test.durationMs ?? 0;
   if (test.skipped) return verbose ? `=== SKIP  ${test.name}\n` : '';
   let out = verbose ? `=== RUN   ${test.name}\n` : '';
   for (const c of test.cases) {
     if (c.skipped) out += verbose ? `    === SKIP  ${c.name}\n` : '';
-    else if (c.error !== undefined) out += `${verbose ? `    === RUN   ${c.name}\n` : ''}    --- FAIL: ${c.name}\n        ${c.error}\n`;
+    else if (c.error !== undefined) out += `${verbose ? `    === RUN   ${c.name}\n` : ''}    --- FAIL: ${c.name}\n${indent(c.error, '        ')}\n`;
     else if (verbose) out += `    === RUN   ${c.name}\n    --- PASS: ${c.name}\n`;
   }
   const failed = test.error !== undefined || test.cases.some((c) => c.error !== undefined);
-  if (failed) out += `--- FAIL: ${test.name}\t(${seconds(ms)})\n${test.error !== undefined ? `  ${test.error}\n` : ''}`;
+  if (failed) out += `--- FAIL: ${test.name}\t(${seconds(ms)})\n${test.error !== undefined ? `${indent(test.error, '  ')}\n` : ''}`;
   else if (verbose) out += `--- PASS: ${test.name}\t(${seconds(ms)})\n`;
   return out;
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
 }
 
 function suiteFailed(suite: SuiteResult): boolean {
@@ -48,7 +56,7 @@ async function runVerify(paths: string[], flags: VerifyFlags, io: CommandIO): Pr
     const ms = performance.now() - started;
     results.push(result);
     if (flags.output !== 'text') continue;
-    let out = result.tests.map((t) => renderTest(t, ms / Math.max(1, result.tests.length), Boolean(flags.verbose))).join('');
+    let out = result.tests.map((t) => renderTest(t, Boolean(flags.verbose))).join('');
     out += result.skipped ? `skip\t${result.path}\n` : `${suiteFailed(result) ? 'FAIL' : 'ok'}\t${result.path}\t${seconds(ms)}\n`;
     io.stdout.write(out);
   }

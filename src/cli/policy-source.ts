@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultBundleDir } from '../engine/index.js';
+import type { EngineOptions } from '../engine/index.js';
 import { WasmgateError } from '../errors.js';
+import { loadGatekeeperDir } from '../gatekeeper/source.js';
 import { packageRoot } from '../paths.js';
 import { buildPolicies } from '../toolchain/build.js';
 import { resolveOpa, type OpaTool } from '../toolchain/opa.js';
@@ -66,4 +68,20 @@ export async function resolvePolicy(location: string | undefined, log: (line: st
     throw err;
   }
   return { bundle: out.dir, dispose: () => out.dispose() };
+}
+
+/** The Gatekeeper part of a run's engine: `--gatekeeper DIR` compiled, and whether it decides alone. */
+export interface ResolvedGatekeeper {
+  readonly only: boolean;
+  readonly engineOptions: Pick<EngineOptions, 'gatekeeper' | 'gatekeeperOnly'>;
+}
+
+/** Reads and compiles `--gatekeeper DIR` (templates by content hash from .cache/gatekeeper/). */
+export async function resolveGatekeeper(dir: string | undefined, only: boolean | undefined, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<ResolvedGatekeeper> {
+  if (dir === undefined) {
+    if (only) throw new WasmgateError('INPUT_INVALID', '--gatekeeper-only needs --gatekeeper DIR');
+    return { only: false, engineOptions: {} };
+  }
+  const gatekeeper = await loadGatekeeperDir(dir, { opa: opa ?? resolveOpa(log), log });
+  return { only: Boolean(only), engineOptions: { gatekeeper, gatekeeperOnly: Boolean(only) } };
 }

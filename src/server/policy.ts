@@ -75,7 +75,7 @@ export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> 
     throw new WasmgateError('BUNDLE_INVALID', `the policy failed its self-check: ${describeThrown(err)}`, { cause: err });
   }
   const dataHash = data === undefined ? '' : `+data.${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 8)}`;
-  return { engine, revision: engine.revision + dataHash, source: engine.bundle.source, loadedAt: new Date() };
+  return { engine, revision: engine.revision + dataHash, source: engine.source, loadedAt: new Date() };
 }
 
 /**

@@ -9,7 +9,7 @@ import { exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
 import { packageRoot } from '../../paths.js';
 import { evaluateManifests, type Decider } from '../evaluate-manifests.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
-import { resolvePolicy } from '../policy-source.js';
+import { resolveGatekeeper, resolvePolicy } from '../policy-source.js';
 import { progressBar } from '../progress.js';
 
 export interface EvalFlags {
@@ -21,6 +21,8 @@ export interface EvalFlags {
   group: string[];
   policy?: string;
   data?: string;
+  gatekeeper?: string;
+  gatekeeperOnly?: boolean;
   verbose: boolean;
   progress: boolean;
   workers?: number;
@@ -49,12 +51,14 @@ export type OpenEngine = (flags: EvalFlags, documents: number, io: CommandIO) =>
 /** The policy named by --policy (default wasm/), with --data, on a pool sized to the run. */
 export const loadEngine: OpenEngine = async (flags, documents, io) => {
   const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
-  const policy = await resolvePolicy(flags.policy, (line) => io.stderr.write(`wasmgate: ${line}\n`));
+  const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
+  const gatekeeper = await resolveGatekeeper(flags.gatekeeper, flags.gatekeeperOnly, log);
+  const policy = await resolvePolicy(gatekeeper.only ? undefined : flags.policy, log);
   // More workers than documents would only cost start-up time.
   const workers = flags.workers ?? Math.max(1, Math.min(engineDefaults.workers, Math.ceil(documents / 16)));
   try {
     // The engine holds the compiled module: files compiled for this run are not needed after loading.
-    return await Engine.load({ bundle: policy.bundle, ...(data !== undefined ? { data } : {}), workers });
+    return await Engine.load({ bundle: policy.bundle, ...(data !== undefined ? { data } : {}), workers, ...gatekeeper.engineOptions });
   } finally {
     policy.dispose();
   }
@@ -124,6 +128,8 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     .option('--group <group>', 'a group of the requesting user (repeatable; system:authenticated is always added)', (g: string, all: string[]) => [...all, g], [] as string[])
     .option('--policy <path>', 'evaluate another policy: a directory of .rego (compiled with OPA), a compiled directory (policy.wasm) or a bundle .tar.gz')
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
+    .option('--gatekeeper <dir>', 'Gatekeeper ConstraintTemplates and Constraints (YAML) to decide with, beside the policy')
+    .option('--gatekeeper-only', 'decide with the --gatekeeper templates alone, without the policy')
     .option('-v, --verbose', 'text output: list allowed documents too', false)
     .option('--no-progress', 'no progress bar, even on a terminal')
     .addOption(new Option('--workers <n>', 'policy worker threads (default: one per core, fewer for small runs)').argParser(positiveInteger))

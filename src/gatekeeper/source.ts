@@ -20,8 +20,9 @@ export interface GatekeeperSource extends GatekeeperPolicySet {
 const yamlOrJson = new Set(['.yaml', '.yml', '.json']);
 
 /** The YAML and JSON files under a directory (hidden entries skipped), sorted: also what a reload watches. */
-export function gatekeeperFiles(dir: string): string[] {
+export function gatekeeperFiles(dir: string | undefined): string[] {
   const out: string[] = [];
+  if (dir === undefined) return out;
   const walk = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (entry.name.startsWith('.')) continue;

@@ -54,6 +54,7 @@ export interface CaseResult {
   readonly error?: string;
   /** The messages the review found (absent when the case could not be reviewed). */
   readonly violations?: readonly string[];
+  readonly durationMs?: number;
 }
 
 export interface TestResult {
@@ -271,7 +272,15 @@ export class SuiteRunner {
       return { name: test.name, error: describeThrown(err), cases: [], notRun: test.cases.length };
     }
     const cases: CaseResult[] = [];
-    for (const c of test.cases) cases.push(c.skip ? { name: c.name, skipped: true } : await this.runCase(dir, c, evaluator));
+    for (const c of test.cases) {
+      if (c.skip) {
+        cases.push({ name: c.name, skipped: true });
+        continue;
+      }
+      const started = performance.now();
+      const result = await this.runCase(dir, c, evaluator);
+      cases.push({ ...result, durationMs: performance.now() - started });
+    }
     return { name: test.name, cases };
   }
 

@@ -55,8 +55,9 @@ t.test('-o json: every case with the messages the review found', async (t) => {
 t.test('failing suites: each failure as gator prints it, exit 1', async (t) => {
   const run = verify(['test/gatekeeper/failing/suite.yaml']);
   t.equal(run.code, 1, run.stderr);
-  t.match(run.stdout, '    --- FAIL: expects-none\n        unexpected number of violations: got 1 violations but want none: got messages [Pod web-2 is missing the labels ["team"]]\n');
-  t.match(run.stdout, '    --- FAIL: expects-two\n        unexpected number of violations: got 1 violations but want exactly 2: got messages [Pod web-3 is missing the labels ["owner", "team"]]\n');
+  t.match(run.stdout, /    --- FAIL: expects-none\t\(\d+\.\d{3}s\)\n/);
+  t.match(run.stdout, '        unexpected number of violations: got 1 violations but want none: got messages [Pod web-2 is missing the labels ["team"]]\n');
+  t.match(run.stdout, '        unexpected number of violations: got 1 violations but want exactly 2: got messages [Pod web-3 is missing the labels ["owner", "team"]]\n');
   t.match(run.stdout, 'got 0 violations containing "is missing the labels \\\\[\\"owner\\"\\\\]" but want at least 1');
   t.notMatch(run.stdout, 'still-passes', 'passing cases are listed only with -v');
   t.match(run.stdout, /--- FAIL: wrong-expectations\t\(\d+\.\d{3}s\)\n/);
@@ -70,7 +71,7 @@ t.test('failing suites: each failure as gator prints it, exit 1', async (t) => {
 
   const verbose = verify(['-v', 'test/gatekeeper/failing/suite.yaml']);
   t.match(verbose.stdout, '=== RUN   wrong-expectations\n    === RUN   expects-none\n');
-  t.match(verbose.stdout, '    === RUN   still-passes\n    --- PASS: still-passes\n');
+  t.match(verbose.stdout, /    === RUN   still-passes\n    --- PASS: still-passes\t\(\d+\.\d{3}s\)\n/);
 });
 
 t.test('usage errors exit 2', async (t) => {

@@ -22,8 +22,8 @@ function renderTest(test: TestResult, verbose: boolean): string {
   let out = verbose ? `=== RUN   ${test.name}\n` : '';
   for (const c of test.cases) {
     if (c.skipped) out += verbose ? `    === SKIP  ${c.name}\n` : '';
-    else if (c.error !== undefined) out += `${verbose ? `    === RUN   ${c.name}\n` : ''}    --- FAIL: ${c.name}\n${indent(c.error, '        ')}\n`;
-    else if (verbose) out += `    === RUN   ${c.name}\n    --- PASS: ${c.name}\n`;
+    else if (c.error !== undefined) out += `${verbose ? `    === RUN   ${c.name}\n` : ''}    --- FAIL: ${c.name}\t(${seconds(c.durationMs ?? 0)})\n${indent(c.error, '        ')}\n`;
+    else if (verbose) out += `    === RUN   ${c.name}\n    --- PASS: ${c.name}\t(${seconds(c.durationMs ?? 0)})\n`;
   }
   const failed = test.error !== undefined || test.cases.some((c) => c.error !== undefined);
   if (failed) out += `--- FAIL: ${test.name}\t(${seconds(ms)})\n${test.error !== undefined ? `${indent(test.error, '  ')}\n` : ''}`;

@@ -105,8 +105,19 @@ t.test('a template change reloads like a policy change; a broken one is rejected
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-gk-reload-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(policies, dir, { recursive: true });
+  // A dryrun constraint: counted and logged, never in the answer.
+  writeFileSync(
+    join(dir, 'requiredlabels', 'constraint-dryrun.yaml'),
+    'apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: WgRequiredLabels\nmetadata:\n  name: cost-center\nspec:\n  enforcementAction: dryrun\n  parameters:\n    labels: ["cost-center"]\n',
+  );
   const running = await startServer({ gatekeeper: dir, gatekeeperOnly: true });
   t.teardown(running.stop);
+  const first = await admit(running.port, running.ca, await reviewOf(pod, 'pod-0'));
+  t.equal(first.json.response.status.message, '[WgRequiredLabels/owner-and-team] Pod web-2 is missing the labels ["team"]');
+  t.notOk(first.json.response.warnings);
+  const decision = running.logs.find((l) => l.uid === 'pod-0');
+  t.same(decision?.denied, ['WgRequiredLabels/owner-and-team']);
+  t.same(decision?.dryrunViolations, ['WgRequiredLabels/cost-center']);
   const before = running.server.policy.current.revision;
   const template = join(dir, 'requiredlabels', 'template.yaml');
   writeFileSync(template, readFileSync(template, 'utf8').replace('is missing the labels', 'lacks the labels'));

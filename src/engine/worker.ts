@@ -30,7 +30,7 @@ function setData(data: unknown): void {
 port.on('message', (request: WorkerRequest) => {
   try {
     const value = request.kind === 'decide' ? decide(request.input) : setData(request.data);
-    reply({ id: request.id, ok: true, value, memoryBytes: evaluator?.memoryBytes ?? 0 });
+    reply({ id: request.id, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0) });
   } catch (err) {
     reply({
       id: request.id,

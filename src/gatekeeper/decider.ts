@@ -26,6 +26,10 @@ export class GatekeeperDecider {
     this.inventory = inventoryInData(data);
   }
 
+  get memoryBytes(): number {
+    return this.evaluator.memoryBytes;
+  }
+
   decide(input: object | ArrayBuffer): Decision {
     const review: unknown = input instanceof ArrayBuffer ? JSON.parse(Buffer.from(input).toString('utf8')) : input;
     if (!isRecord(review) || !isRecord(review.request)) throw new WasmgateError('INPUT_INVALID', 'not an AdmissionReview with a request');

@@ -28,8 +28,8 @@ export interface ReviewContext {
   /** `data.inventory`; also where a namespaceSelector finds the request's Namespace. */
   readonly inventory: Inventory;
   /**
-   * Whether this is the admission webhook: Gatekeeper applies a template's `operations` only there.
-   * Offline (gator, `wasmgate eval`) every template is consulted.
+   * Whether this is the admission webhook: only there does Gatekeeper apply a template's `operations`
+   * and give Rego the request's Namespace (`input.review.namespaceObject`). gator does neither.
    */
   readonly webhook?: boolean;
 }
@@ -63,6 +63,10 @@ class TemplateInstance {
       this.data = data;
     }
     return this.policy;
+  }
+
+  get memoryBytes(): number {
+    return this.policy?.memoryBytes ?? 0;
   }
 
   /** The template's `violation` set for one input: its members that have a `msg`, as Gatekeeper's hook reads them. */
@@ -99,12 +103,19 @@ export class GatekeeperEvaluator {
     readonly set: GatekeeperPolicySet,
     limits: MemoryLimits = defaultMemoryLimits,
   ) {
-    for (const compiled of set.templates) this.instances.set(compiled.template.kind, new TemplateInstance(compiled, limits));
+    // Many templates, each its own instance: each starts with the least memory its module takes and grows as needed.
+    const small = { ...limits, initialPages: 1 };
+    for (const compiled of set.templates) this.instances.set(compiled.template.kind, new TemplateInstance(compiled, small));
     for (const constraint of set.constraints) {
       if (!this.instances.has(constraint.kind)) {
         throw new WasmgateError('INPUT_INVALID', `${constraint.origin}: constraint ${constraint.kind}/${constraint.name} has no ConstraintTemplate of kind ${constraint.kind}`);
       }
     }
+  }
+
+  /** WASM memory of the templates' instances in bytes. */
+  get memoryBytes(): number {
+    return [...this.instances.values()].reduce((sum, i) => sum + i.memoryBytes, 0);
   }
 
   /** One data document per inventory, so that instances are given new data only when it changes. */
@@ -117,7 +128,8 @@ export class GatekeeperEvaluator {
 
   review(review: GatekeeperReview, context: ReviewContext): GatekeeperResult[] {
     const namespace = namespaceFrom(context.inventory, review.namespace);
-    const input = { ...review, namespaceObject: namespace ?? {} };
+    // Gatekeeper's webhook hands Rego the request's Namespace; gator never does (an empty object).
+    const input = { ...review, namespaceObject: (context.webhook && namespace) || {} };
     const data = this.data(context.inventory);
     const results: GatekeeperResult[] = [];
     const constraints = [...this.set.constraints].sort((a, b) => (a.kind !== b.kind ? (a.kind < b.kind ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

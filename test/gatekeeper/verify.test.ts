@@ -19,10 +19,10 @@ function verify(args: string[]) {
 t.test('the project suites pass: ok per suite, PASS, and the case count', async (t) => {
   const run = verify(['test/gatekeeper/library']);
   t.equal(run.code, 0, run.stdout + run.stderr);
-  for (const suite of ['dedup', 'erroring', 'requiredlabels', 'uniquelabel']) {
+  for (const suite of ['dedup', 'erroring', 'requiredlabels', 'review', 'uniquelabel']) {
     t.match(run.stdout, new RegExp(`^ok\\ttest/gatekeeper/library/${suite}/suite\\.yaml\\t\\d+\\.\\d{3}s$`, 'm'), `${suite} ok`);
   }
-  t.match(run.stdout, /\nPASS\n23 passed, 0 failed\n$/);
+  t.match(run.stdout, /\nPASS\n26 passed, 0 failed\n$/);
 });
 
 t.test('-o json: every case with the messages the review found', async (t) => {
@@ -33,7 +33,7 @@ t.test('-o json: every case with the messages the review found', async (t) => {
     failed: number;
     suites: { path: string; tests: { name: string; cases: { name: string; violations?: string[]; error?: string }[] }[] }[];
   };
-  t.equal(report.passed, 23);
+  t.equal(report.passed, 26);
   t.equal(report.failed, 0);
   const cases = new Map(
     report.suites.flatMap((s) => s.tests.flatMap((test) => test.cases.map((c) => [`${test.name}/${c.name}`, c.violations] as const))),

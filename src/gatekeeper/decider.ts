@@ -11,19 +11,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * Gatekeeper's review of an AdmissionReview (as the webhook receives it), as a wasmgate decision.
- * `data.inventory` of the policy data is the inventory, and where namespaceSelectors find Namespaces.
+ * The set's own inventory, else `data.inventory` of the policy data, is the inventory, and where
+ * namespaceSelectors find Namespaces.
  */
 export class GatekeeperDecider {
   private readonly evaluator: GatekeeperEvaluator;
   private inventory: Inventory;
 
-  constructor(set: GatekeeperPolicySet, data: unknown, limits?: MemoryLimits) {
+  constructor(
+    private readonly set: GatekeeperPolicySet,
+    data: unknown,
+    limits?: MemoryLimits,
+  ) {
     this.evaluator = new GatekeeperEvaluator(set, limits);
-    this.inventory = inventoryInData(data);
+    this.inventory = set.inventory ?? inventoryInData(data);
   }
 
   setData(data: unknown): void {
-    this.inventory = inventoryInData(data);
+    this.inventory = this.set.inventory ?? inventoryInData(data);
   }
 
   get memoryBytes(): number {

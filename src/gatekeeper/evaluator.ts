@@ -22,6 +22,8 @@ export interface GatekeeperResult {
 export interface GatekeeperPolicySet {
   readonly templates: readonly CompiledTemplate[];
   readonly constraints: readonly Constraint[];
+  /** `data.inventory` from objects (`wasmgate eval --inventory`), in place of the data document's. */
+  readonly inventory?: Inventory;
 }
 
 export interface ReviewContext {

@@ -80,6 +80,26 @@ t.test('wasmgate eval --gatekeeper: the same findings as gator', async (t) => {
   t.ok(policiesSeen.includes('registries'), 'and so do the default policies');
 });
 
+t.test('wasmgate eval --inventory: Namespaces for a namespaceSelector, as gator finds them among its objects', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-gk-selector-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(policies, 'requiredlabels', 'template.yaml'), join(dir, 'template.yaml'));
+  cpSync(join(cases, 'requiredlabels', 'constraint-namespace-selector.yaml'), join(dir, 'constraint.yaml'));
+  const object = join(cases, 'requiredlabels', 'cases', 'in-shop.yaml');
+  const namespaces = join(cases, 'requiredlabels', 'cases', 'namespaces.yaml');
+  const evaluate = (...extra: string[]) => {
+    const run = spawnSync(process.execPath, [cli, 'eval', '--gatekeeper', dir, '--gatekeeper-only', '-o', 'json', ...extra, object], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    return (JSON.parse(run.stdout) as { results: { violations: Finding[] }[] }).results[0]!.violations;
+  };
+  const gator = spawnSync(resolveGator(), ['test', '-o', 'json', '-f', dir, '-f', object, '-f', namespaces], { encoding: 'utf8' });
+  const expected = (JSON.parse(gator.stdout) as { msg: string }[]).map((r) => r.msg).filter((m) => m.startsWith('Pod web-6'));
+  t.same(expected, ['Pod web-6 is missing the labels ["owner"]'], 'gator: the Pod in a Namespace labelled env=prod');
+  t.same(evaluate('--inventory', namespaces).map((v) => v.message), expected);
+  t.same(evaluate().map((v) => v.message), [
+    'unable to match constraints: error matching the requested object: web-6 :failed to run Match criteria: namespace selector for namespace-scoped object but missing Namespace',
+  ]);
+});
+
 t.test('wasmgate serve --gatekeeper over HTTPS: denies, warns and allows as gator does', async (t) => {
   const running = await startServer({ gatekeeper: policies, gatekeeperOnly: true, dataFile });
   t.teardown(running.stop);

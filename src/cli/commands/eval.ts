@@ -23,6 +23,7 @@ export interface EvalFlags {
   data?: string;
   gatekeeper?: string;
   gatekeeperOnly?: boolean;
+  inventory?: string[];
   verbose: boolean;
   progress: boolean;
   workers?: number;
@@ -52,7 +53,7 @@ export type OpenEngine = (flags: EvalFlags, documents: number, io: CommandIO) =>
 export const loadEngine: OpenEngine = async (flags, documents, io) => {
   const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
   const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
-  const gatekeeper = await resolveGatekeeper(flags.gatekeeper, flags.gatekeeperOnly, log);
+  const gatekeeper = await resolveGatekeeper(flags, log);
   const policy = await resolvePolicy(gatekeeper.only ? undefined : flags.policy, log);
   // More workers than documents would only cost start-up time.
   const workers = flags.workers ?? Math.max(1, Math.min(engineDefaults.workers, Math.ceil(documents / 16)));
@@ -130,6 +131,7 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
     .option('--gatekeeper <dir>', 'Gatekeeper ConstraintTemplates and Constraints (YAML) to decide with, beside the policy')
     .option('--gatekeeper-only', 'decide with the --gatekeeper templates alone, without the policy')
+    .option('--inventory <path>', "objects the --gatekeeper templates see as data.inventory, e.g. a dump of the cluster's Namespaces (repeatable)", (p: string, all: string[]) => [...all, p], [] as string[])
     .option('-v, --verbose', 'text output: list allowed documents too', false)
     .option('--no-progress', 'no progress bar, even on a terminal')
     .addOption(new Option('--workers <n>', 'policy worker threads (default: one per core, fewer for small runs)').argParser(positiveInteger))

@@ -4,10 +4,8 @@ import type { MemoryLimits } from '../engine/wasm-policy.js';
 import { decisionOf, GatekeeperEvaluator, type GatekeeperPolicySet } from './evaluator.js';
 import { inventoryInData, type Inventory } from './inventory.js';
 import { reviewOfRequest } from './review.js';
+import { isRecord } from './json.js';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /**
  * Gatekeeper's review of an AdmissionReview (as the webhook receives it), as a wasmgate decision.

@@ -1,5 +1,6 @@
 import { WasmgateError } from '../errors.js';
 import type { KubeObject } from './match.js';
+import { isRecord } from './json.js';
 
 /**
  * `data.inventory` as Gatekeeper keeps what it syncs (target.ProcessData):
@@ -10,9 +11,6 @@ export interface Inventory {
   readonly namespace?: Record<string, Record<string, Record<string, Record<string, KubeObject>>>>;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function child(parent: Record<string, unknown>, key: string): Record<string, unknown> {
   const existing = parent[key];

@@ -1,4 +1,5 @@
 import { WasmgateError } from '../errors.js';
+import { isRecord } from './json.js';
 
 // Gatekeeper's `spec.match` (pkg/mutation/match/match.go), evaluated in TypeScript before any Rego.
 
@@ -34,9 +35,6 @@ export interface Matchable {
   readonly source: 'Original' | 'Generated';
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function strings(value: unknown, where: string): string[] {
   if (value === undefined || value === null) return [];

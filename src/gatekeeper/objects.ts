@@ -1,6 +1,7 @@
 import { WasmgateError } from '../errors.js';
 import type { EnforcementAction } from '../engine/decision.js';
 import { parseMatch, type Match } from './match.js';
+import { isRecord } from './json.js';
 
 /** The one target Gatekeeper's templates name: Kubernetes admission. */
 export const admissionTarget = 'admission.k8s.gatekeeper.sh';
@@ -39,9 +40,6 @@ export interface Constraint {
 
 type Json = Record<string, unknown>;
 
-export function isRecord(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function invalid(origin: string, what: string): WasmgateError {
   return new WasmgateError('INPUT_INVALID', `${origin}: ${what}`);

@@ -1,14 +1,12 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { WasmgateError } from '../errors.js';
 import type { Constraint, ConstraintTemplate } from './objects.js';
+import { isRecord } from './json.js';
 
 // Kubernetes' own keywords (x-kubernetes-*) and formats are not JSON Schema's: not strict, formats unchecked.
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
 const compiled = new WeakMap<object, ValidateFunction>();
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function pathOf(instancePath: string): string {
   return `spec.parameters${instancePath

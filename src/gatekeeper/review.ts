@@ -1,5 +1,6 @@
 import { WasmgateError } from '../errors.js';
 import { groupVersionKind, MatchError, matches, type KubeObject, type Match } from './match.js';
+import { isRecord } from './json.js';
 
 /**
  * `input.review` as Gatekeeper's Rego sees it: the AdmissionRequest as Go's encoding/json writes it
@@ -13,9 +14,6 @@ export type GatekeeperReview = Readonly<Record<string, unknown>> & {
   readonly oldObject: KubeObject | null;
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';

@@ -25,6 +25,8 @@ export interface ConstraintTemplate {
   readonly parametersSchema?: Readonly<Record<string, unknown>>;
   /** The target's operations: for the webhook only, as in Gatekeeper (empty: all). */
   readonly operations: readonly string[];
+  /** Engines of the target's other code entries (K8sNativeValidation: CEL), which wasmgate does not run. */
+  readonly otherEngines: readonly string[];
   /** Where it was read, for messages. */
   readonly origin: string;
 }
@@ -121,6 +123,7 @@ export function parseTemplate(object: Json, origin: string): ConstraintTemplate 
     ...regoSource(target, `${origin}: template ${name}`),
     ...(isRecord(schema) ? { parametersSchema: schema } : {}),
     operations: stringList(target.operations, origin, 'spec.targets[0].operations'),
+    otherEngines: (Array.isArray(target.code) ? target.code : []).filter(isRecord).map((c) => String(c.engine)).filter((e) => e !== 'Rego'),
     origin,
   };
 }

@@ -78,7 +78,12 @@ export async function loadGatekeeperDir(dir: string, options: LoadGatekeeperOpti
     validateParameters(template, constraint);
   }
   const compiled = [];
-  for (const template of templates.values()) compiled.push(await compileTemplate(template, options));
+  for (const template of templates.values()) {
+    if (template.otherEngines.length > 0) {
+      options.log?.(`template ${template.name} also has ${template.otherEngines.join(', ')} code, which Gatekeeper may run instead: wasmgate runs its Rego`);
+    }
+    compiled.push(await compileTemplate(template, options));
+  }
   const hash = createHash('sha256');
   for (const t of compiled) hash.update(`${t.template.kind} ${t.hash}\n`);
   for (const c of constraints) hash.update(`${JSON.stringify(c)}\n`);

@@ -56,3 +56,20 @@ t.test("Gatekeeper's wildcards", async (t) => {
   ];
   for (const [pattern, name, expected] of table) t.equal(wildcardMatches(pattern, name), expected, `${pattern} ~ ${name}`);
 });
+
+t.test('a template with CEL code too runs its Rego and says so; one with CEL alone is refused', async (t) => {
+  const template = (code: unknown[]) => ({
+    apiVersion: 'templates.gatekeeper.sh/v1',
+    kind: 'ConstraintTemplate',
+    metadata: { name: 'wgboth' },
+    spec: { crd: { spec: { names: { kind: 'WgBoth' } } }, targets: [{ target: 'admission.k8s.gatekeeper.sh', code }] },
+  });
+  const cel = { engine: 'K8sNativeValidation', source: { validations: [{ expression: 'true' }] } };
+  const rego = { engine: 'Rego', source: { rego: 'package wgboth\nviolation[{"msg": "x"}] { true }\n' } };
+  const both = parseTemplate(template([cel, rego]), 'both.yaml');
+  t.same(both.otherEngines, ['K8sNativeValidation']);
+  t.equal(both.regoVersion, 'v0');
+  t.throws(() => parseTemplate(template([cel]), 'cel.yaml'), {
+    message: 'cel.yaml: template wgboth: the template has no Rego (spec.targets[0].rego or a code entry with engine: Rego); it has only K8sNativeValidation, which wasmgate does not run',
+  });
+});

@@ -98,8 +98,6 @@ _non_empty_string(s) if {
 
 # --- configuration checks for config.registries ---
 
-_entry_pattern := sprintf(`^%s(?:/%s)*$`, [`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?`, `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`])
-
 config_errors contains msg if {
 	some msg in config.unknown_key_errors("config.registries", _settings, {"allowed", "requireDigest"})
 }
@@ -121,12 +119,11 @@ config_errors contains sprintf("config.registries.allowed[%d] %q is not a regist
 	some i, e in _settings.allowed
 	is_string(e)
 	e != ""
-	not regex.match(_entry_pattern, e)
+	not images.location(e)
 }
 
 config_errors contains sprintf("config.registries.allowed[%d] %q must start with a registry host (a name with \".\" or \":\", or localhost), e.g. docker.io/%s", [i, e, e]) if {
 	some i, e in _settings.allowed
-	is_string(e)
-	regex.match(_entry_pattern, e)
+	images.location(e)
 	not images.is_registry_host(split(e, "/")[0])
 }

@@ -30,16 +30,21 @@ _normalize(entry) := concat("/", array.concat([images.normalize_registry(parts[0
 
 require_digest if _settings.requireDigest == true
 
-# Every image reference in the request: {image, label, path}.
-image_refs contains {"image": object.get(c.container, "image", null), "label": c.label, "path": concat(".", [c.path, "image"])} if {
+# Every image reference in the request by its path: {image, label, path}.
+image_refs[path] := {"image": object.get(c.container, "image", null), "label": c.label, "path": path} if {
 	some c in pods.containers
+	path := concat(".", [c.path, "image"])
 }
 
-image_refs contains {"image": object.get(v, ["image", "reference"], null), "label": sprintf("image volume %q", [object.get(v, "name", "")]), "path": sprintf("%s.volumes[%d].image.reference", [pod.path, i])} if {
+image_refs[path] := {"image": object.get(v, ["image", "reference"], null), "label": sprintf("image volume %q", [object.get(v, "name", "")]), "path": path} if {
 	some pod in pods.pod_specs
 	some i, v in pod.spec.volumes
 	is_object(v.image)
+	path := sprintf("%s.volumes[%d].image.reference", [pod.path, i])
 }
+
+# The valid references parsed once, by path.
+_parsed[path] := images.parse(ref.image) if some path, ref in image_refs
 
 violations contains messages.violation("registries", ref.path, msg) if {
 	some ref in image_refs
@@ -48,23 +53,23 @@ violations contains messages.violation("registries", ref.path, msg) if {
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
-	some ref in image_refs
+	some path, ref in image_refs
 	_non_empty_string(ref.image)
-	not images.parse(ref.image)
+	not _parsed[path]
 	msg := sprintf("%s image %q is not a valid image reference; use [registry/]repository[:tag][@digest] from an allowed registry", [ref.label, ref.image])
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
-	some ref in image_refs
-	parsed := images.parse(ref.image)
+	some path, ref in image_refs
+	parsed := _parsed[path]
 	not _allowed(parsed.repository)
 	msg := _not_allowed_message(ref, parsed)
 }
 
 violations contains messages.violation("registries.digest", ref.path, msg) if {
 	require_digest
-	some ref in image_refs
-	parsed := images.parse(ref.image)
+	some path, ref in image_refs
+	parsed := _parsed[path]
 	parsed.digest == ""
 	msg := sprintf("%s image %q is not pinned by digest; reference it as %s@sha256:<digest>", [ref.label, ref.image, parsed.repository])
 }

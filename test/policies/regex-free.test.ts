@@ -169,8 +169,8 @@ t.test('string checks decide as the regular expressions did, in opa eval and in 
     t.equal(topdown[category].length, cases.length, `opa eval answered every ${category} case`);
     t.equal(wasm[category].length, cases.length, `WASM answered every ${category} case`);
     const disagreements = cases.flatMap((value, i) => {
-      const [oldTopdown, newTopdown] = topdown[category][i];
-      const [oldWasm, newWasm] = wasm[category][i];
+      const [oldTopdown, newTopdown] = topdown[category][i] ?? [undefined, undefined];
+      const [oldWasm, newWasm] = wasm[category][i] ?? [undefined, undefined];
       const answers = { newTopdown, oldWasm, newWasm };
       const differing = Object.entries(answers).filter(([, answer]) => !isDeepStrictEqual(answer, oldTopdown));
       return differing.length === 0 ? [] : [{ value, oldTopdown, ...answers }];

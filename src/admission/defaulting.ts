@@ -1,5 +1,5 @@
 import { applyJsonPatch } from '../engine/json-patch.js';
-import type { Mutation } from '../engine/mutation.js';
+import { noMutation, type Mutation } from '../engine/mutation.js';
 import type { AdmissionRequest, AdmissionReview } from './types.js';
 
 /** What computes a mutation: the Engine, or anything shaped like it. */
@@ -7,7 +7,7 @@ export interface Mutator {
   mutate(input: object | Uint8Array): Promise<Mutation>;
 }
 
-export const noMutation: Mutation = Object.freeze({ patch: Object.freeze([]), profile: null });
+export { noMutation };
 
 /**
  * Whether the API server sends this request to wasmgate's mutating webhook: Pods (not their

@@ -14,6 +14,8 @@ export interface ServeConfig {
   readonly mutatePath: string;
   readonly bundle: string;
   readonly dataFile?: string;
+  readonly gatekeeper?: string;
+  readonly gatekeeperOnly: boolean;
   readonly workers: number;
   readonly evalTimeout: number;
   readonly memoryLimit: number;
@@ -187,6 +189,7 @@ export function loadServeConfig(sources: ConfigSources = {}): LoadedConfig {
     if (config.path.replace(/\/+$/, '') === config.mutatePath.replace(/\/+$/, '')) {
       errors.push(`path and mutatePath are both ${config.path}: the validating and the mutating endpoint need paths of their own`);
     }
+    if (config.gatekeeperOnly && config.gatekeeper === undefined) errors.push('gatekeeperOnly: set gatekeeper too (the directory of templates that decide alone)');
     if (config.requestTimeout < config.headersTimeout) {
       errors.push(`requestTimeout (${config.requestTimeout} ms) must not be shorter than headersTimeout (${config.headersTimeout} ms)`);
     }

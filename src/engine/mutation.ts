@@ -15,6 +15,9 @@ export interface Mutation {
   readonly profile: string | null;
 }
 
+/** Nothing to change, no PSP chosen. */
+export const noMutation: Mutation = Object.freeze({ patch: Object.freeze([]), profile: null });
+
 function malformed(why: string): WasmgateError {
   return new WasmgateError('EVAL_FAILED', `the policy returned a malformed mutation: ${why}`);
 }

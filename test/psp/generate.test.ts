@@ -12,6 +12,12 @@ t.test('the same seed gives the same cases, another seed others', async (t) => {
   t.throws(() => generateCases(-1, 7), /non-negative integer/);
 });
 
+t.test('requests by a member of system:masters only when asked for', async (t) => {
+  const isAdmin = (g: { case: { userInfo: { groups: readonly string[] } } }) => g.case.userInfo.groups.includes('system:masters');
+  t.notOk(cases.some(isAdmin));
+  t.ok(generateCases(200, 7, { systemMasters: true }).some(isAdmin));
+});
+
 t.test('every PSP field is exercised', async (t) => {
   const specKeys = new Set<string>();
   const annotationKeys = new Set<string>();

@@ -79,7 +79,7 @@ export class WorkerPool {
     worker.on('message', (message: WorkerReply) => this.onReply(slot, message));
     worker.on('error', (err) => this.replace(slot, 'EVAL_FAILED', `policy worker failed: ${err.message}`));
     worker.on('exit', () => {
-      if (!this.closed && this.slots.includes(slot)) this.replace(slot, 'EVAL_FAILED', 'policy worker exited unexpectedly');
+      if (this.slots.includes(slot)) this.replace(slot, 'EVAL_FAILED', 'policy worker exited unexpectedly');
     });
     return slot;
   }
@@ -127,7 +127,8 @@ export class WorkerPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     void slot.worker.terminate();
-    if (!this.closed) this.slots.push(this.spawn());
+    // A closing pool still owes its queued jobs an answer: without a replacement they would wait forever.
+    if (!this.closed || this.queue.length > 0) this.slots.push(this.spawn());
     this.dispatch();
   }
 
@@ -181,6 +182,6 @@ export class WorkerPool {
       this.drained = resolve;
       this.dispatch();
     });
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }
 }

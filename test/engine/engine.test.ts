@@ -74,6 +74,20 @@ t.test('an evaluation past its deadline times out and the pool keeps answering',
   );
 });
 
+t.test('a closing pool whose workers time out replaces them until its queue is empty (it never wedges)', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 2, timeoutMs: 300 });
+  // Six stuck evaluations on two workers: two run, four wait; then the engine closes, as a reload closes the old one.
+  const stuck = Array.from({ length: 6 }, (_, i) =>
+    engine.evaluate(review(`stuck-${i}`, 1, true, { spin: 100000 })).then(
+      () => 'answered',
+      (e: unknown) => (isWasmgateError(e) ? e.code : String(e)),
+    ),
+  );
+  const closed = engine.close().then(() => 'closed');
+  t.same(await Promise.all(stuck), Array(6).fill('EVAL_TIMEOUT'), 'every queued evaluation gets its answer');
+  t.equal(await closed, 'closed', 'and the close finishes');
+});
+
 t.test('an input past the memory ceiling fails alone; the next evaluation succeeds', async (t) => {
   const engine = await Engine.load({ bundle: basic, workers: 1, memoryLimitBytes: 4 * 1024 * 1024 });
   t.teardown(() => engine.close());

@@ -15,6 +15,7 @@ export interface ServeConfig {
   readonly dataFile?: string;
   readonly workers: number;
   readonly evalTimeout: number;
+  readonly reviewTimeout: number;
   readonly memoryLimit: number;
   readonly failOpen: boolean;
   readonly bodyLimit: number;

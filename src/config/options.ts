@@ -54,6 +54,13 @@ export const optionSpecs = [
     description: 'policy worker threads',
   }),
   option({ key: 'evalTimeout', parse: duration(1, 10 * minute), default: 2000, defaultText: '2s', description: 'deadline of one policy evaluation' }),
+  option({
+    key: 'reviewTimeout',
+    parse: duration(1, 10 * minute),
+    default: 10_000,
+    defaultText: '10s',
+    description: 'longest time from a review\'s arrival to its answer; the API server\'s ?timeout= (its timeoutSeconds) lowers it',
+  }),
   option({ key: 'memoryLimit', parse: bytes(1024 * 1024, 4 * 1024 ** 3), default: 256 * 1024 ** 2, defaultText: '256MiB', description: 'memory ceiling of one policy instance' }),
   option({ key: 'failOpen', parse: boolean, default: false, defaultText: 'false: deny them', description: 'allow requests whose evaluation failed or timed out' }),
   option({ key: 'bodyLimit', parse: bytes(1024, 1024 ** 3), default: 8 * 1024 ** 2, defaultText: '8MiB', description: 'largest AdmissionReview body accepted' }),

@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export type DecisionLabel = 'allowed' | 'denied' | 'failed_closed' | 'failed_open';
 
 /** Why an evaluation failed, as a bounded label (one per engine error code that can reach a request). */
-export type EvaluationErrorReason = 'timeout' | 'memory_limit' | 'failed' | 'unavailable';
+export type EvaluationErrorReason = 'timeout' | 'memory_limit' | 'failed' | 'unavailable' | 'shed';
 
 export type ReloadTarget = 'policy' | 'certificate';
 
@@ -44,6 +44,12 @@ export class WebhookMetrics {
     name: 'wasmgate_evaluation_errors_total',
     help: 'Policy evaluations that failed, by reason (timeout: past the evaluation deadline)',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shed = new Counter({
+    name: 'wasmgate_admission_shed_total',
+    help: 'Reviews answered without evaluation (by the failure policy) because no policy worker was free before their time budget ran out',
     registers: [this.registry],
   });
 

@@ -1,15 +1,17 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { performance } from 'node:perf_hooks';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ServeConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { maskObject } from '../observability/mask.js';
 import type { WebhookMetrics } from '../observability/metrics.js';
+import { reviewBudget, type Budget } from './budget.js';
 import { HttpError, mapError } from './errors.js';
 import type { PolicyHolder } from './policy.js';
 import { objectName, reviewBody, type ReviewResult } from './review.js';
 
 /** What the handlers share: settings, the policy being served, metrics, the log, and shutdown state. */
 export interface AppContext {
-  readonly config: Pick<ServeConfig, 'path' | 'bodyLimit' | 'failOpen' | 'evalTimeout' | 'log'>;
+  readonly config: Pick<ServeConfig, 'path' | 'bodyLimit' | 'failOpen' | 'evalTimeout' | 'reviewTimeout' | 'log'>;
   readonly policy: PolicyHolder;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
@@ -17,21 +19,41 @@ export interface AppContext {
 }
 
 const started = Symbol('started');
-type Timed = Response & { [started]?: bigint };
+const budgeted = Symbol('budget');
+type Timed = Response & { [started]?: number; [budgeted]?: Budget };
 
 function elapsedSeconds(res: Response): number {
   const t0 = (res as Timed)[started];
-  return t0 === undefined ? 0 : Number(process.hrtime.bigint() - t0) / 1e9;
+  return t0 === undefined ? 0 : (performance.now() - t0) / 1000;
 }
 
-/** Counts an admission request in flight from its first byte to its answer, and times it. */
-export function trackInFlight(ctx: AppContext): RequestHandler {
-  return (_req, res, next) => {
-    (res as Timed)[started] = process.hrtime.bigint();
+/** The time budget of the review this response answers (set by `trackReview`). */
+export function budgetOf(res: Response): Budget | undefined {
+  return (res as Timed)[budgeted];
+}
+
+/**
+ * Counts a review in flight from its arrival (headers read) to its answer, times it, and sets its
+ * budget: the API server's `?timeout=`, capped by reviewTimeout.
+ */
+export function trackReview(ctx: AppContext): RequestHandler {
+  return (req, res, next) => {
+    const now = performance.now();
+    (res as Timed)[started] = now;
+    (res as Timed)[budgeted] = reviewBudget(req.originalUrl, now, ctx.config.reviewTimeout);
     ctx.metrics.inFlight.inc();
     res.once('close', () => ctx.metrics.inFlight.dec());
     next();
   };
+}
+
+/**
+ * What every AdmissionReview route runs before its handler: timing and budget, the Content-Type
+ * check, and the body read raw (not express.json(): the policy gets the bytes as they came, and the
+ * size limit is ours). A route is `app.post(path, ...reviewRoute(ctx), handler)`.
+ */
+export function reviewRoute(ctx: AppContext): RequestHandler[] {
+  return [trackReview(ctx), requireJson, express.raw({ type: () => true, limit: ctx.config.bodyLimit })];
 }
 
 /**
@@ -97,7 +119,8 @@ function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: num
     if (request.object) line.object = maskObject(request.object, request.kind.kind);
     if (request.oldObject) line.oldObject = maskObject(request.oldObject, request.kind.kind);
   }
-  if (result.failure) ctx.logger.error(line, `admission ${result.decision}: the policy could not be evaluated`);
+  if (result.failure?.reason === 'shed') ctx.logger.error(line, `admission ${result.decision}: shed, no policy worker was free within the request's time budget`);
+  else if (result.failure) ctx.logger.error(line, `admission ${result.decision}: the policy could not be evaluated`);
   else ctx.logger.info(line, `admission ${result.decision}`);
 }
 
@@ -108,13 +131,14 @@ function recordMetrics(ctx: AppContext, result: ReviewResult, durationSeconds: n
   metrics.requests.inc({ operation, kind, decision: result.decision });
   metrics.duration.observe({ operation, decision: result.decision }, durationSeconds);
   for (const v of result.violations) metrics.violations.inc({ operation, kind, policy: v.policy, action: v.action });
-  if (result.failure) metrics.evaluationErrors.inc({ reason: result.failure.reason });
+  if (result.failure?.reason === 'shed') metrics.shed.inc();
+  else if (result.failure) metrics.evaluationErrors.inc({ reason: result.failure.reason });
 }
 
 /** POST of an AdmissionReview: decide it, answer it, then log and count it. */
 export function admissionHandler(ctx: AppContext): RequestHandler {
   return async (req, res) => {
-    const result = await reviewBody(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout });
+    const result = await reviewBody(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
     res.json(result.response);
     const seconds = elapsedSeconds(res);
     logDecision(ctx, result, seconds);

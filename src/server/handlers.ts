@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ServeConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -16,6 +17,8 @@ export interface AppContext {
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
   readonly state: { draining: boolean };
+  /** Whether review routes require a client certificate signed by the configured client CA. */
+  readonly clientCertificates?: boolean;
 }
 
 const started = Symbol('started');
@@ -53,8 +56,31 @@ export function trackReview(ctx: AppContext): RequestHandler {
  * size limit is ours). A route is `app.post(path, ...reviewRoute(ctx), handler)`.
  */
 export function reviewRoute(ctx: AppContext): RequestHandler[] {
-  return [trackReview(ctx), requireJson, express.raw({ type: () => true, limit: ctx.config.bodyLimit })];
+  return [
+    trackReview(ctx),
+    ...(ctx.clientCertificates ? [requireClientCertificate] : []),
+    requireJson,
+    express.raw({ type: () => true, limit: ctx.config.bodyLimit }),
+  ];
 }
+
+/**
+ * With a client CA configured, a review needs a client certificate it signed (401 otherwise). The TLS
+ * layer asks for one but lets the handshake finish without, so that probes need none.
+ */
+export const requireClientCertificate: RequestHandler = (req, _res, next) => {
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized) return next();
+  const presented = Object.keys(socket.getPeerCertificate?.() ?? {}).length > 0;
+  next(
+    new HttpError(
+      401,
+      presented
+        ? `the client certificate is not signed by the configured client CA (${String(socket.authorizationError)}): reviews need one that is`
+        : 'no client certificate was presented: reviews need one signed by the configured client CA',
+    ),
+  );
+};
 
 /**
  * While draining, every answer closes its connection, so keep-alive clients move to another replica and

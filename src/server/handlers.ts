@@ -55,14 +55,25 @@ export function trackReview(ctx: AppContext): RequestHandler {
  * check, and the body read raw (not express.json(): the policy gets the bytes as they came, and the
  * size limit is ours). A route is `app.post(path, ...reviewRoute(ctx), handler)`.
  */
-export function reviewRoute(ctx: AppContext): RequestHandler[] {
+export function reviewRoute(ctx: AppContext): (RequestHandler | ErrorRequestHandler)[] {
   return [
     trackReview(ctx),
     ...(ctx.clientCertificates ? [requireClientCertificate] : []),
     requireJson,
     express.raw({ type: () => true, limit: ctx.config.bodyLimit }),
+    corruptEncoding,
   ];
 }
+
+/** A Content-Encoding the body does not decode as (corrupt or truncated gzip, deflate, br) is the client's error. */
+const corruptEncoding: ErrorRequestHandler = (err: unknown, req, _res, next) => {
+  const encoding = req.headers['content-encoding']?.toLowerCase();
+  const code = (err as { code?: unknown } | null)?.code;
+  // zlib's codes (Z_DATA_ERROR, Z_BUF_ERROR) and brotli's (ERR__ERROR_FORMAT_…); body-parser's own errors have a `type`.
+  const fromDecoder = typeof code === 'string' && /^(Z_|ERR__)/.test(code) && (err as { type?: unknown }).type === undefined;
+  if (encoding === undefined || encoding === 'identity' || !fromDecoder) return next(err);
+  next(new HttpError(400, `the body is not valid ${encoding} data (Content-Encoding: ${encoding}): ${(err as Error).message}`));
+};
 
 /**
  * With a client CA configured, a review needs a client certificate it signed (401 otherwise). The TLS

@@ -93,7 +93,7 @@ export function admit(port: number, ca: Buffer | Buffer[], review: unknown, extr
     ca,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: typeof review === 'string' ? review : JSON.stringify(review),
+    body: typeof review === 'string' || Buffer.isBuffer(review) ? review : JSON.stringify(review),
     ...extra,
   });
 }

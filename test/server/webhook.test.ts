@@ -1,5 +1,6 @@
 // The webhook over real HTTPS on 127.0.0.1: answers, bad requests, warnings, metrics and decision logs.
 import { connect } from 'node:tls';
+import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { reviewBody } from '../../dist/server/review.js';
 import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
@@ -86,6 +87,19 @@ t.test('every class of bad request gets a clear JSON error with the right status
       message: /unsupported content encoding/,
       run: () => admit(port, ca, valid, { headers: { 'content-type': 'application/json', 'content-encoding': 'br2' } }),
     },
+    ...(
+      [
+        ['gzip', () => Buffer.from('not gzip at all')],
+        ['gzip', () => gzipSync(valid).subarray(0, 40)],
+        ['deflate', () => Buffer.from('not deflate either')],
+        ['br', () => Buffer.from('not brotli, no')],
+      ] as const
+    ).map(([encoding, body], i) => ({
+      name: `a corrupt ${encoding} body (${i})`,
+      status: 400,
+      message: new RegExp(`^the body is not valid ${encoding} data \\(Content-Encoding: ${encoding}\\)`),
+      run: () => admit(port, ca, body(), { headers: { 'content-type': 'application/json', 'content-encoding': encoding } }),
+    })),
     { name: 'not JSON', status: 400, message: /^the body is not valid JSON/, run: () => admit(port, ca, '{"apiVersion": "admission.k8s.io/v1", ') },
     { name: 'an empty body', status: 400, message: /no body/, run: () => admit(port, ca, '') },
     { name: 'a JSON array', status: 400, message: /not a JSON object/, run: () => admit(port, ca, '[1,2]') },
@@ -136,6 +150,9 @@ t.test('every class of bad request gets a clear JSON error with the right status
     t.equal(after.json?.response?.allowed, true, `${c.name}: the server keeps serving`);
   }
   t.equal((await call(port, '/validate', { ca, method: 'PUT' })).headers.allow, 'POST', '405 says what is allowed');
+  const zipped = await admit(port, ca, gzipSync(valid), { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+  t.equal(zipped.json?.response?.allowed, true, `a valid gzip body is decided (${zipped.status} ${zipped.text})`);
+  t.same(logs.filter((l) => l.level === 'error' && l.msg === 'request failed'), [], 'no bad request is logged as a server error (with its stack)');
 });
 
 t.test('a 1 MiB review (a large Pod update) is accepted under the default limit', async (t) => {

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ServeConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
+import { describeValue, logValue, shortText } from '../observability/echo.js';
 import { maskObject } from '../observability/mask.js';
 import type { WebhookMetrics } from '../observability/metrics.js';
 import { reviewBudget, type Budget } from './budget.js';
@@ -115,34 +116,35 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   if (!type) return next(new HttpError(415, 'the request has no Content-Type: send the AdmissionReview as application/json'));
   const [media, ...params] = type.split(';').map((p) => p.trim().toLowerCase());
   if (media !== 'application/json') {
-    return next(new HttpError(415, `Content-Type ${JSON.stringify(type)} is not supported: send the AdmissionReview as application/json`));
+    return next(new HttpError(415, `Content-Type ${describeValue(type)} is not supported: send the AdmissionReview as application/json`));
   }
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return next(new HttpError(415, `charset ${charset} is not supported: send the AdmissionReview as UTF-8 JSON`));
+    return next(new HttpError(415, `charset ${shortText(charset)} is not supported: send the AdmissionReview as UTF-8 JSON`));
   }
   next();
 };
 
 export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
   return (req, _res, next) =>
-    next(new HttpError(405, `${req.method} is not allowed on ${req.path}: use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') }));
+    next(new HttpError(405, `${req.method} is not allowed on ${shortText(req.path)}: use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') }));
 }
 
-export const notFound: RequestHandler = (req, _res, next) => next(new HttpError(404, `nothing is served at ${req.path}`));
+export const notFound: RequestHandler = (req, _res, next) => next(new HttpError(404, `nothing is served at ${shortText(req.path)}`));
 
 function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: number): void {
   const { request } = result;
   const ids = (action: string) => [...new Set(result.violations.filter((v) => v.action === action).map((v) => v.policy))];
+  // Request fields are the client's: strings cut to a bound, anything else logged as its type only.
   const line: Record<string, unknown> = {
-    uid: request.uid,
-    kind: request.kind.kind,
-    group: request.kind.group,
-    ...(request.subResource ? { subResource: request.subResource } : {}),
-    namespace: request.namespace ?? '',
-    name: objectName(request) ?? '',
+    uid: logValue(request.uid),
+    kind: logValue(request.kind.kind),
+    group: logValue(request.kind.group),
+    ...(request.subResource ? { subResource: logValue(request.subResource) } : {}),
+    namespace: logValue(request.namespace) ?? '',
+    name: logValue(objectName(request)) ?? '',
     operation: request.operation,
-    user: request.userInfo?.username ?? '',
+    user: logValue(request.userInfo?.username) ?? '',
     dryRun: request.dryRun === true,
     decision: result.decision,
     denied: ids('deny'),
@@ -214,7 +216,7 @@ export function metricsHandler(ctx: AppContext): RequestHandler {
 export function errorHandler(ctx: AppContext): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const mapped = mapError(err);
-    const fields = { status: mapped.status, method: req.method, path: req.path, remote: req.socket.remoteAddress };
+    const fields = { status: mapped.status, method: req.method, path: logValue(req.path), remote: req.socket.remoteAddress };
     if (mapped.internal) ctx.logger.error({ ...fields, err }, 'request failed');
     else ctx.logger.warn({ ...fields, reason: mapped.body.message }, 'bad request');
     ctx.metrics.badRequests.inc({ status: String(mapped.status) });

@@ -111,10 +111,13 @@ function budgetedReason(code: ErrorCode | undefined, settings: ReviewSettings): 
   return failureReason(code, settings.timeoutMs);
 }
 
-/** The name a request is about: request.name, else the object's name, else its generateName with "*". */
-export function objectName(request: AdmissionRequest): string | undefined {
+/**
+ * The name a request is about: request.name, else the object's name, else its generateName with "*".
+ * Unknown, not string: the client may have put anything there (the log describes non-strings by type).
+ */
+export function objectName(request: AdmissionRequest): unknown {
   if (request.name) return request.name;
   const metadata = (request.object ?? request.oldObject)?.metadata;
   if (metadata?.name) return metadata.name;
-  return metadata?.generateName ? `${metadata.generateName}*` : undefined;
+  return typeof metadata?.generateName === 'string' && metadata.generateName !== '' ? `${metadata.generateName}*` : undefined;
 }

@@ -155,6 +155,38 @@ t.test('every class of bad request gets a clear JSON error with the right status
   t.same(logs.filter((l) => l.level === 'error' && l.msg === 'request failed'), [], 'no bad request is logged as a server error (with its stack)');
 });
 
+t.test('400s and logs echo request content bounded, and objects by type only', async (t) => {
+  const bigKind = await admit(port, ca, { ...review('x'), kind: 'Pod'.repeat(350_000) });
+  t.equal(bigKind.status, 400);
+  t.match(bigKind.json.message, /^not a valid AdmissionReview: kind is "PodPod.*…" \(1050000 characters\), expected "AdmissionReview"$/);
+  t.ok(bigKind.text.length < 300, `a 1 MiB kind comes back as ${bigKind.text.length} bytes`);
+
+  const hidden = await admit(port, ca, { ...review('x'), apiVersion: { password: 'hunter2' } });
+  t.match(hidden.json.message, /apiVersion is an object, expected one of/);
+  t.notMatch(hidden.text, /hunter2|password/, 'an object is described by its type, never its values');
+  t.match((await admit(port, ca, { ...review('x'), apiVersion: ['a'] })).json.message, /apiVersion is a list/);
+  t.match((await admit(port, ca, { ...review('x'), apiVersion: 7 })).json.message, /apiVersion is a number/);
+
+  const longType = await admit(port, ca, '{}', { headers: { 'content-type': `text/${'x'.repeat(8000)}` } });
+  t.equal(longType.status, 415);
+  t.ok(longType.text.length < 400, `a long Content-Type comes back cut (${longType.text.length} bytes)`);
+  const longPath = await call(port, `/${'p'.repeat(8000)}`, { ca });
+  t.equal(longPath.status, 404);
+  t.ok(longPath.text.length < 400, `a long path comes back cut (${longPath.text.length} bytes)`);
+  t.ok(JSON.stringify(logs.filter((l) => l.msg === 'bad request').map((l) => [l.path, l.reason])).length < 4000, 'and the log lines are bounded too');
+
+  const odd = review('odd-fields') as any;
+  odd.request.userInfo.username = { password: 'hunter2' };
+  odd.request.namespace = ['team', 'a'];
+  odd.request.name = 'n'.repeat(5000);
+  odd.request.kind.group = 42;
+  t.equal((await admit(port, ca, odd)).json.response.allowed, true);
+  const line = decisionLog('odd-fields')!;
+  t.match(line, { user: '<an object>', namespace: '<a list>', group: '<a number>' }, 'non-strings are logged as their type');
+  t.equal([...(line.name as string)].length, 256, 'a long name is cut');
+  t.notMatch(JSON.stringify(line), /hunter2/);
+});
+
 t.test('a 1 MiB review (a large Pod update) is accepted under the default limit', async (t) => {
   const reply = await admit(port, ca, review('big', { padding: 'x'.repeat(1024 * 1024) }));
   t.equal(reply.status, 200);

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { kindInfo } from '../manifests/kinds.js';
 
 /** Decision labels: what the webhook answered, and whether an evaluation error decided it. */
 export type DecisionLabel = 'allowed' | 'denied' | 'failed_closed' | 'failed_open';
@@ -10,6 +11,17 @@ export type ReloadTarget = 'policy' | 'certificate';
 
 /** Latency buckets in seconds: 0.5 ms to 10 s. */
 export const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The label of every value outside a label's bounded set. */
+export const otherLabel = 'other';
+
+/** Distinct policy ids the policy label takes before the rest become "other". */
+export const policyLabelLimit = 200;
+
+/** The kind label: a built-in or Calico kind (of its group), else "other", so made-up kinds add no series. */
+export function kindLabel(group: unknown, kind: unknown): string {
+  return typeof group === 'string' && typeof kind === 'string' && kindInfo(group, kind).known ? kind : otherLabel;
+}
 
 /**
  * The webhook's Prometheus metrics, in a registry of their own (never the global one), so each server
@@ -98,6 +110,19 @@ export class WebhookMetrics {
     help: 'When the serving certificate expires',
     registers: [this.registry],
   });
+
+  private readonly policyLabels = new Set<string>();
+
+  /**
+   * The policy label: the policy id as the policy wrote it (ids are the policy's, not the request's), at
+   * most 64 characters of [A-Za-z0-9._-], and at most `policyLabelLimit` distinct ones; else "other".
+   */
+  policyLabel(id: string): string {
+    if (this.policyLabels.has(id)) return id;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || this.policyLabels.size >= policyLabelLimit) return otherLabel;
+    this.policyLabels.add(id);
+    return id;
+  }
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });

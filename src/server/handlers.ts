@@ -5,7 +5,7 @@ import type { ServeConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { describeValue, logValue, shortText } from '../observability/echo.js';
 import { maskObject } from '../observability/mask.js';
-import type { WebhookMetrics } from '../observability/metrics.js';
+import { kindLabel, type WebhookMetrics } from '../observability/metrics.js';
 import { reviewBudget, type Budget } from './budget.js';
 import { HttpError, mapError } from './errors.js';
 import type { PolicyHolder } from './policy.js';
@@ -165,11 +165,12 @@ function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: num
 
 function recordMetrics(ctx: AppContext, result: ReviewResult, durationSeconds: number): void {
   const operation = result.request.operation;
-  const kind = result.request.kind.kind;
   const { metrics } = ctx;
+  // Labels take values from bounded sets only: a client inventing kinds must not grow /metrics.
+  const kind = kindLabel(result.request.kind.group, result.request.kind.kind);
   metrics.requests.inc({ operation, kind, decision: result.decision });
   metrics.duration.observe({ operation, decision: result.decision }, durationSeconds);
-  for (const v of result.violations) metrics.violations.inc({ operation, kind, policy: v.policy, action: v.action });
+  for (const v of result.violations) metrics.violations.inc({ operation, kind, policy: metrics.policyLabel(v.policy), action: v.action });
   if (result.failure?.reason === 'shed') metrics.shed.inc();
   else if (result.failure) metrics.evaluationErrors.inc({ reason: result.failure.reason });
 }

@@ -266,25 +266,58 @@ t.test('TLS below 1.2 is refused', async (t) => {
   t.ok(err, `handshake refused (${err?.message})`);
 });
 
-t.test('metrics count requests by operation, kind, decision and policy, with latency and revision', async (t) => {
-  await admit(port, ca, review('m1', { violations: [{ policy: 'registries', message: 'x', action: 'deny' }] }, { operation: 'UPDATE', kind: 'Secret' }));
-  const reply = await call(port, '/metrics', { ca });
+t.test('metrics count requests by operation, kind, decision and policy, exactly, with latency and revision', async (t) => {
+  // A server of its own, so every count is known.
+  const m = await startServer({ bundle, bodyLimit: '2KiB' });
+  t.teardown(m.stop);
+  const deny = (policy: string) => ({ violations: [{ policy, message: 'x', action: 'deny' }] });
+  await admit(m.port, m.ca, review('m1', deny('registries'), { operation: 'UPDATE', kind: 'Secret' }));
+  for (const uid of ['m2', 'm3']) await admit(m.port, m.ca, review(uid, { violations: [{ policy: 'labels', message: 'y', action: 'warn' }] }));
+  await admit(m.port, m.ca, JSON.stringify(review('m4')), { headers: { 'content-type': 'text/plain' } });
+  await admit(m.port, m.ca, review('m5', { padding: 'p'.repeat(4096) }));
+  const reply = await call(m.port, '/metrics', { ca: m.ca });
   t.equal(reply.status, 200);
   t.match(reply.headers['content-type'], /^text\/plain/);
   const text = reply.text;
-  t.ok(sample(text, 'wasmgate_admission_requests_total', { operation: 'UPDATE', kind: 'Secret', decision: 'denied' })! >= 1);
-  t.ok(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'ConfigMap', decision: 'allowed' })! >= 1);
-  t.ok(sample(text, 'wasmgate_admission_violations_total', { policy: 'registries', action: 'deny', kind: 'Secret' })! >= 1);
-  t.ok(sample(text, 'wasmgate_admission_violations_total', { policy: 'labels', action: 'warn' })! >= 1);
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'UPDATE', kind: 'Secret', decision: 'denied' }), 1);
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'ConfigMap', decision: 'allowed' }), 2);
+  t.equal(sample(text, 'wasmgate_admission_violations_total', { operation: 'UPDATE', policy: 'registries', action: 'deny', kind: 'Secret' }), 1);
+  t.equal(sample(text, 'wasmgate_admission_violations_total', { operation: 'CREATE', policy: 'labels', action: 'warn', kind: 'ConfigMap' }), 2);
+  t.equal(sample(text, 'wasmgate_admission_duration_seconds_count', { operation: 'UPDATE', decision: 'denied' }), 1);
+  t.equal(sample(text, 'wasmgate_admission_duration_seconds_count', { operation: 'CREATE', decision: 'allowed' }), 2);
   t.ok(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '0.0005' }) !== undefined, '0.5 ms bucket');
-  t.ok(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '10' }) !== undefined, '10 s bucket');
-  t.equal(sample(text, 'wasmgate_policy_info', { revision: running.server.policy.current.revision }), 1);
-  t.ok(sample(text, 'wasmgate_bad_requests_total', { status: '415' })! >= 1);
-  t.ok(sample(text, 'wasmgate_bad_requests_total', { status: '413' })! >= 1);
+  t.equal(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '10' }), 1, '10 s bucket');
+  t.equal(sample(text, 'wasmgate_policy_info', { revision: m.server.policy.current.revision }), 1);
+  t.equal(sample(text, 'wasmgate_bad_requests_total', { status: '415' }), 1);
+  t.equal(sample(text, 'wasmgate_bad_requests_total', { status: '413' }), 1);
   t.equal(sample(text, 'wasmgate_admission_requests_in_flight'), 0);
+  t.equal(sample(text, 'wasmgate_evaluation_errors_total', { reason: 'timeout' }), undefined, 'no evaluation failed');
   t.match(text, /# TYPE wasmgate_evaluation_errors_total counter/);
   t.ok(sample(text, 'wasmgate_certificate_expiry_timestamp_seconds')! > Date.now() / 1000);
   t.match(text, /process_cpu_user_seconds_total/, 'process metrics too');
+});
+
+t.test('metric labels take bounded values: made-up kinds are "other", policy ids are capped', async (t) => {
+  const m = await startServer({ bundle });
+  t.teardown(m.stop);
+  await admit(m.port, m.ca, review('known', { violations: [{ policy: 'registries', message: 'x', action: 'deny' }] }, { kind: 'Pod' }));
+  const before = (await call(m.port, '/metrics', { ca: m.ca })).text.length;
+  // 300 reviews, each of a kind nobody knows with a policy id of its own.
+  const uids = Array.from({ length: 300 }, (_, i) => i);
+  for (let i = 0; i < uids.length; i += 20) {
+    await Promise.all(
+      uids.slice(i, i + 20).map((n) => admit(m.port, m.ca, review(`made-up-${n}`, { violations: [{ policy: `p${n}`, message: 'x', action: 'deny' }] }, { kind: `MadeUp${n}` }))),
+    );
+  }
+  const text = (await call(m.port, '/metrics', { ca: m.ca })).text;
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'other', decision: 'denied' }), 300);
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'Pod', decision: 'denied' }), 1, 'known kinds keep their name');
+  t.notMatch(text, /MadeUp/, 'no made-up kind becomes a label value');
+  const series = text.split('\n').filter((l) => l.startsWith('wasmgate_admission_violations_total{'));
+  t.equal(series.length, 200 + 1, '200 policy ids (registries among them) and "other"');
+  // registries took one of the 200: p0 … p198 are named, the other 101 reviews count as "other".
+  t.equal(sample(text, 'wasmgate_admission_violations_total', { kind: 'other', policy: 'other' }), 101);
+  t.ok(text.length - before < 64 * 1024, `/metrics grew by ${text.length - before} bytes`);
 });
 
 t.test('one decision log line per request with what it promises', async (t) => {

@@ -84,6 +84,11 @@ export class Engine {
     return this.pool.size;
   }
 
+  /** Resolves once every worker has started (its WASM instance built, its data loaded). */
+  ready(): Promise<void> {
+    return this.pool.ready();
+  }
+
   /** What the engine holds now: for benchmarks and diagnostics. WASM memory only grows, so watch it plateau. */
   stats(): { workers: number; wasmMemoryBytes: number[] } {
     return { workers: this.pool.size, wasmMemoryBytes: this.pool.memoryBytes() };

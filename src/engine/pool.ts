@@ -50,6 +50,7 @@ export class WorkerPool {
   private closed = false;
   private data: unknown;
   private drained?: () => void;
+  private readyWaiters: (() => void)[] = [];
 
   constructor(
     private readonly bundle: PolicyBundle,
@@ -63,6 +64,15 @@ export class WorkerPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Resolves once every worker has built its instance (for callers that need each of them to answer). */
+  async ready(): Promise<void> {
+    while (!this.slots.every((s) => s.ready)) {
+      // Someone waits on the workers still starting: they keep the process alive until then.
+      for (const slot of this.slots) if (!slot.ready) slot.worker.ref();
+      await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    }
   }
 
   /** Each worker's WASM memory in bytes as of its last answer (0 before its first). */
@@ -95,6 +105,7 @@ export class WorkerPool {
       if (message.kind === 'print') this.options.print?.(message.line);
       else {
         slot.ready = true;
+        for (const wake of this.readyWaiters.splice(0)) wake();
         this.dispatch();
       }
       return;

@@ -69,6 +69,8 @@ export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> 
     print: options.print,
   });
   try {
+    // Once all have started, the samples go one to each worker.
+    await engine.ready();
     await Promise.all(Array.from({ length: engine.workers }, () => engine.evaluate(selfCheckReview)));
   } catch (err) {
     await engine.close();

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Engine, loadBundle, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
+import { dataSegmentPages, memoryImportMinimum } from '../../dist/engine/wasm-binary.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
 
@@ -41,6 +42,8 @@ t.test('in-thread evaluation gives typed decisions', async (t) => {
 t.test('1,000 mixed evaluations on the pool equal in-thread evaluation', async (t) => {
   const engine = await Engine.load({ bundle: basic, workers: 2 });
   t.teardown(() => engine.close());
+  // Both workers started, so both take jobs (a loaded machine may start the second late).
+  await engine.ready();
   const inputs = Array.from({ length: 1000 }, (_, i) => review(`obj-${i}`, i % 7, i % 3 === 0));
   const pooled = await Promise.all(
     inputs.map((input, i) =>
@@ -160,4 +163,24 @@ t.test('a missing or corrupt bundle is a clear error', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-corrupt-'));
   writeFileSync(join(dir, 'policy.wasm'), 'not wasm');
   await t.rejects(loadBundle(dir), { code: 'BUNDLE_INVALID', message: /not a valid WebAssembly module/ });
+});
+
+t.test('a module whose data segments reach past its declared memory minimum loads, as the SDK would load it', async (t) => {
+  // The project's compiled policy, with its memory import's minimum rewritten to 1 page.
+  const wasm = readFileSync(join(repoRoot, 'wasm', 'policy.wasm'));
+  const importEntry = Buffer.concat([Buffer.from([3]), Buffer.from('env'), Buffer.from([6]), Buffer.from('memory'), Buffer.from([2, 0])]);
+  const at = wasm.indexOf(importEntry);
+  t.ok(at > 0 && wasm[at + importEntry.length]! < 0x80, 'a one-byte minimum to rewrite');
+  const patched = Buffer.from(wasm);
+  patched[at + importEntry.length] = 1;
+  t.equal(memoryImportMinimum(patched), 1);
+  t.ok(dataSegmentPages(patched) > 2, `its data segments need ${dataSegmentPages(patched)} pages, more than the builtin probe's least 2`);
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-minimum-'));
+  writeFileSync(join(dir, 'policy.wasm'), patched);
+  writeFileSync(join(dir, 'data.json'), readFileSync(join(repoRoot, 'wasm', 'data.json')));
+  const bundle = await loadBundle(dir);
+  t.equal(bundle.memoryMinPages, dataSegmentPages(patched));
+  const evaluator = new PolicyEvaluator(bundle);
+  const configMap = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, operation: 'CREATE', namespace: 'a', userInfo: { username: 'x' }, object: { kind: 'ConfigMap', metadata: { name: 'c', namespace: 'a' } } } };
+  t.same(evaluator.decide(configMap), { allowed: true, violations: [] }, 'and decides');
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Engine, loadBundle, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
+import { Engine, loadBundle, parseDecision, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
 import { dataSegmentPages, memoryImportMinimum } from '../../dist/engine/wasm-binary.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
@@ -95,12 +95,17 @@ t.test('an input past the memory ceiling fails alone; the next evaluation succee
   const engine = await Engine.load({ bundle: basic, workers: 1, memoryLimitBytes: 4 * 1024 * 1024 });
   t.teardown(() => engine.close());
   const huge = review('huge', 1, true, { padding: 'x'.repeat(8 * 1024 * 1024) });
+  await engine.evaluate(review('warm', 1, true, { padding: 'x'.repeat(512 * 1024) }));
+  const grown = engine.stats().wasmMemoryBytes[0]!;
+  t.ok(grown > 0, `the worker reports its memory (${grown} bytes)`);
   const err = await engine.evaluate(huge).then(
     () => undefined,
     (e: unknown) => e,
   );
   t.ok(isWasmgateError(err, 'MEMORY_LIMIT'), `typed memory error (got ${String(err)})`);
+  t.same(engine.stats().wasmMemoryBytes, [0], 'the worker was replaced: a fresh one has not answered yet');
   t.same((await engine.evaluate(review('small', 1, true))).allowed, true);
+  t.ok(engine.stats().wasmMemoryBytes[0]! > 0, 'and the fresh worker answers');
 
   const inline = new PolicyEvaluator(await loadBundle(basic), { limits: { initialPages: 2, maximumPages: 64 } });
   t.throws(() => inline.decide(huge), { code: 'MEMORY_LIMIT' }, 'in-thread too');
@@ -129,6 +134,12 @@ t.test('data is replaced at run time; invalid data is rejected and the old data 
   writeFileSync(join(dir, 'broken.yaml'), 'config: [unclosed\n');
   t.throws(() => readDataFile(join(dir, 'broken.yaml')), { code: 'DATA_INVALID', message: /broken\.yaml/ });
   t.equal((await engine.evaluate(input)).allowed, true, 'the previous (good) data is still in force');
+  t.equal(engine.evaluateSync(input).allowed, true, 'in the in-thread checker too');
+  // Rejected data that would change the decision: max 1 (five items are too many), action unknown.
+  writeFileSync(join(dir, 'strict.yaml'), 'config:\n  max: 1\n  action: block\n');
+  t.throws(() => engine.setData(readDataFile(join(dir, 'strict.yaml'))), { code: 'DATA_INVALID' });
+  t.same(engine.evaluateSync(input), await engine.evaluate(input), 'the checker and the workers decide on the same (previous) data');
+  t.equal(engine.evaluateSync(input).allowed, true);
 });
 
 t.test('load-time gate: a module needing a builtin nobody implements is refused, naming it', async (t) => {
@@ -183,4 +194,14 @@ t.test('a module whose data segments reach past its declared memory minimum load
   const evaluator = new PolicyEvaluator(bundle);
   const configMap = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, operation: 'CREATE', namespace: 'a', userInfo: { username: 'x' }, object: { kind: 'ConfigMap', metadata: { name: 'c', namespace: 'a' } } } };
   t.same(evaluator.decide(configMap), { allowed: true, violations: [] }, 'and decides');
+});
+
+t.test('a decision whose allowed contradicts its violations is an error, never an answer', async (t) => {
+  const deny = { policy: 'p', message: 'no', action: 'deny' };
+  const warn = { policy: 'p', message: 'hm', action: 'warn' };
+  t.throws(() => parseDecision({ allowed: true, violations: [deny] }), { code: 'EVAL_FAILED', message: /allowed is true but the violations say false/ });
+  t.throws(() => parseDecision({ allowed: false, violations: [warn] }), { code: 'EVAL_FAILED', message: /allowed is false but the violations say true/ });
+  t.throws(() => parseDecision({ allowed: 'yes', violations: [] }), { code: 'EVAL_FAILED', message: /allowed is not a boolean/ });
+  t.same(parseDecision({ allowed: false, violations: [deny, warn] }), { allowed: false, violations: [deny, warn] });
+  t.same(parseDecision({ violations: [warn] }), { allowed: true, violations: [warn] }, 'without allowed, the violations decide');
 });

@@ -129,6 +129,7 @@ t.test('certificate rotation mid-load: new handshakes get the new certificate, n
   rotated = true;
   t.equal(result.ok, true, `rotation accepted (${result.error ?? ''})`);
   t.equal(result.fingerprint, fingerprintOf(b));
+  t.match(result.trigger, /^change of .*tls\.(crt|key)/, 'seen as a change of the mounted files (their symlinks now reach a new ..data)');
 
   const fresh = await admit(s.port, trust, review('fresh'));
   t.equal(fresh.fingerprint, fingerprintOf(b), 'a new connection gets the new certificate');

@@ -125,6 +125,16 @@ t.test('every class of bad request gets a clear JSON error with the right status
         return admit(port, ca, body);
       },
     },
+    ...['CREATE', 'UPDATE'].map((operation) => ({
+      name: `${operation} without an object`,
+      status: 400,
+      message: new RegExp(`request\\.object is missing for ${operation}`),
+      run: () => {
+        const body = review('x', {}, { operation }) as { request: Record<string, unknown> };
+        delete body.request.object;
+        return admit(port, ca, body);
+      },
+    })),
     {
       name: 'no request',
       status: 400,
@@ -185,6 +195,22 @@ t.test('400s and logs echo request content bounded, and objects by type only', a
   t.match(line, { user: '<an object>', namespace: '<a list>', group: '<a number>' }, 'non-strings are logged as their type');
   t.equal([...(line.name as string)].length, 256, 'a long name is cut');
   t.notMatch(JSON.stringify(line), /hunter2/);
+});
+
+t.test('an unexpected error is a 500 that says nothing of it; the log has the details', async (t) => {
+  const m = await startServer({ bundle });
+  t.teardown(m.stop);
+  const detail = 'ENOENT: open /srv/wasmgate/secret-path.json at Object.readFileSync (node:fs:453:20)';
+  m.server.metrics.text = async () => {
+    throw new Error(detail);
+  };
+  const reply = await call(m.port, '/metrics', { ca: m.ca });
+  t.equal(reply.status, 500);
+  t.same(reply.json, { status: 500, error: 'Internal Server Error', message: 'internal server error' }, 'exactly this body');
+  t.notMatch(reply.text, /ENOENT|secret-path|readFileSync/);
+  const logged = m.logs.find((l) => l.msg === 'request failed');
+  t.match(logged, { level: 'error', status: 500, path: '/metrics', err: { message: detail } }, 'the details go to the log');
+  t.equal((await admit(m.port, m.ca, review('after-500'))).json.response.allowed, true, 'and the server keeps serving');
 });
 
 t.test('a 1 MiB review (a large Pod update) is accepted under the default limit', async (t) => {

@@ -7,42 +7,12 @@ import t from 'tap';
 import { generate } from 'selfsigned';
 import { generateSelfSigned, type TlsFiles } from '../../dist/server/tls.js';
 import type { CertificateReload } from '../../dist/server/server.js';
+import { createCa, leafCert, type Pems } from '../helpers/pki.js';
 import { admit, buildEcho, call, keepAliveAgent, nextEvent, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
 const tmp = () => mkdtempSync(join(tmpdir(), 'wasmgate-tls-test-'));
 const fingerprintOf = (files: TlsFiles) => new X509Certificate(readFileSync(files.certFile)).fingerprint256;
-
-interface Pems {
-  readonly cert: string;
-  readonly private: string;
-}
-
-function testCa(name: string): Promise<Pems> {
-  return generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-}
-
-/** A leaf certificate signed by the CA: for serving on 127.0.0.1, or for a client. */
-function leafCert(ca: Pems, commonName: string, use: 'server' | 'client'): Promise<Pems> {
-  return generate([{ name: 'commonName', value: commonName }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true },
-      use === 'server' ? { name: 'extKeyUsage', serverAuth: true } : { name: 'extKeyUsage', clientAuth: true },
-      ...(use === 'server' ? [{ name: 'subjectAltName' as const, altNames: [{ type: 7 as const, ip: '127.0.0.1' }] }] : []),
-    ],
-  });
-}
 
 /** A serving certificate signed by the CA, written to files. */
 async function serverCert(ca: Pems, name: string): Promise<TlsFiles> {
@@ -81,7 +51,7 @@ function secretMount() {
 
 t.test('certificate rotation mid-load: new handshakes get the new certificate, no connection is dropped', async (t) => {
   // As cert-manager rotates: one CA, a new leaf certificate and key.
-  const ca = await testCa('webhook CA');
+  const ca = await createCa('webhook CA');
   const a = await serverCert(ca, 'first');
   const b = await serverCert(ca, 'second');
   const mount = secretMount();
@@ -161,7 +131,7 @@ t.test('certificate rotation mid-load: new handshakes get the new certificate, n
 });
 
 t.test('client certificates are verified for reviews when a client CA is configured; probes need none', async (t) => {
-  const caPems = await testCa('test client CA');
+  const caPems = await createCa('test client CA');
   const clientPems = await leafCert(caPems, 'kube-apiserver', 'client');
   const strangerPems = await generate([{ name: 'commonName', value: 'stranger' }], { keyType: 'ec', algorithm: 'sha256' });
   const dir = tmp();

@@ -7,8 +7,9 @@
 // serving certificate is rotated through a kubelet-style ..data symlink swap. Every answer is checked
 // against the in-process engine's decision for the same input. At the end: SIGTERM, exit 0 expected.
 //
-// Reports: answered, unanswered (transport errors), wrong (an answer that is not the expected one),
-// failed closed (timeouts or shed, allowed: false with status 500), latency, and the server's RSS per
+// Reports: answered, unanswered (transport errors), wrong (an answer that is neither the engine's
+// decision nor the failure policy's fail-closed answer), failed closed (timeouts or shed: allowed:
+// false, status 500, saying so; those the policy would have allowed counted apart), latency, and the server's RSS per
 // minute; memory is flat when the last third of the run reaches no new high (its highest per-minute
 // median RSS within 10 % or 16 MiB of the highest before it). Exits 1 unless there are 0 unanswered, 0 wrong and flat memory.
 //
@@ -159,7 +160,7 @@ for (let i = 0; ; i++) {
 log(`wasmgate serve on 127.0.0.1:${port}, ${workers} workers; ${clients} clients for ${minutes} min`);
 
 // --- load -------------------------------------------------------------------------------------------
-const counts = { answered: 0, unanswered: 0, wrong: 0, failedClosed: 0, late: 0 };
+const counts = { answered: 0, unanswered: 0, wrong: 0, failedClosed: 0, failedClosedAllowed: 0, late: 0 };
 const byKind = new Map();
 const latencies = [];
 const problems = [];
@@ -202,9 +203,11 @@ async function client(n) {
     }
     const got = reply.status === 200 ? JSON.parse(reply.text) : undefined;
     if (got && JSON.stringify(got) === expected(pick, id)) continue;
-    if (got?.response?.uid === id && got.response.allowed === false && got.response.status?.code === 500 && !pick.decision.allowed) {
-      // Failed closed (a timeout or shed under load): an allowed answer was not turned into a denial.
+    if (got?.response?.uid === id && got.response.allowed === false && got.response.status?.code === 500 && /^wasmgate could not evaluate the policy: .*\(fail closed\)$/.test(got.response.status.message)) {
+      // The failure policy's answer (past the deadline or shed on an overloaded machine), said as such:
+      // not a wrong decision, but counted, and those the policy would have allowed counted apart.
       counts.failedClosed++;
+      if (pick.decision.allowed) counts.failedClosedAllowed++;
       continue;
     }
     counts.wrong++;
@@ -274,7 +277,7 @@ const reloads = serverLines.filter((l) => /reload/.test(l));
 const ok = counts.unanswered === 0 && counts.wrong === 0 && flat && rotated && exitCode === 0;
 
 console.log(`wasmgate soak: ${minutes} min, ${clients} clients, ${workers} workers, ?timeout=3s`);
-console.log(`  requests:     ${counts.answered + counts.unanswered} sent: ${counts.answered} answered, ${counts.unanswered} unanswered, ${counts.wrong} wrong, ${counts.failedClosed} failed closed (timeout or shed)`);
+console.log(`  requests:     ${counts.answered + counts.unanswered} sent: ${counts.answered} answered, ${counts.unanswered} unanswered, ${counts.wrong} wrong, ${counts.failedClosed} failed closed (timeout or shed; ${counts.failedClosedAllowed} of them reviews the policy allows)`);
 console.log(`  by kind:      ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}`);
 console.log(`  latency (ms): p50 ${quantile(0.5).toFixed(1)}, p99 ${quantile(0.99).toFixed(1)}, max ${Math.max(...latencies).toFixed(1)}; ${counts.late} answers after 3 s`);
 console.log(`  memory (RSS, MiB, median per minute): ${perMinute.map((m) => m.toFixed(0)).join(' ')}; highest minute of the last third ${last.toFixed(0)}, before it ${before.toFixed(0)}: ${flat ? 'flat' : 'GROWING'} (samples: ${join(dir, 'rss.json')})`);

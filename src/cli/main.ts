@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerEval } from './commands/eval.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
+import { registerVerify } from './commands/verify.js';
 import { toleratePipeClose } from './io.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerEval(program);
   registerTest(program);
+  registerVerify(program);
   return program;
 }
 

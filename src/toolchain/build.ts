@@ -45,6 +45,10 @@ function fingerprint(options: BuildOptions, entrypoints: readonly string[]): str
 }
 
 function explainCompileErrors(stderr: string): string {
+  const missing = /entrypoint "([^"]+)" does not refer to a rule/.exec(stderr)?.[1];
+  if (missing) {
+    return `${stderr.trim()}\n\nA wasmgate policy defines every entrypoint the engine calls: ${Object.values(defaultEntrypoints).join(', ')}; ${missing} is missing.`;
+  }
   const undefinedBuiltins = [...stderr.matchAll(/undefined function ([\w.]+)/g)].map((m) => m[1]);
   if (undefinedBuiltins.length === 0) return stderr.trim();
   return (
@@ -112,7 +116,8 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     bundle,
     policiesDir,
   ]);
-  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(build.stderr)}`);
+  // Some of opa build's errors (an entrypoint that names no rule) go to standard output.
+  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(`${build.stderr}\n${build.stdout}`)}`);
   const files = await readBundleFiles(bundle, ['policy.wasm', 'data.json']);
   for (const name of ['policy.wasm', 'data.json']) {
     const file = files.get(name);

@@ -9,8 +9,7 @@ import {
   mutationHandler,
   notFound,
   readyz,
-  requireJson,
-  trackInFlight,
+  reviewRoute,
   type AppContext,
 } from './handlers.js';
 
@@ -36,14 +35,7 @@ export function createApp(ctx: AppContext): Express {
     [ctx.config.path, admissionHandler(ctx)],
     [ctx.config.mutatePath, mutationHandler(ctx)],
   ] as const) {
-    app.post(
-      path,
-      trackInFlight(ctx),
-      requireJson,
-      // Raw bytes, not express.json(): the policy gets the body as it came, and its size limit is ours.
-      express.raw({ type: () => true, limit: ctx.config.bodyLimit }),
-      handler,
-    );
+    app.post(path, ...reviewRoute(ctx), handler);
     app.all(path, methodNotAllowed(['POST']));
   }
   for (const [route, handler] of [

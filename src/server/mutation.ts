@@ -1,8 +1,8 @@
-import { failureReason, failureResponse, mutationResponse } from '../admission/respond.js';
+import { failureResponse, mutationResponse } from '../admission/respond.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { JsonPatchOp } from '../engine/mutation.js';
 import type { PolicyHolder } from './policy.js';
-import { bytesForWorker, failureOf, parseBody, type EvaluationFailure, type ReviewSettings } from './review.js';
+import { budgetedReason, bytesForWorker, failureOf, parseBody, type EvaluationFailure, type ReviewSettings } from './review.js';
 
 /** What the mutating webhook answered: a patch, nothing to change, or the failure policy's answer. */
 export type MutationLabel = 'patched' | 'unchanged' | 'failed_closed' | 'failed_open';
@@ -30,7 +30,7 @@ export async function mutateBody(body: unknown, policy: PolicyHolder, settings: 
   const identity = { apiVersion: review.apiVersion, uid: review.request.uid };
   const { engine, revision } = policy.current;
   try {
-    const mutation = await engine.mutate(bytesForWorker(body as Buffer));
+    const mutation = await engine.mutate(bytesForWorker(body as Buffer), { deadline: settings.budget?.answerBy });
     return {
       request: review.request,
       response: mutationResponse(identity, mutation),
@@ -43,7 +43,7 @@ export async function mutateBody(body: unknown, policy: PolicyHolder, settings: 
     const failure = failureOf(err);
     return {
       request: review.request,
-      response: failureResponse(identity, failureReason(failure.code, settings.timeoutMs), settings.failOpen),
+      response: failureResponse(identity, budgetedReason(failure.code, settings), settings.failOpen),
       result: settings.failOpen ? 'failed_open' : 'failed_closed',
       patch: [],
       profile: null,

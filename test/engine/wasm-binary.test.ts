@@ -1,5 +1,5 @@
 import t from 'tap';
-import { memoryImportMinimum } from '../../dist/engine/wasm-binary.js';
+import { memoryPagesNeeded } from '../../dist/engine/wasm-binary.js';
 
 /** Unsigned LEB128 (for these small, non-negative numbers also the signed encoding). */
 const leb = (n: number): number[] => {
@@ -33,10 +33,10 @@ const links = (bytes: Uint8Array, pages: number): boolean => {
 t.test('the minimum covers data segments beyond the declared memory minimum', async (t) => {
   const bytes = moduleWith(1, 70_000, 16);
   t.equal(links(bytes, 1), false, 'the declared minimum is too small for the data');
-  t.equal(memoryImportMinimum(bytes), 2);
-  t.equal(links(bytes, memoryImportMinimum(bytes)), true);
+  t.equal(memoryPagesNeeded(bytes), 2);
+  t.equal(links(bytes, memoryPagesNeeded(bytes)), true);
 });
 
 t.test('the declared minimum when the data fits in it', async (t) => {
-  t.equal(memoryImportMinimum(moduleWith(3, 100, 16)), 3);
+  t.equal(memoryPagesNeeded(moduleWith(3, 100, 16)), 3);
 });

@@ -22,9 +22,9 @@ t.test('reviews queued behind a slow one are shed at the end of their budget, be
   t.teardown(s.stop);
   const inFlight = async () => sample((await call(s.port, '/metrics', { ca: s.ca })).text, 'wasmgate_admission_requests_in_flight') ?? 0;
 
-  // One review occupies the only worker until its own budget (8 s) ends.
+  // One review occupies the only worker until its own budget (8 s) ends: its spin (4·10¹⁰ steps) would take minutes.
   let slowAnswered = false;
-  const slow = admit(s.port, s.ca, review('slow', { spin: 20000 }), { path: '/validate?timeout=8s' }).then((reply) => {
+  const slow = admit(s.port, s.ca, review('slow', { spin: 200000 }), { path: '/validate?timeout=8s' }).then((reply) => {
     slowAnswered = true;
     return reply;
   });
@@ -62,7 +62,7 @@ t.test('reviews queued behind a slow one are shed at the end of their budget, be
 t.test('fail open applies to shed reviews too', async (t) => {
   const s = await startServer({ bundle, workers: '1', evalTimeout: '20s', failOpen: true });
   t.teardown(s.stop);
-  const slow = admit(s.port, s.ca, review('slow', { spin: 20000 }), { path: '/validate?timeout=4s' });
+  const slow = admit(s.port, s.ca, review('slow', { spin: 200000 }), { path: '/validate?timeout=4s' });
   while ((sample((await call(s.port, '/metrics', { ca: s.ca })).text, 'wasmgate_admission_requests_in_flight') ?? 0) < 1);
   const reply = await admit(s.port, s.ca, review('open'), { path: '/validate?timeout=1s' });
   t.equal(reply.json.response.allowed, true);

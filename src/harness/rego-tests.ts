@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { loadBundle, WasmPolicy } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
-import { runOpa, type OpaTool } from '../toolchain/opa.js';
+import { opaMessage, runOpa, type OpaTool } from '../toolchain/opa.js';
 
 /** How one Rego test ended. OPA passes a test only when its rule's value is exactly true. */
 export type TestOutcome = 'pass' | 'fail' | 'error' | 'skip';
@@ -36,7 +36,7 @@ export async function runOpaTests(opa: OpaTool, policiesDir: string): Promise<Re
     parsed = JSON.parse(run.stdout) as OpaTestJson[];
     if (!Array.isArray(parsed)) throw new Error('not an array');
   } catch {
-    throw new WasmgateError('OPA_FAILED', `opa test could not run the tests:\n${(run.stderr || run.stdout).trim()}`);
+    throw new WasmgateError('OPA_FAILED', `opa test could not run the tests:\n${opaMessage(run)}`);
   }
   return parsed.map((t) => ({
     package: t.package,
@@ -69,7 +69,7 @@ export async function opaCoverage(opa: OpaTool, policiesDir: string): Promise<Co
     if (/\bFAIL\b|\bERROR\b/.test(run.stdout + run.stderr)) {
       throw new WasmgateError('OPA_FAILED', 'not measured: OPA reports coverage only when every Rego test passes (see the failures above)');
     }
-    throw new WasmgateError('OPA_FAILED', `opa test --coverage failed:\n${(run.stderr || run.stdout).trim()}`);
+    throw new WasmgateError('OPA_FAILED', `opa test --coverage failed:\n${opaMessage(run)}`);
   }
   let covered = 0;
   let total = 0;
@@ -123,7 +123,7 @@ export async function runTestsOnWasm(
       '-o', bundleFile, policiesDir,
     ]);
     if (build.exitCode !== 0) {
-      throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${build.stderr.trim()}`);
+      throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${opaMessage(build)}`);
     }
     const bundle = await loadBundle(bundleFile);
     let policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);

@@ -5,7 +5,8 @@ import { WasmgateError } from '../errors.js';
 import { entrypoints as defaultEntrypoints, readBundleFiles } from '../engine/bundle.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
-import { runOpa, type OpaTool } from './opa.js';
+import { explainCompileErrors } from './compile-errors.js';
+import { opaMessage, runOpa, type OpaTool } from './opa.js';
 
 export interface BuildOptions {
   readonly opa: OpaTool;
@@ -44,16 +45,6 @@ function fingerprint(options: BuildOptions, entrypoints: readonly string[]): str
   return hash.digest('hex');
 }
 
-function explainCompileErrors(stderr: string): string {
-  const undefinedBuiltins = [...stderr.matchAll(/undefined function ([\w.]+)/g)].map((m) => m[1]);
-  if (undefinedBuiltins.length === 0) return stderr.trim();
-  return (
-    `${stderr.trim()}\n\nThe policy calls builtins wasmgate's engine cannot run: ${[...new Set(undefinedBuiltins)].join(', ')}. ` +
-    `They are not compiled into OPA's WASM and neither the SDK nor wasmgate's host implements them ` +
-    `(see src/engine/builtins/). Rewrite the rule without them, or add a host builtin.`
-  );
-}
-
 /**
  * The policy build: `opa fmt` (fails on unformatted files), `opa check --strict`, then
  * `opa build -t wasm` against a capabilities file of what the engine can run, extracting
@@ -82,7 +73,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   rmSync(stampFile, { force: true });
 
   const fmt = await runOpa(options.opa, ['fmt', '--list', policiesDir]);
-  if (fmt.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa fmt failed:\n${fmt.stderr}`);
+  if (fmt.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa fmt failed:\n${opaMessage(fmt)}`);
   const unformatted = fmt.stdout.split('\n').filter(Boolean);
   if (unformatted.length > 0) {
     throw new WasmgateError(
@@ -92,11 +83,11 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   }
 
   const capabilitiesFile = join(outDir, 'capabilities.json');
-  const { excluded } = await generateCapabilities(options.opa, capabilitiesFile);
-  log(`capabilities: ${excluded.length} OPA builtins left out (the engine cannot run them)`);
+  const builtins = await generateCapabilities(options.opa, capabilitiesFile);
+  log(`capabilities: ${builtins.excluded.length} OPA builtins left out (the engine cannot run them)`);
 
   const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, policiesDir]);
-  if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(check.stderr)}`);
+  if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(opaMessage(check), builtins)}`);
 
   const bundle = join(outDir, 'bundle.tar.gz');
   const build = await runOpa(options.opa, [
@@ -112,7 +103,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     bundle,
     policiesDir,
   ]);
-  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(build.stderr)}`);
+  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(opaMessage(build), builtins)}`);
   const files = await readBundleFiles(bundle, ['policy.wasm', 'data.json']);
   for (const name of ['policy.wasm', 'data.json']) {
     const file = files.get(name);

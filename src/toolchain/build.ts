@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { WasmgateError } from '../errors.js';
-import { entrypoints as defaultEntrypoints, readBundleFiles } from '../engine/bundle.js';
+import { readBundleFiles } from '../engine/bundle.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
-import { opaMessage, runOpa, type OpaTool } from './opa.js';
+import { describeRules, requiredEntrypoints, ruleOf } from './entrypoints.js';
+import { opaMessage, runOpa, type OpaRun, type OpaTool } from './opa.js';
 
 export interface BuildOptions {
   readonly opa: OpaTool;
@@ -45,6 +46,29 @@ function fingerprint(options: BuildOptions, entrypoints: readonly string[]): str
   return hash.digest('hex');
 }
 
+const missingEntrypointError = /entrypoint "([^"]+)" does not refer to a rule/;
+
+/**
+ * The entrypoints the policies do not define. OPA names only the first one it misses, so the build
+ * is tried again without each one named until OPA names no more.
+ */
+async function missingEntrypoints(
+  firstError: string,
+  entrypoints: readonly string[],
+  compile: (targets: readonly string[]) => Promise<OpaRun>,
+): Promise<string[]> {
+  const missing: string[] = [];
+  let error = firstError;
+  for (;;) {
+    const name = missingEntrypointError.exec(error)?.[1];
+    if (name === undefined || missing.includes(name)) return missing;
+    missing.push(name);
+    const rest = entrypoints.filter((e) => !missing.includes(e));
+    if (rest.length === 0) return missing;
+    error = opaMessage(await compile(rest));
+  }
+}
+
 /**
  * The policy build: `opa fmt` (fails on unformatted files), `opa check --strict`, then
  * `opa build -t wasm` against a capabilities file of what the engine can run, extracting
@@ -54,7 +78,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   const log = options.log ?? (() => {});
   const policiesDir = resolve(options.policiesDir);
   const outDir = resolve(options.outDir);
-  const entrypoints = options.entrypoints ?? Object.values(defaultEntrypoints);
+  const entrypoints = options.entrypoints ?? requiredEntrypoints;
   if (!existsSync(policiesDir) || !statSync(policiesDir).isDirectory()) {
     throw new WasmgateError('INPUT_INVALID', `policy directory ${policiesDir} does not exist`);
   }
@@ -90,20 +114,33 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(opaMessage(check), builtins)}`);
 
   const bundle = join(outDir, 'bundle.tar.gz');
-  const build = await runOpa(options.opa, [
-    'build',
-    '-t',
-    'wasm',
-    '--capabilities',
-    capabilitiesFile,
-    '--ignore',
-    '*_test.rego',
-    ...entrypoints.flatMap((e) => ['-e', e]),
-    '-o',
-    bundle,
-    policiesDir,
-  ]);
-  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(opaMessage(build), builtins)}`);
+  const compile = (targets: readonly string[]) =>
+    runOpa(options.opa, [
+      'build',
+      '-t',
+      'wasm',
+      '--capabilities',
+      capabilitiesFile,
+      '--ignore',
+      '*_test.rego',
+      ...targets.flatMap((e) => ['-e', e]),
+      '-o',
+      bundle,
+      policiesDir,
+    ]);
+  const build = await compile(entrypoints);
+  if (build.exitCode !== 0) {
+    const missing = await missingEntrypoints(opaMessage(build), entrypoints, compile);
+    if (missing.length > 0) {
+      throw new WasmgateError(
+        'INPUT_INVALID',
+        `${relative(process.cwd(), policiesDir) || '.'} does not define ${missing.map(ruleOf).join(' and ')}. ` +
+          `A policy directory must define ${describeRules(entrypoints)}: the rules wasmgate evaluates ` +
+          `(OPA entrypoints ${entrypoints.join(', ')}).\n${opaMessage(build)}`,
+      );
+    }
+    throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(opaMessage(build), builtins)}`);
+  }
   const files = await readBundleFiles(bundle, ['policy.wasm', 'data.json']);
   for (const name of ['policy.wasm', 'data.json']) {
     const file = files.get(name);

@@ -11,6 +11,7 @@ import { evaluateManifests, type Decider } from '../evaluate-manifests.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
 import { resolvePolicy } from '../policy-source.js';
 import { progressBar } from '../progress.js';
+import { describeRules } from '../../toolchain/entrypoints.js';
 
 export interface EvalFlags {
   output: string;
@@ -122,7 +123,7 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     )
     .option('--user <name>', 'username of the requesting user', requestDefaults.user)
     .option('--group <group>', 'a group of the requesting user (repeatable; system:authenticated is always added)', (g: string, all: string[]) => [...all, g], [] as string[])
-    .option('--policy <path>', 'evaluate another policy: a directory of .rego (compiled with OPA), a compiled directory (policy.wasm) or a bundle .tar.gz')
+    .option('--policy <path>', `evaluate another policy: a directory of .rego (compiled with OPA; it must define ${describeRules()}), a compiled directory (policy.wasm) or a bundle .tar.gz`)
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
     .option('-v, --verbose', 'text output: list allowed documents too', false)
     .option('--no-progress', 'no progress bar, even on a terminal')

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { WasmgateError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { readBundleFiles } from '../engine/bundle.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
 import { describeRules, requiredEntrypoints, ruleOf } from './entrypoints.js';
+import { unformattedFiles } from './fmt.js';
 import { opaMessage, runOpa, type OpaRun, type OpaTool } from './opa.js';
 
 export interface BuildOptions {
@@ -96,13 +98,15 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   mkdirSync(outDir, { recursive: true });
   rmSync(stampFile, { force: true });
 
-  const fmt = await runOpa(options.opa, ['fmt', '--list', policiesDir]);
-  if (fmt.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa fmt failed:\n${opaMessage(fmt)}`);
-  const unformatted = fmt.stdout.split('\n').filter(Boolean);
+  const unformatted = await unformattedFiles(options.opa, [policiesDir]);
   if (unformatted.length > 0) {
+    // npm runs scripts in the package root: name the directory from there.
+    const fromRoot = relative(packageRoot, policiesDir);
+    const npmArgs = fromRoot === 'policies' ? '' : ` -- ${fromRoot.startsWith('..') || isAbsolute(fromRoot) ? policiesDir : fromRoot}`;
     throw new WasmgateError(
       'OPA_FAILED',
-      `these policy files are not formatted (run "opa fmt -w ${relative(process.cwd(), policiesDir) || '.'}"):\n  ${unformatted.join('\n  ')}`,
+      `these policy files are not formatted as opa fmt writes them:\n  ${unformatted.join('\n  ')}\n` +
+        `Format them with "wasmgate fmt ${relative(process.cwd(), policiesDir) || '.'}" (in a wasmgate checkout: "npm run fmt${npmArgs}").`,
     );
   }
 

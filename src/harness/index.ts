@@ -70,7 +70,10 @@ function opaStage(tests: readonly RegoTest[]): Stage {
     .map((t) => ({
       title: `${t.package}.${t.name}`,
       where: testLocation(t),
-      details: [t.outcome === 'error' ? `error: ${t.error ?? 'unknown'}` : 'FAIL (the rule is not true)'],
+      details:
+        t.outcome === 'error'
+          ? [`error: ${t.error ?? 'unknown'}`]
+          : ['FAIL (the rule is not true)', ...(t.explanation ? ['the expression that failed, with its values (opa test --var-values):', ...t.explanation.map((l) => `  ${l}`)] : [])],
     }));
   const skipped = tests.filter((t) => t.outcome === 'skip').length;
   const notes = [
@@ -102,6 +105,7 @@ async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly 
   const onWasm = await runTestsOnWasm(opa, policiesDir, tests, capabilitiesFile);
   const failures: Failure[] = [];
   let passed = 0;
+  let failedOnBoth = 0;
   const duplicates = new Set<string>();
   for (const test of tests) {
     if (test.outcome === 'skip') continue;
@@ -111,8 +115,10 @@ async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly 
     }
     const wasm = onWasm.get(testEntrypoint(test));
     if (!wasm) continue;
-    if (wasm.outcome === test.outcome) passed++;
-    else {
+    if (wasm.outcome === test.outcome) {
+      if (test.outcome === 'pass') passed++;
+      else failedOnBoth++;
+    } else {
       failures.push({
         title: `${test.package}.${test.name}: OPA and the WASM engine disagree`,
         where: testLocation(test),
@@ -126,7 +132,9 @@ async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly 
   const notes = [...duplicates].map(
     (d) => `${d} has several definitions: opa test runs each alone, the WASM engine only the rule as a whole, so it is not compared (give each test its own name)`,
   );
-  return { name, passed, failures, notes };
+  // A test that fails on both engines agrees, but is no pass: the count says so.
+  const summary = failedOnBoth > 0 ? `${passed} passed, ${failedOnBoth} failed on both (as in opa test above)${failures.length > 0 ? `, ${failures.length} disagree` : ''}` : undefined;
+  return { name, passed, failures, notes, ...(summary ? { summary } : {}) };
 }
 
 function fixtureFailure(outcome: FixtureOutcome): Failure {

@@ -17,6 +17,8 @@ export interface RegoTest {
   readonly row: number;
   readonly outcome: TestOutcome;
   readonly error?: string;
+  /** For a failed test: OPA's explanation, the expression that failed with the values involved. */
+  readonly explanation?: readonly string[];
 }
 
 interface OpaTestJson {
@@ -38,7 +40,7 @@ export async function runOpaTests(opa: OpaTool, policiesDir: string): Promise<Re
   } catch {
     throw new WasmgateError('OPA_FAILED', `opa test could not run the tests:\n${opaMessage(run)}`);
   }
-  return parsed.map((t) => ({
+  const tests: RegoTest[] = parsed.map((t) => ({
     package: t.package,
     name: t.name,
     file: t.location?.file ?? '',
@@ -46,6 +48,42 @@ export async function runOpaTests(opa: OpaTool, policiesDir: string): Promise<Re
     outcome: t.skip ? 'skip' : t.error ? 'error' : t.fail ? 'fail' : 'pass',
     ...(t.error ? { error: describeThrown(t.error) } : {}),
   }));
+  const failed = tests.filter((t) => t.outcome === 'fail');
+  if (failed.length === 0) return tests;
+  const explained = await explainFailures(opa, policiesDir, failed);
+  return tests.map((t) => {
+    const explanation = t.outcome === 'fail' ? explained.get(`${t.package}.${t.name}`) : undefined;
+    return explanation ? { ...t, explanation } : t;
+  });
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * OPA's own account of why tests failed (`opa test --var-values`: the failing expression, each term
+ * with its value), read from its text report, which is the only one that carries it in a readable
+ * form. Keyed by "data.pkg.test_name".
+ */
+async function explainFailures(opa: OpaTool, policiesDir: string, failed: readonly RegoTest[]): Promise<Map<string, string[]>> {
+  const names = [...new Set(failed.map((t) => escapeRegExp(`${t.package}.${t.name.replace(/#\d+$/, '')}`)))];
+  const run = await runOpa(opa, ['test', '--var-values', '--run', `^(${names.join('|')})$`, policiesDir]);
+  const explained = new Map<string, string[]>();
+  const lines = run.stdout.split('\n');
+  const start = lines.indexOf('FAILURES');
+  if (start < 0) return explained;
+  let current: string[] | undefined;
+  for (const line of lines.slice(start + 2)) {
+    if (/^-{20,}$/.test(line)) break;
+    const heading = /^(data\.\S+): FAIL\b/.exec(line);
+    if (heading) {
+      current = [];
+      explained.set(heading[1]!, current);
+    } else if (current && line.trim() !== '') {
+      const text = line.replace(/^ {2}/, '').replace(/^( *)\t/, '$1');
+      current.push(text.replace(/^(\/\S+\.rego)(?=:\d+:$)/, (file) => relative(process.cwd(), file)));
+    }
+  }
+  return explained;
 }
 
 export interface Coverage {

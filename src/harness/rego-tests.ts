@@ -30,9 +30,12 @@ interface OpaTestJson {
   error?: unknown;
 }
 
-/** `opa test` on the Rego sources: every test with its outcome (todo_ tests are skips). */
-export async function runOpaTests(opa: OpaTool, policiesDir: string): Promise<RegoTest[]> {
-  const run = await runOpa(opa, ['test', '--format', 'json', '--exit-zero-on-skipped', policiesDir]);
+/**
+ * `opa test` on the Rego sources: every test with its outcome (todo_ tests are skips); with `only`,
+ * just the tests whose name (data.pkg.test_x) matches that regular expression (`opa test --run`).
+ */
+export async function runOpaTests(opa: OpaTool, policiesDir: string, only?: string): Promise<RegoTest[]> {
+  const run = await runOpa(opa, ['test', '--format', 'json', '--exit-zero-on-skipped', ...(only !== undefined ? ['--run', only] : []), policiesDir]);
   let parsed: OpaTestJson[];
   try {
     parsed = JSON.parse(run.stdout) as OpaTestJson[];

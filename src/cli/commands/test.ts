@@ -12,6 +12,7 @@ interface TestFlags {
   fixtures: string[];
   coverage: number;
   workers?: number;
+  run?: string;
 }
 
 const usageExit = 2;
@@ -29,6 +30,15 @@ function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
   return n;
+}
+
+function regularExpression(value: string): string {
+  try {
+    new RegExp(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`not a regular expression: ${(err as Error).message}.`);
+  }
+  return value;
 }
 
 async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO): Promise<number> {
@@ -49,6 +59,7 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO):
       fixtures,
       coverage: flags.coverage,
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      ...(flags.run !== undefined ? { run: flags.run } : {}),
       log,
     });
   } finally {
@@ -72,6 +83,12 @@ export function registerTest(program: Command, io: CommandIO = processIO): void 
     .option('--no-fixtures', 'skip the fixture stages')
     .addOption(new Option('--coverage <percent>', 'minimum coverage of the policy files (0 turns the check off)').default(95).argParser(percent))
     .addOption(new Option('--workers <n>', 'engine worker threads for the fixtures').argParser(positiveInteger))
+    .addOption(
+      new Option(
+        '--run <pattern>',
+        'run only what this regular expression matches: Rego tests by name (data.<package>.<test>, as opa test --run), fixtures by file path or object (Kind namespace/name); coverage is then not measured',
+      ).argParser(regularExpression),
+    )
     .addHelpText(
       'after',
       `

@@ -2,15 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { manifestOperations, parseOperation, requestDefaults } from '../../admission/synthesize.js';
-import { Engine, engineDefaults, readDataFile } from '../../engine/index.js';
 import { describeThrown } from '../../errors.js';
 import { readManifests, type ManifestSet } from '../../manifests/index.js';
 import { exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
 import { packageRoot } from '../../paths.js';
 import { evaluateManifests, type Decider } from '../evaluate-manifests.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
-import { resolvePolicy } from '../policy-source.js';
-import { progressBar } from '../progress.js';
 import { describeRules } from '../../toolchain/entrypoints.js';
 
 export interface EvalFlags {
@@ -49,6 +46,8 @@ export type OpenEngine = (flags: EvalFlags, documents: number, io: CommandIO) =>
 
 /** The policy named by --policy (default wasm/), with --data, on a pool sized to the run. */
 export const loadEngine: OpenEngine = async (flags, documents, io) => {
+  // Loaded when a run needs them, so that --help and --version start fast.
+  const [{ Engine, engineDefaults, readDataFile }, { resolvePolicy }] = await Promise.all([import('../../engine/index.js'), import('../policy-source.js')]);
   const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
   const policy = await resolvePolicy(flags.policy, (line) => io.stderr.write(`wasmgate: ${line}\n`));
   // More workers than documents would only cost start-up time.
@@ -84,6 +83,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     return usageExit;
   }
 
+  const { progressBar } = await import('../progress.js');
   const progress = progressBar(manifests.manifests.length, flags.progress, io.stderr);
   let report;
   try {

@@ -2,10 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { describeThrown } from '../../errors.js';
-import { harnessExitCode, runPolicyTests } from '../../harness/index.js';
-import { renderHarnessReport } from '../../harness/render.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
-import { outputDirFor } from '../policy-source.js';
 
 interface TestFlags {
   policies: string;
@@ -50,6 +47,12 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO):
   let fixtures = flags.fixtures;
   if (!fixturesGiven && !existsSync(defaultFixtures)) fixtures = [];
   const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
+  // Loaded when the tests run, so that --help and --version start fast.
+  const [{ harnessExitCode, runPolicyTests }, { renderHarnessReport }, { outputDirFor }] = await Promise.all([
+    import('../../harness/index.js'),
+    import('../../harness/render.js'),
+    import('../policy-source.js'),
+  ]);
   const out = outputDirFor(policiesDir);
   let report;
   try {

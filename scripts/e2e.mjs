@@ -18,8 +18,10 @@ try {
 }
 console.error(`e2e: cluster binaries (${cluster.source}) in ${cluster.dir}`);
 const tap = join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
-// One file: one cluster. Its checks run in order, and a cold, loaded machine gets 10 minutes.
-const run = spawnSync(process.execPath, [tap, '--timeout', '600', join('test', 'e2e', 'cluster.e2e.ts'), ...process.argv.slice(2)], {
+// One cluster per file, the files one after the other (--jobs 1: two control planes at once would
+// crowd 2 cores). A file's checks run in order, and a cold, loaded machine gets 10 minutes.
+const files = ['cluster.e2e.ts', 'eval-fidelity.e2e.ts'].map((file) => join('test', 'e2e', file));
+const run = spawnSync(process.execPath, [tap, '--timeout', '600', '--jobs', '1', ...files, ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, WASMGATE_E2E_BINARIES: cluster.dir },

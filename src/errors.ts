@@ -18,11 +18,14 @@ export type ErrorCode =
 
 export class WasmgateError extends Error {
   readonly code: ErrorCode;
+  /** The individual problems the message lists, for callers that word them their own way. */
+  readonly details?: readonly string[];
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: readonly string[] }) {
     super(message, options);
     this.code = code;
     this.name = 'WasmgateError';
+    if (options?.details) this.details = options.details;
   }
 }
 

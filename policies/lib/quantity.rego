@@ -6,7 +6,8 @@
 #   and rounded up to the nano like Kubernetes does. Only integer arithmetic
 #   below 2^53 is used, so topdown and WebAssembly agree bit for bit; values
 #   that do not fit (above about 9e15 units) are treated as invalid.
-#   Negative quantities are invalid: requests and limits cannot be negative.
+#   Negative quantities are invalid: requests and limits cannot be negative
+#   ("-0" is zero, as Kubernetes reads it).
 package wasmgate.lib.quantity
 
 _max := 9007199254740992
@@ -34,6 +35,16 @@ _pattern := sprintf(`^%s(?:[eE][-+]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$`, [_number])
 parse(q) := _from_string(q) if is_string(q)
 
 else := _from_number(q) if is_number(q)
+
+else := {"units": 0, "nanos": 0} if _negative_zero(q)
+
+# "-0", "-0.0", "-0Mi": Kubernetes reads a negative zero as zero. Only one sign is allowed.
+_negative_zero(q) if {
+	is_string(q)
+	startswith(q, "-")
+	not startswith(q, "-+")
+	_from_string(substring(q, 1, -1)) == {"units": 0, "nanos": 0}
+}
 
 valid(q) if parse(q)
 

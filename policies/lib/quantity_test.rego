@@ -54,6 +54,15 @@ test_rounds_up_to_nano if {
 	quantity.parse(2.675) == {"units": 2, "nanos": 675000000}
 }
 
+test_negative_zero_is_zero if {
+	every q in ["-0", "-0.0", "-.0", "-0m", "-0Gi", "-0e3", "-000"] {
+		quantity.parse(q) == {"units": 0, "nanos": 0}
+	}
+	every q in ["-1", "-0.1", "-1e-30", "-+0", "--0"] {
+		not quantity.valid(q)
+	}
+}
+
 test_invalid if {
 	every q in ["", "12XB", "1 Gi", "e3", "1e", "-1", "1.5.5", "Gi", "1KI", "0x10", "1E", "1Ei", "8Pi", "1e16", "1234567890123456", null, true, [], -1, 9007199254740993] {
 		not quantity.valid(q)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WasmgateError } from '../errors.js';
-import { kindInfo, splitApiVersion } from '../manifests/kinds.js';
+import { withApiServerDefaults } from './defaults.js';
+import { kindInfo, splitApiVersion, type CustomKinds } from '../manifests/kinds.js';
 import { parseAdmissionReview } from './parse.js';
 import type { AdmissionRequest, AdmissionReview, KubeObject, Operation } from './types.js';
 
@@ -22,6 +23,8 @@ export interface RequestOptions {
   readonly groups?: readonly string[];
   /** Default a random UUID. */
   readonly uid?: string;
+  /** Scope and plural of kinds from CustomResourceDefinitions (see kindInfo). */
+  readonly customKinds?: CustomKinds;
 }
 
 export const requestDefaults = { operation: 'CREATE', namespace: 'default', user: 'wasmgate-eval' } as const;
@@ -45,6 +48,11 @@ export function isAdmissionReview(value: Readonly<Record<string, unknown>>): boo
   return value.kind === 'AdmissionReview' && typeof value.apiVersion === 'string' && value.apiVersion.startsWith('admission.k8s.io/');
 }
 
+function withoutNamespace(metadata: Record<string, unknown>): Record<string, unknown> {
+  const { namespace: _dropped, ...rest } = metadata;
+  return rest;
+}
+
 const optionsKinds: Partial<Record<ManifestOperation, string>> = { CREATE: 'CreateOptions', UPDATE: 'UpdateOptions', DELETE: 'DeleteOptions' };
 
 /**
@@ -63,12 +71,15 @@ export function synthesizeReview(object: Readonly<Record<string, unknown>>, opti
   if (name === '' && !(generated && operation === 'CREATE')) throw invalid(`the ${kube.kind} has no metadata.name`);
 
   const { group, version } = splitApiVersion(kube.apiVersion);
-  const info = kindInfo(group, kube.kind);
+  const info = kindInfo(group, kube.kind, options.customKinds);
   const ownNamespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
   const namespace = info.namespaced ? (ownNamespace ?? options.namespace ?? requestDefaults.namespace) : undefined;
-  // The API server fills in the namespace of a namespaced object that names none.
-  const sent: KubeObject =
-    info.namespaced && ownNamespace === undefined ? { ...kube, metadata: { ...metadata, namespace } } : kube;
+  // The API server fills in the namespace of a namespaced object that names none, and clears the
+  // namespace of a cluster-scoped one (rest.BeforeCreate), before validating webhooks see it.
+  const scoped: KubeObject = info.namespaced
+    ? ownNamespace === undefined ? { ...kube, metadata: { ...metadata, namespace } } : kube
+    : 'namespace' in metadata ? { ...kube, metadata: withoutNamespace(metadata) } : kube;
+  const sent = withApiServerDefaults(scoped);
 
   const gvk = { group, version, kind: kube.kind };
   const gvr = { group, version, resource: info.resource };

@@ -90,7 +90,7 @@ export class PolicyEvaluator {
     if (errors.length > 0) {
       this.policy.setData(previous);
       this.data = previous;
-      throw new WasmgateError('DATA_INVALID', `policy data rejected, the previous data stays in force:\n  - ${errors.join('\n  - ')}`);
+      throw new WasmgateError('DATA_INVALID', `policy data rejected, the previous data stays in force:\n  - ${errors.join('\n  - ')}`, { details: errors });
     }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * What the API server knows about a kind: its resource (plural) name and whether it lives in a
- * namespace. Built-in Kubernetes kinds and Calico's (projectcalico.org/v3 through the API server,
- * crd.projectcalico.org/v1 as CRDs); any other kind is guessed the way kubectl guesses.
+ * namespace. Built-in Kubernetes kinds, Calico's (projectcalico.org/v3 through the API server,
+ * crd.projectcalico.org/v1 as CRDs), cert-manager's and coil's; any other kind is guessed the way kubectl guesses.
  */
 export interface KindInfo {
   readonly resource: string;
@@ -39,7 +39,8 @@ const builtin: Readonly<Record<string, Table>> = {
   },
   batch: { CronJob: ['cronjobs', true], Job: ['jobs', true] },
   autoscaling: { HorizontalPodAutoscaler: ['horizontalpodautoscalers', true] },
-  policy: { PodDisruptionBudget: ['poddisruptionbudgets', true] },
+  // PodSecurityPolicy was removed in Kubernetes 1.25; clusters that keep its manifests keep them cluster-scoped.
+  policy: { PodDisruptionBudget: ['poddisruptionbudgets', true], PodSecurityPolicy: ['podsecuritypolicies', false] },
   'networking.k8s.io': {
     Ingress: ['ingresses', true],
     IngressClass: ['ingressclasses', false],
@@ -97,10 +98,25 @@ const calico: Table = {
   WorkloadEndpoint: ['workloadendpoints', true],
 };
 
+// cert-manager, which wasmgate's own deploy/ uses (scopes as its CRDs say).
+const certManager: Readonly<Record<string, Table>> = {
+  'cert-manager.io': {
+    Certificate: ['certificates', true],
+    CertificateRequest: ['certificaterequests', true],
+    ClusterIssuer: ['clusterissuers', false],
+    Issuer: ['issuers', true],
+  },
+  'acme.cert-manager.io': { Challenge: ['challenges', true], Order: ['orders', true] },
+};
+
 const tables: Readonly<Record<string, Table>> = {
   ...builtin,
+  ...certManager,
   'projectcalico.org': calico,
-  'crd.projectcalico.org': calico,
+  // Calico's IPAM state exists only as CRDs.
+  'crd.projectcalico.org': { ...calico, IPAMBlock: ['ipamblocks', false], IPAMConfig: ['ipamconfigs', false], IPAMHandle: ['ipamhandles', false] },
+  // coil (cybozu-go/coil v2), the CNI of the clusters these policies come from.
+  'coil.cybozu.com': { AddressBlock: ['addressblocks', false], AddressPool: ['addresspools', false] },
 };
 
 /** kubectl's guess for a kind it has no discovery data for (meta.UnsafeGuessKindToResource). */
@@ -112,11 +128,42 @@ export function guessResource(kind: string): string {
   return `${lower}s`;
 }
 
+/** Kinds defined by CustomResourceDefinitions, keyed by `kindKey`. */
+export type CustomKinds = ReadonlyMap<string, KindInfo>;
+
+/** `Kind.group` (as kubectl writes a GroupKind), or `Kind` for the core group. */
+export function kindKey(group: string, kind: string): string {
+  return group === '' ? kind : `${kind}.${group}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
 /**
- * The resource and scope of group/kind. Unknown kinds are taken as namespaced (most custom
- * resources are), with kubectl's guessed plural.
+ * The kind a CustomResourceDefinition object defines (apiextensions.k8s.io v1 or v1beta1), with
+ * its plural and scope; undefined for anything else or a CRD missing those fields.
  */
-export function kindInfo(group: string, kind: string): KindInfo & { readonly known: boolean } {
+export function crdDefinition(object: Readonly<Record<string, unknown>>): ({ group: string; kind: string } & KindInfo) | undefined {
+  if (object.kind !== 'CustomResourceDefinition' || typeof object.apiVersion !== 'string') return undefined;
+  if (!object.apiVersion.startsWith('apiextensions.k8s.io/')) return undefined;
+  const spec = object.spec;
+  if (!isRecord(spec) || !isRecord(spec.names)) return undefined;
+  const { group, scope } = spec;
+  const { kind, plural } = spec.names;
+  if (typeof group !== 'string' || typeof kind !== 'string' || typeof plural !== 'string') return undefined;
+  if (scope !== 'Cluster' && scope !== 'Namespaced') return undefined;
+  return { group, kind, resource: plural, namespaced: scope === 'Namespaced' };
+}
+
+/**
+ * The resource and scope of group/kind: from a CustomResourceDefinition given, else the table of
+ * built-in and Calico kinds, else taken as namespaced (most custom resources are) with kubectl's
+ * guessed plural and `known: false`.
+ */
+export function kindInfo(group: string, kind: string, custom?: CustomKinds): KindInfo & { readonly known: boolean } {
+  const defined = custom?.get(kindKey(group, kind));
+  if (defined) return { ...defined, known: true };
   const entry = tables[group]?.[kind];
   if (entry) return { resource: entry[0], namespaced: entry[1], known: true };
   return { resource: guessResource(kind), namespaced: true, known: false };

@@ -1,6 +1,6 @@
 import { describeObject } from '../admission/synthesize.js';
-import type { Formatter } from './index.js';
-import { summaryLine, type Report } from './report.js';
+import type { FormatOptions, Formatter } from './index.js';
+import { summaryLine, workspacePath, type Report } from './report.js';
 
 /** A workflow command's message: %, CR and LF are escaped. */
 export function escapeData(value: string): string {
@@ -27,18 +27,23 @@ function command(kind: 'error' | 'warning' | 'notice', props: Record<string, str
 export const github: Formatter = {
   name: 'github',
   description: 'GitHub Actions annotations (::error file=…,line=…::)',
-  format(report: Report): string {
+  format(report: Report, options: FormatOptions = {}): string {
+    // Annotations are placed by the path from the repository root, the job's working directory.
+    const path = (file: string) => workspacePath(file, options.cwd);
     const out: string[] = [];
     for (const r of report.results) {
       const name = describeObject(r.object);
-      if (r.error) out.push(command('error', { file: r.source.file, line: r.source.line, title: `wasmgate: ${name}` }, r.error));
+      if (r.error) out.push(command('error', { file: path(r.source.file), line: r.source.line, title: `wasmgate: ${name}` }, r.error));
       for (const v of r.violations) {
         const kind = v.action === 'deny' || (v.action === 'warn' && report.failOnWarn) ? 'error' : v.action === 'warn' ? 'warning' : 'notice';
-        out.push(command(kind, { file: r.source.file, line: v.line ?? r.source.line, title: `${v.policy} (${v.action})` }, v.message));
+        out.push(command(kind, { file: path(r.source.file), line: v.line ?? r.source.line, title: `${v.policy} (${v.action})` }, v.message));
       }
     }
     for (const p of report.problems) {
-      out.push(command('error', { file: p.file, line: p.line, col: p.column, title: 'wasmgate: input error' }, p.message));
+      out.push(command('error', { file: path(p.file), line: p.line, col: p.column, title: 'wasmgate: input error' }, p.message));
+    }
+    for (const n of report.notes ?? []) {
+      out.push(command('notice', { file: path(n.file), line: n.line, title: 'wasmgate: note' }, n.message));
     }
     out.push(summaryLine(report));
     return `${out.join('\n')}\n`;

@@ -15,6 +15,8 @@ export interface FormatOptions {
   readonly verbose?: boolean;
   /** wasmgate's version, for formats that name the tool. */
   readonly toolVersion?: string;
+  /** The directory the run started in: `github` names files relative to it, as annotations need. */
+  readonly cwd?: string;
 }
 
 /** One output format: a pure function of the report. */

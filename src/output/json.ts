@@ -6,9 +6,23 @@ export const json: Formatter = {
   name: 'json',
   description: 'one JSON document: summary, results, input errors',
   format(report: Report): string {
+    const counts = summarize(report);
     const document = {
       version: 1,
-      summary: { ...summarize(report), failOnWarn: report.failOnWarn, exitCode: exitCodeOf(report) },
+      // `errors` counts what the `errors` list holds (input errors); documents the policy could not
+      // decide are `evaluationErrors`, results with outcome "error".
+      summary: {
+        files: counts.files,
+        documents: counts.documents,
+        allowed: counts.allowed,
+        warned: counts.warned,
+        denied: counts.denied,
+        errors: counts.problems,
+        evaluationErrors: counts.errors,
+        notes: report.notes?.length ?? 0,
+        failOnWarn: report.failOnWarn,
+        exitCode: exitCodeOf(report),
+      },
       results: report.results.map((r) => ({
         file: r.source.file,
         line: r.source.line,
@@ -23,6 +37,7 @@ export const json: Formatter = {
         ...(r.error !== undefined ? { error: r.error } : {}),
       })),
       errors: report.problems,
+      notes: report.notes ?? [],
     };
     return `${JSON.stringify(document, null, 2)}\n`;
   },

@@ -16,7 +16,7 @@ export function escapeXml(value: string): string {
 function violationLines(result: DocumentResult, actions: readonly string[]): string {
   return result.violations
     .filter((v) => actions.includes(v.action))
-    .map((v) => `[${v.action}] ${v.policy}: ${v.message}${v.path ? ` (${v.path})` : ''}`)
+    .map((v) => `[${v.action}] ${v.policy}: ${v.message}${v.path ? ` (${v.path}${v.line !== undefined ? `, line ${v.line}` : ''})` : ''}`)
     .join('\n');
 }
 

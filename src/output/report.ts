@@ -1,5 +1,6 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Decision, Violation } from '../engine/index.js';
-import type { InputProblem, SourceRef } from '../manifests/index.js';
+import { stdinName, type InputNote, type InputProblem, type SourceRef } from '../manifests/index.js';
 import type { ObjectRef } from '../admission/synthesize.js';
 
 /**
@@ -30,6 +31,8 @@ export interface Report {
   readonly results: readonly DocumentResult[];
   /** Input that could not be read or decided at all. */
   readonly problems: readonly InputProblem[];
+  /** What was skipped or assumed about the input; never a failure. */
+  readonly notes?: readonly InputNote[];
   /** Whether warnings fail the run (`--fail-on-warn`). */
   readonly failOnWarn: boolean;
 }
@@ -123,4 +126,14 @@ export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<s
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/**
+ * A file as code-scanning tools place it: relative to the directory the run started in (the
+ * repository's root in CI), with `/`. Files outside it, and `<stdin>`, stay as given.
+ */
+export function workspacePath(file: string, cwd: string | undefined): string {
+  if (cwd === undefined || file === stdinName) return file;
+  const path = relative(cwd, resolve(cwd, file));
+  return path === '' || path.startsWith('..') || isAbsolute(path) ? file : path.split(sep).join('/');
 }

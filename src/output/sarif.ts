@@ -2,7 +2,7 @@ import { isAbsolute, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeObject } from '../admission/synthesize.js';
 import type { FormatOptions, Formatter } from './index.js';
-import type { Report } from './report.js';
+import { workspacePath, type Report } from './report.js';
 
 const levels = { deny: 'error', warn: 'warning', dryrun: 'note' } as const;
 const inputErrorRule = 'wasmgate/input-error';
@@ -14,10 +14,10 @@ export function artifactUri(file: string): string {
   return encodeURI(file.split(sep).join('/'));
 }
 
-function location(file: string, line: number | undefined, objectName?: string) {
+function location(file: string, line: number | undefined, objectName?: string, cwd?: string) {
   return {
     physicalLocation: {
-      artifactLocation: { uri: artifactUri(file) },
+      artifactLocation: { uri: artifactUri(workspacePath(file, cwd)) },
       ...(line !== undefined && line >= 1 ? { region: { startLine: line } } : {}),
     },
     ...(objectName ? { logicalLocations: [{ name: objectName, kind: 'object' }] } : {}),
@@ -39,7 +39,7 @@ export const sarif: Formatter = {
           ruleId: evaluationErrorRule,
           level: 'error',
           message: { text: `${name}: ${r.error}` },
-          locations: [location(r.source.file, r.source.line, name)],
+          locations: [location(r.source.file, r.source.line, name, options.cwd)],
         });
       }
       for (const v of r.violations) {
@@ -48,14 +48,14 @@ export const sarif: Formatter = {
           ruleId: v.policy,
           level: levels[v.action],
           message: { text: v.message },
-          locations: [location(r.source.file, v.line ?? r.source.line, name)],
+          locations: [location(r.source.file, v.line ?? r.source.line, name, options.cwd)],
           properties: { action: v.action, ...(v.path ? { path: v.path } : {}), document: r.source.document },
         });
       }
     }
     for (const p of report.problems) {
       ruleIds.add(inputErrorRule);
-      results.push({ ruleId: inputErrorRule, level: 'error', message: { text: p.message }, locations: [location(p.file, p.line)] });
+      results.push({ ruleId: inputErrorRule, level: 'error', message: { text: p.message }, locations: [location(p.file, p.line, undefined, options.cwd)] });
     }
     const rules = [...ruleIds].sort().map((id) => ({
       id,
@@ -78,6 +78,13 @@ export const sarif: Formatter = {
             },
           },
           results: results.map((result) => ({ ...result, ruleIndex: ruleIndex.get(result.ruleId) })),
+          // Notes are about the run (what was skipped or assumed), not findings: SARIF's place for them.
+          invocations: [
+            {
+              executionSuccessful: true,
+              toolExecutionNotifications: (report.notes ?? []).map((n) => ({ level: 'note', message: { text: n.message }, locations: [location(n.file, n.line, undefined, options.cwd)] })),
+            },
+          ],
         },
       ],
     };

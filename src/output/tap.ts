@@ -42,6 +42,9 @@ export const tap: Formatter = {
       out.push(`not ok ${n} - ${description(`${p.file}${p.line !== undefined ? `:${p.line}` : ''} input error`)}`);
       out.push(...diagnostics({ message: p.message, ...(p.document !== undefined ? { document: p.document } : {}) }));
     }
+    for (const note of report.notes ?? []) {
+      out.push(`# note: ${note.file}${note.line !== undefined ? `:${note.line}` : ''} ${note.message.replace(/[\r\n]+/g, ' ')}`);
+    }
     out.push(`# ${summaryLine(report)}`);
     return `${out.join('\n')}\n`;
   },

@@ -2,7 +2,7 @@ import pc from 'picocolors';
 import { describeObject } from '../admission/synthesize.js';
 import type { FormatOptions, Formatter } from './index.js';
 import { describePosition, isFailure, summaryLine, type DocumentResult, type Report } from './report.js';
-import type { InputProblem } from '../manifests/index.js';
+import type { InputNote, InputProblem } from '../manifests/index.js';
 
 type Entry = { line: number; order: number; lines: string[] };
 
@@ -53,6 +53,15 @@ export const text: Formatter = {
         line: problem.line ?? 0,
         order: report.results.length + i,
         lines: [`  ${c.red('✗ input error')}  ${where ? `${c.dim(where)}  ` : ''}${indented(problem.message, '      ')}`],
+      });
+    });
+
+    (report.notes ?? []).forEach((note: InputNote, i) => {
+      const where = describePosition(note);
+      entriesOf(note.file).push({
+        line: note.line ?? 0,
+        order: report.results.length + report.problems.length + i,
+        lines: [`  ${c.cyan('i note')}  ${where ? `${c.dim(where)}  ` : ''}${indented(note.message, '      ')}`],
       });
     });
 

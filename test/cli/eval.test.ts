@@ -2,61 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import t from 'tap';
-import { loadEngine, registerEval } from '../../dist/cli/commands/eval.js';
-import { Engine } from '../../dist/engine/index.js';
+import { cli, evalCommand as run, sharedEngine, wasmgate } from '../helpers/eval-cli.js';
 import { compilePolicies, repoRoot } from '../helpers/policies.js';
 
-const cli = join(repoRoot, 'dist', 'cli', 'main.js');
 const goodPolicy = join(repoRoot, 'test', 'harness', 'policies', 'good');
 const compiled = await compilePolicies(goodPolicy);
+const shared = await sharedEngine(compiled, (fn) => t.teardown(fn));
 
-// One engine serves the in-process runs: a pool worker started under tap inherits its loaders and
-// takes a second or more to start, so a fresh engine per run would make this file slow.
-const shared = await Engine.load({ bundle: compiled, workers: 2 });
-t.teardown(() => shared.close());
-const sharedEngine = async () => ({ evaluate: (input: object | Uint8Array) => shared.evaluate(input), workers: 2, close: async () => {} });
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real program in a child process: for what the process itself does (help, argv errors, stdin, exit code). */
-function wasmgate(args: string[], input?: string, cwd?: string): Run {
-  const run = spawnSync(process.execPath, [cli, ...args], {
-    input: input ?? '',
-    encoding: 'utf8',
-    cwd: cwd ?? repoRoot,
-    // Without tap's NODE_OPTIONS loaders, which would slow every child down by a second.
-    env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
-
-/** The eval command in this process, with its output and exit code captured: most tests need no child process. */
-async function evalCommand(args: string[], stdin = '', options: { ownEngine?: boolean; tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const run = { code: 0 as number | null, stdout: '', stderr: '' };
-  const io = {
-    stdout: { write: (s: string) => (run.stdout += s), isTTY: options.tty ?? false },
-    stderr: { write: (s: string) => (run.stderr += s) },
-    readStdin: async () => stdin,
-    env: options.env ?? { NO_COLOR: '1' },
-    setExitCode: (code: number) => (run.code = code),
-  };
-  const program = new Command().exitOverride().configureOutput({ writeOut: io.stdout.write, writeErr: io.stderr.write });
-  registerEval(program, io, options.ownEngine ? loadEngine : sharedEngine);
-  try {
-    await program.parseAsync(['eval', ...args], { from: 'user' });
-  } catch (err) {
-    if (!(err instanceof CommanderError)) throw err;
-    run.code = err.exitCode === 0 ? 0 : 2;
-  }
-  return run;
-}
+/** In process, on the shared engine unless the run must load its own (--policy, --data). */
+const evalCommand = (args: string[], stdin = '', options: { ownEngine?: boolean; tty?: boolean; env?: NodeJS.ProcessEnv } = {}) =>
+  run(args, stdin, { ...options, ...(options.ownEngine ? {} : { openEngine: shared }) });
 
 const evalJson = async (args: string[], input?: string) => {
   const run = await evalCommand(['--policy', compiled, '-o', 'json', ...args], input);
@@ -135,7 +91,7 @@ t.test('a file: each result names file, line, document and object', async (t) =>
       [denied, 11, 1, 'Pod', 'default', 'evil', 'denied'],
     ],
   );
-  t.match(report.results[1].violations, [{ policy: 'registries', path: 'spec.containers[0].image', line: 18 }]);
+  t.match(report.results[1].violations, [{ policy: 'registries', path: 'spec.containers[0].image', line: 19 }], 'the line of the image itself');
 });
 
 t.test('a directory is searched recursively; standard input is -', async (t) => {
@@ -180,7 +136,7 @@ items:
       [18, 1, 'Namespace', undefined, 'prod', 'allowed'],
     ],
   );
-  t.match(report.results[0].violations[0], { path: 'spec.template.spec.containers[0].image', line: 16 });
+  t.match(report.results[0].violations[0], { path: 'spec.template.spec.containers[0].image', line: 17 });
 });
 
 t.test('an AdmissionReview document is evaluated as it is', async (t) => {
@@ -240,7 +196,7 @@ t.test('1,000 documents in one run, decided on the worker pool', async (t) => {
   const big = file('big.yaml', docs.join('---\n'));
   const { report, code } = await evalJson(['--workers', '2', big]);
   t.equal(code, 1);
-  t.match(report.summary, { documents: 1000, denied: 334, warned: 333, allowed: 333, errors: 0, problems: 0 });
+  t.match(report.summary, { documents: 1000, denied: 334, warned: 333, allowed: 333, errors: 0, evaluationErrors: 0 });
   t.same(
     report.results.map((r: { name: string }) => r.name),
     docs.map((_, i) => `p${i}`),

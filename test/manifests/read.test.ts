@@ -56,3 +56,51 @@ t.test('an empty directory is a problem, not silence', async (t) => {
   t.equal(set.manifests.length, 0);
   t.match(set.problems, [{ file: dir, message: /no \.yaml, \.yml or \.json files/ }]);
 });
+
+t.test('kustomize and Helm sources are skipped with a note; --ignore globs leave out more', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-sources-'));
+  const put = (path: string, text: string) => {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  put('base/kustomization.yaml', 'resources: [pod.yaml]\nconfigMapGenerator:\n- name: g\n  files: [settings=data.yaml]\npatches:\n- path: ../overlays/prod/replicas.yaml\npatchesStrategicMerge:\n- memory.yaml\n- |-\n  apiVersion: v1\n  kind: Pod\nconfigurations: [names.yaml]\n');
+  put('base/pod.yaml', pod('base'));
+  put('base/data.yaml', 'config: {a: 1}\n');
+  put('base/memory.yaml', pod('patch'));
+  put('base/names.yaml', 'nameReference: []\n');
+  put('overlays/prod/replicas.yaml', pod('patch2'));
+  put('overlays/prod/Kustomization', 'resources: [../../base]\n');
+  put('overlays/prod/transformer.yaml', `apiVersion: builtin\nkind: PrefixSuffixTransformer\nmetadata: {name: p}\n---\n${pod('beside')}`);
+  put('overlays/prod/component.yaml', 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n');
+  put('chart/Chart.yaml', 'apiVersion: v2\nname: web\nversion: 1.0.0\n');
+  put('chart/values.yaml', 'image: nginx\n');
+  put('chart/templates/pod.yaml', 'image: {{ .Values.image }}\n');
+  put('chart/crds/crd.yaml', pod('chart-crd'));
+  put('test/pod.yaml', pod('test'));
+  put('values-prod.yaml', 'replicas: 3\n');
+  const set = await readManifests([dir], { ignore: ['test', 'values-*.yaml'] });
+  t.same(names(set), ['base', 'chart-crd', 'beside']);
+  t.same(set.problems, [], 'nothing is an input error');
+  const notes = (set.notes ?? []).map((n) => [n.file.slice(dir.length + 1), n.message]);
+  t.match(notes, [
+    ['base/kustomization.yaml', `a kustomization, not a manifest: skipped (decide what it builds: kustomize build ${join(dir, 'base')} | wasmgate eval -)`],
+    ['chart/Chart.yaml', /^a Helm chart's metadata, not a manifest: skipped \(decide the rendered chart: helm template .*chart \| wasmgate eval -\)$/],
+    ['chart/templates', /^the templates of the Helm chart .*chart are not manifests until rendered: skipped/],
+    ['chart/values.yaml', /^a Helm chart's values, not a manifest/],
+    ['base/data.yaml', `a kustomize generator's input named by ${join(dir, 'base', 'kustomization.yaml')}, not an object: skipped`],
+    ['base/memory.yaml', `a kustomize patch named by ${join(dir, 'base', 'kustomization.yaml')}, not an object: skipped`],
+    ['base/names.yaml', /^a kustomize configuration named by .*kustomization\.yaml/],
+    ['overlays/prod/replicas.yaml', /^a kustomize patch named by .*base.kustomization\.yaml/],
+    ['overlays/prod/component.yaml', 'Component (kustomize.config.k8s.io/v1alpha1) is kustomize configuration, not a manifest: skipped'],
+    ['overlays/prod/transformer.yaml', 'PrefixSuffixTransformer (builtin) is kustomize configuration, not a manifest: skipped'],
+  ]);
+  t.equal(notes.length, 10);
+  t.notOk(set.files.some((f) => f.endsWith('kustomization.yaml') || f.includes(`test${'/'}`)), 'skipped and ignored files are not inputs');
+
+  const globs = await readManifests([dir], { ignore: ['overlays/**', 'base/*.yaml', 'chart'] });
+  t.same(globs.files.map((f) => f.slice(dir.length + 1)), ['test/pod.yaml', 'values-prod.yaml'], 'a glob with / matches below the directory searched');
+  const asFound = await readManifests([join(dir, 'base', 'pod.yaml'), join(dir, 'test', 'pod.yaml')], { ignore: [`${dir}/test/*.yaml`] });
+  t.same(names(asFound), ['base'], 'or the path as given');
+  const named = await readManifests([join(dir, 'base', 'kustomization.yaml')]);
+  t.same([named.manifests.length, named.problems.length, named.notes?.length], [0, 0, 1], 'a kustomization named on the command line is skipped too');
+});

@@ -84,3 +84,55 @@ t.test('plural names: known kinds from the table, others guessed like kubectl', 
   t.same(kindInfo('example.com', 'Widget'), { resource: 'widgets', namespaced: true, known: false });
   t.same(['Policy', 'Gateway', 'Box', 'Mesh', 'Class'].map(guessResource), ['policies', 'gateways', 'boxes', 'meshes', 'classes']);
 });
+
+t.test('a cluster-scoped object loses the namespace it names; a CRD decides scope and plural', async (t) => {
+  const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'r', namespace: 'kube-system' } };
+  const review = synthesizeReview(role);
+  t.equal(review.request.namespace, undefined);
+  t.same(review.request.object?.metadata, { name: 'r' });
+  t.same(role.metadata, { name: 'r', namespace: 'kube-system' }, 'the input object is not modified');
+  const block = { apiVersion: 'crd.example.org/v1', kind: 'IPBlock', metadata: { name: 'b', namespace: 'x' } };
+  t.equal(synthesizeReview(block).request.namespace, 'x', 'unknown kinds are namespaced');
+  const customKinds = new Map([['IPBlock.crd.example.org', { resource: 'ipblox', namespaced: false }]]);
+  const defined = synthesizeReview(block, { customKinds });
+  t.equal(defined.request.namespace, undefined);
+  t.equal(defined.request.resource.resource, 'ipblox');
+  t.same(kindInfo('policy', 'PodSecurityPolicy'), { resource: 'podsecuritypolicies', namespaced: false, known: true });
+  for (const [group, kind, resource] of [['cert-manager.io', 'ClusterIssuer', 'clusterissuers'], ['crd.projectcalico.org', 'IPAMBlock', 'ipamblocks'], ['coil.cybozu.com', 'AddressPool', 'addresspools']]) {
+    t.same(kindInfo(group!, kind!), { resource, namespaced: false, known: true }, `${kind} is cluster-scoped, as its CRD says`);
+  }
+  t.equal(kindInfo('projectcalico.org', 'IPAMBlock').known, false, 'IPAM kinds are CRDs only, not projectcalico.org/v3');
+});
+
+t.test('the object is sent as the API server defaults it', async (t) => {
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p' },
+    spec: {
+      hostNetwork: true,
+      volumes: [{ name: 'scratch' }, { name: 'conf', configMap: { name: 'c' } }],
+      initContainers: [{ name: 'i', ports: [{ containerPort: 80, hostPort: 8080 }] }],
+      containers: [{ name: 'c', ports: [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 9 }], resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } } }],
+      ephemeralContainers: [{ name: 'debug' }],
+    },
+  };
+  const sent = synthesizeReview(pod).request.object as unknown as typeof pod;
+  t.same(sent.spec.volumes, [{ name: 'scratch', emptyDir: {} }, { name: 'conf', configMap: { name: 'c' } }]);
+  t.same(sent.spec.initContainers[0]!.ports, [{ containerPort: 80, hostPort: 8080, protocol: 'TCP' }], 'a hostPort given stays');
+  t.same(sent.spec.containers[0]!.ports, [{ containerPort: 53, protocol: 'UDP', hostPort: 53 }, { containerPort: 9, protocol: 'TCP', hostPort: 9 }]);
+  t.same(sent.spec.containers[0]!.resources.requests, { cpu: '500m', memory: '1Gi' }, 'requests default to limits');
+  t.same(sent.spec.ephemeralContainers, [{ name: 'debug' }]);
+  t.same(pod.spec.volumes[0], { name: 'scratch' }, 'the input object is not modified');
+
+  const template = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'j' }, spec: { jobTemplate: { spec: { template: { spec: structuredClone(pod.spec) } } } } };
+  const tsent = (synthesizeReview(template).request.object as unknown as typeof template).spec.jobTemplate.spec.template.spec;
+  t.same(tsent.containers[0]!.ports, [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 9, protocol: 'TCP' }], 'no host ports in a pod template');
+  t.same(tsent.containers[0]!.resources.requests, { cpu: '500m' }, 'no requests from limits in a pod template');
+  t.same(tsent.volumes[0], { name: 'scratch', emptyDir: {} }, 'volumes are defaulted in templates too');
+
+  const ns = synthesizeReview({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }).request.object;
+  t.same(ns?.metadata?.labels, { 'kubernetes.io/metadata.name': 'shop' });
+  const other = { apiVersion: 'example.com/v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n' }, spec: { hostNetwork: true, containers: [{ ports: [{ containerPort: 1 }] }] } };
+  t.equal(synthesizeReview(other).request.object, other, 'a Pod of another group is not the core Pod');
+});

@@ -115,7 +115,7 @@ t.test('scalars and sequences as documents are problems, empty documents are ski
   t.same(problems.map((p) => p.document), [0, 1], 'a leading --- opens document 0, not an empty one before it');
 });
 
-t.test('a field path points at the deepest collection on it', async (t) => {
+t.test('a field path points at the field itself, or at the missing key’s parent', async (t) => {
   const text = `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -130,9 +130,12 @@ spec:
         image: b
 `;
   const [m] = manifestsOf('d.yaml', text).manifests;
-  t.equal(m!.lineOf('spec.template.spec.containers[1].image'), 11);
+  t.equal(m!.lineOf('spec.template.spec.containers[1].image'), 12, 'the line of image, not of its container');
+  t.equal(m!.lineOf('spec.template.spec.containers[1].name'), 11);
   t.equal(m!.lineOf('spec.template.spec.containers[0]'), 9);
   t.equal(m!.lineOf('metadata.labels.team'), 3, 'a missing field points at its nearest existing parent');
+  t.equal(m!.lineOf('spec.template.spec.containers[0].securityContext.privileged'), 9, 'the container of a missing securityContext');
+  t.equal(m!.lineOf('spec.template.spec.containers[7].image'), 8, 'past the last item: the list');
   t.equal(m!.lineOf(''), 1);
   t.same(pathSegments('metadata.labels["app.kubernetes.io/name"]'), ['metadata', 'labels', 'app.kubernetes.io/name']);
   t.same(pathSegments('a[0][12].b'), ['a', 0, 12, 'b']);
@@ -185,4 +188,49 @@ t.test('alias bombs and self-references are problems, not a hung run', async (t)
   t.match(problems[0]!.message, /refers to itself or expands to more than 1000000 values through YAML aliases/);
   const shared = { x: [1, 2, 3] };
   t.equal(expandedSize({ a: shared, b: shared }), 1 + 2 * (1 + 1 + 3), 'a shared node counts once per use, as JSON writes it');
+});
+
+t.test('lines of scalar fields: block, flow, JSON, values on the next line, and inside an AdmissionReview', async (t) => {
+  const pod = `apiVersion: v1
+kind: Pod
+metadata: {name: p, labels: {team: a,
+  app: b}}
+spec:
+  containers:
+  - name: c
+    securityContext:
+      runAsUser: 0
+
+      privileged: true
+    image:
+      nginx
+    ports: [{containerPort: 80}, {containerPort: 81,
+      hostPort: 81}]
+`;
+  const [m] = manifestsOf('p.yaml', pod).manifests;
+  t.equal(m!.lineOf('spec.containers[0].securityContext.privileged'), 11, 'privileged on its own line, not its securityContext');
+  t.equal(m!.lineOf('spec.containers[0].image'), 12, 'a value on the next line: the line of its key');
+  t.equal(m!.lineOf('metadata.labels.app'), 4);
+  t.equal(m!.lineOf('spec.containers[0].ports[1].hostPort'), 15);
+  t.equal(m!.lineOf('spec.containers[0].ports[1]'), 14);
+  const json = manifestsOf('p.json', JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } }, null, 2)).manifests[0]!;
+  t.equal(json.lineOf('spec.containers[0].image'), 11);
+  const review = `apiVersion: admission.k8s.io/v1
+kind: AdmissionReview
+request:
+  uid: u
+  kind: {group: "", version: v1, kind: Pod}
+  operation: CREATE
+  object:
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: p}
+    spec:
+      containers:
+      - name: c
+        image: evil.io/x
+`;
+  const [r] = manifestsOf('r.yaml', review).manifests;
+  t.equal(r!.lineOf('spec.containers[0].image'), 14, 'paths inside an AdmissionReview start at request.object');
+  t.equal(r!.lineOf('metadata.labels'), 10);
 });

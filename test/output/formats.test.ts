@@ -96,7 +96,8 @@ t.test('text: grouped by file, violations under their document, summary last, co
 t.test('json: parses, and carries every result, violation and input error', async (t) => {
   const doc = JSON.parse(format('json'));
   t.equal(doc.version, 1);
-  t.match(doc.summary, { documents: 4, denied: 1, warned: 1, allowed: 1, errors: 1, problems: 1, exitCode: 2, failOnWarn: false });
+  t.same(doc.summary, { files: 3, documents: 4, denied: 1, warned: 1, allowed: 1, errors: 1, evaluationErrors: 1, notes: 0, exitCode: 2, failOnWarn: false });
+  t.equal(doc.summary.errors, doc.errors.length, 'summary.errors counts the errors list');
   t.same(
     doc.results.map((r: Record<string, unknown>) => [r.file, r.line, r.document, r.item, r.kind, r.namespace, r.name, r.outcome, r.allowed]),
     [
@@ -130,6 +131,7 @@ t.test('junit: well-formed XML with one testsuite per file and the right counts'
   t.equal(denied.name, 'Deployment shop/web (line 1, document 0)');
   t.equal(denied.failure.message, `registries: image ${tricky}`, 'escaped text reads back exactly');
   t.match(denied.failure['#text'], /\[warn\] labels: no team label/);
+  t.match(denied.failure['#text'], /\[deny\] registries: image .*\(spec\.template\.spec\.containers\[0\]\.image, line 12\)/s, 'the line of the field at fault');
   t.equal(warned.failure, undefined, 'a warning is not a failure by default');
   t.match(warned['system-out'], /\[warn\] labels/);
   t.match(root.testsuite[1].testcase[1].error, { type: 'evaluation' });
@@ -253,4 +255,38 @@ t.test('github: one annotation per finding on its file and line, properly escape
   t.match(lines[4], /^::error file=deploy\/c\.yaml,line=3,col=5,title=wasmgate%3A input error::YAML syntax error/);
   t.match(lines[5], /^4 documents/);
   t.match(format('github', report({ failOnWarn: true })), /::error file=deploy\/a\.yaml,line=23/, 'warnings are errors under --fail-on-warn');
+});
+
+t.test('github and sarif: files relative to the working directory given', async (t) => {
+  const absolute = report({
+    files: ['/repo/deploy/a.yaml'],
+    results: [{ ...report().results[0]!, source: { file: '/repo/deploy/a.yaml', line: 1, document: 0 } }],
+    problems: [{ file: './deploy/c.yaml', line: 3, message: 'bad' }],
+    notes: [{ file: '<stdin>', line: 1, message: 'a note' }],
+  });
+  const out = format('github', absolute, { cwd: '/repo' });
+  t.match(out, /^::error file=deploy\/a\.yaml,line=12,title=registries/m);
+  t.match(out, /^::error file=deploy\/c\.yaml,line=3,title=wasmgate%3A input error::bad$/m);
+  t.match(out, /^::notice file=<stdin>,line=1,title=wasmgate%3A note::a note$/m);
+  t.match(format('github', absolute), /file=\/repo\/deploy\/a\.yaml/, 'without a working directory, as given');
+  t.match(format('github', report({ files: ['/elsewhere/a.yaml'], results: [{ ...report().results[0]!, source: { file: '/elsewhere/a.yaml', line: 1, document: 0 } }], problems: [] }), { cwd: '/repo' }), /file=\/elsewhere\/a\.yaml/, 'outside the working directory: as given');
+  const sarif = JSON.parse(format('sarif', absolute, { cwd: '/repo' })).runs[0];
+  t.equal(sarif.results[0].locations[0].physicalLocation.artifactLocation.uri, 'deploy/a.yaml', 'SARIF too');
+});
+
+t.test('notes: in every human and machine format, never a failure', async (t) => {
+  const noted = report({ problems: [], results: [report().results[2]!], notes: [{ file: 'deploy/b.yaml', line: 2, document: 0, message: 'Widget is taken as namespaced' }] });
+  t.equal(exitCodeOf(noted), 0);
+  t.match(format('text', noted), /deploy\/b\.yaml\n  i note  line 2, document 0  Widget is taken as namespaced\n/);
+  t.same(JSON.parse(format('json', noted)).notes, noted.notes);
+  t.match(format('tap', noted), /^# note: deploy\/b\.yaml:2 Widget is taken as namespaced$/m);
+  t.match(format('github', noted), /^::notice file=deploy\/b\.yaml,line=2,title=wasmgate%3A note::Widget is taken as namespaced$/m);
+  const run = JSON.parse(format('sarif', noted)).runs[0];
+  t.same(run.results, [], 'a note is not a finding');
+  t.same(run.invocations, [
+    {
+      executionSuccessful: true,
+      toolExecutionNotifications: [{ level: 'note', message: { text: 'Widget is taken as namespaced' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'deploy/b.yaml' }, region: { startLine: 2 } } }] }],
+    },
+  ]);
 });

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { manifestOperations, parseOperation, requestDefaults } from '../../admission/synthesize.js';
-import { describeThrown } from '../../errors.js';
-import { readManifests, type ManifestSet } from '../../manifests/index.js';
-import { exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
+import { describeThrown, isWasmgateError, WasmgateError } from '../../errors.js';
+import { readManifests, type InputProblem, type ManifestSet } from '../../manifests/index.js';
+import { describeSource, exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
 import { packageRoot } from '../../paths.js';
-import { evaluateManifests, type Decider } from '../evaluate-manifests.js';
+import { evaluateManifests, prepareReviews, type Decider, type PrepareOptions } from '../evaluate-manifests.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
 import { describeRules } from '../../toolchain/entrypoints.js';
 
@@ -17,10 +17,13 @@ export interface EvalFlags {
   operation: string;
   user: string;
   group: string[];
+  crds: string[];
+  ignore: string[];
   policy?: string;
   data?: string;
   verbose: boolean;
   progress: boolean;
+  showRequest: boolean;
   workers?: number;
 }
 
@@ -55,10 +58,29 @@ export const loadEngine: OpenEngine = async (flags, documents, io) => {
   try {
     // The engine holds the compiled module: files compiled for this run are not needed after loading.
     return await Engine.load({ bundle: policy.bundle, ...(data !== undefined ? { data } : {}), workers });
+  } catch (err) {
+    // The engine words a rejection for a running server (its previous data stays); a run has none.
+    if (flags.data !== undefined && isWasmgateError(err, 'DATA_INVALID') && err.details) {
+      throw new WasmgateError('DATA_INVALID', `--data ${flags.data} is rejected by the policy's config_errors:\n  - ${err.details.join('\n  - ')}`, { cause: err });
+    }
+    throw err;
   } finally {
     policy.dispose();
   }
 };
+
+/**
+ * `--show-request`: the AdmissionReview each document becomes, one JSON document a line (for
+ * `curl --data-binary @-` at a running webhook), nothing decided. Input problems go to stderr.
+ */
+function showRequests(set: ManifestSet, options: PrepareOptions, io: CommandIO): number {
+  const prepared = prepareReviews(set, options);
+  for (const { review } of prepared.reviews) io.stdout.write(`${JSON.stringify(review)}\n`);
+  const all = [...set.problems, ...prepared.problems];
+  for (const p of all) io.stderr.write(`wasmgate eval: ${describeSource(p)}: ${p.message}\n`);
+  for (const n of [...(set.notes ?? []), ...prepared.notes]) io.stderr.write(`wasmgate eval: note: ${describeSource(n)}: ${n.message}\n`);
+  return all.length > 0 ? usageExit : 0;
+}
 
 /** `wasmgate eval`: read, decide, print; returns the exit code. */
 export async function runEval(paths: readonly string[], flags: EvalFlags, io: CommandIO = processIO, openEngine: OpenEngine = loadEngine): Promise<number> {
@@ -69,12 +91,20 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     return usageExit;
   }
 
-  const read = await readManifests(paths, { readStdin: () => io.readStdin() });
+  const read = await readManifests(paths, { readStdin: () => io.readStdin(), ignore: flags.ignore });
+  // CustomResourceDefinitions given apart: they tell kinds' scope and plural, they are not decided.
+  const crds = flags.crds.length > 0 ? await readManifests(flags.crds, { readStdin: () => io.readStdin() }) : undefined;
+  const problems: InputProblem[] = [...(crds?.problems ?? []), ...read.problems];
   // Input that holds nothing (an empty file, a pipeline that printed nothing) must not pass as "all allowed".
-  const manifests: ManifestSet =
-    read.manifests.length === 0 && read.problems.length === 0
-      ? { ...read, problems: [{ file: read.files.join(', '), message: 'nothing to evaluate: the input holds no Kubernetes objects' }] }
-      : read;
+  if (read.manifests.length === 0 && problems.length === 0) {
+    problems.push({ file: read.files.join(', '), message: 'nothing to evaluate: the input holds no Kubernetes objects' });
+  }
+  const manifests: ManifestSet = { ...read, problems };
+  const options: PrepareOptions = {
+    request: { operation, namespace: flags.namespace, user: flags.user, groups: flags.group },
+    ...(crds ? { crds: crds.manifests } : {}),
+  };
+  if (flags.showRequest) return showRequests(manifests, options, io);
   let engine: EngineHandle;
   try {
     engine = await openEngine(flags, manifests.manifests.length, io);
@@ -88,7 +118,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
   let report;
   try {
     report = await evaluateManifests(engine, manifests, {
-      request: { operation, namespace: flags.namespace, user: flags.user, groups: flags.group },
+      ...options,
       failOnWarn: flags.failOnWarn,
       onProgress: (done, total) => progress.update(done, total),
     });
@@ -98,7 +128,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
   }
 
   const color = flags.output === 'text' && useColor(io);
-  io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion() }));
+  io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion(), cwd: process.cwd() }));
   return exitCodeOf(report);
 }
 
@@ -123,8 +153,11 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     )
     .option('--user <name>', 'username of the requesting user', requestDefaults.user)
     .option('--group <group>', 'a group of the requesting user (repeatable; system:authenticated is always added)', (g: string, all: string[]) => [...all, g], [] as string[])
+    .option('--ignore <glob>', 'leave out paths matching this glob: a name anywhere on the path (values-*.yaml, templates) or, with a /, a path (overlays/**) (repeatable)', (g: string, all: string[]) => [...all, g], [] as string[])
+    .option('--crds <path>', 'CustomResourceDefinitions (files or directories, e.g. kubectl get crd -o yaml) that tell the scope and plural of custom kinds; not decided themselves (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
     .option('--policy <path>', `evaluate another policy: a directory of .rego (compiled with OPA; it must define ${describeRules()}), a compiled directory (policy.wasm) or a bundle .tar.gz`)
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
+    .option('--show-request', 'print the AdmissionReview each document becomes (one JSON a line), instead of deciding it', false)
     .option('-v, --verbose', 'text output: list allowed documents too', false)
     .option('--no-progress', 'no progress bar, even on a terminal')
     .addOption(new Option('--workers <n>', 'policy worker threads (default: one per core, fewer for small runs)').argParser(positiveInteger))
@@ -136,9 +169,12 @@ Exit codes: 0 nothing denied, 1 something denied (or warned, with --fail-on-warn
 Examples:
   wasmgate eval deploy/                                  # every .yaml/.yml/.json below deploy/
   kubectl get deploy,ds,sts,cj,po -A -o yaml | wasmgate eval -   # audit what runs now
+  kustomize build overlays/prod | wasmgate eval -        # what a kustomization builds
+  wasmgate eval --ignore 'test/**' --ignore 'values-*.yaml' repo/
   helm template chart/ | wasmgate eval - -o github       # annotations in a GitHub Actions job
   wasmgate eval -o sarif manifests/ > wasmgate.sarif     # for code scanning
-  wasmgate eval --operation DELETE --user alice ns.yaml`,
+  wasmgate eval --operation DELETE --user alice ns.yaml
+  wasmgate eval --show-request pod.yaml | curl --cacert tls.crt -H 'Content-Type: application/json' --data-binary @- https://localhost:8443/validate`,
     )
     .action(async (paths: string[], flags: EvalFlags) => {
       try {

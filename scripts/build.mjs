@@ -3,6 +3,7 @@
 // The host is compiled first because the policy build reads the host's builtin table from it.
 // Each step is skipped when its inputs are unchanged: tsc when no TypeScript source, tsconfig.json or
 // TypeScript version changed (a fingerprint in .cache/tsc/), so a Rego-only change compiles only Rego.
+// With the default policies/, it also writes deploy/data.yaml from policies/data.yaml (scripts/deploy-data.mjs).
 // Options: --policies DIR (default policies/), --out DIR (default wasm/), --force (redo every step).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,6 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { syncDeployData } from './deploy-data.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const { values } = parseArgs({
@@ -55,6 +57,8 @@ if (!values.force && existsSync(join(root, 'dist', 'cli', 'main.js')) && existsS
   mkdirSync(dirname(tscStamp), { recursive: true });
   writeFileSync(tscStamp, tscInputs);
 }
+
+if (values.policies === join(root, 'policies') && syncDeployData(root)) log('deploy/data.yaml written from policies/data.yaml');
 
 const { resolveOpa } = await import('../dist/toolchain/opa.js');
 const { buildPolicies } = await import('../dist/toolchain/build.js');

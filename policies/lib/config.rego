@@ -6,6 +6,8 @@
 #   Each policy package validates its own section (see its config_errors).
 package wasmgate.lib.config
 
+import data.wasmgate.lib.chars
+
 default root := {}
 
 root := data.config if is_object(data.config)
@@ -114,7 +116,15 @@ errors contains sprintf("config.systemNamespaces[%d] %q is not a valid namespace
 	some i, ns in _array(root, "systemNamespaces")
 	is_string(ns)
 	ns != ""
-	not regex.match(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, ns)
+	not namespace_name(ns)
+}
+
+# namespace_name(s): a DNS label as Kubernetes names namespaces, [a-z0-9]([-a-z0-9]*[a-z0-9])?
+# (no regular expression: see lib/chars).
+namespace_name(s) if {
+	s != ""
+	chars.only(s, concat("", [chars.lower_alnum, "-"]))
+	trim(s, "-") == s
 }
 
 errors contains msg if some msg in unknown_key_errors("config.admins", _admins, {"users", "groups", "systemNamespaceServiceAccounts"})

@@ -7,6 +7,15 @@ test_shipped_data_is_valid if {
 	config.errors == set()
 }
 
+test_namespace_name if {
+	every ns in ["a", "0", "kube-system", "a--b", "a1"] {
+		config.namespace_name(ns)
+	}
+	every ns in ["", "-", "-a", "a-", "Kube-system", "a_b", "a.b", "é", "a "] {
+		not config.namespace_name(ns)
+	}
+}
+
 test_defaults if {
 	config.system_namespaces == {"kube-system", "ingress", "internet-egress"}
 	config.admin_users == {"system:kube-controller-manager", "system:kube-scheduler"}

@@ -46,3 +46,12 @@ test_under if {
 	not images.under("quay.io/cybozuevil/x", "quay.io/cybozu")
 	not images.under("quay.io.evil.example/cybozu/x", "quay.io")
 }
+
+test_location if {
+	every e in ["quay.io", "quay.io/cybozu", "Quay.IO/cybozu/x", "localhost", "localhost:5000/a", "[::1]:5000", "[::1]/a", "cybozu"] {
+		images.location(e)
+	}
+	every e in ["", "quay.io/", "https://quay.io", "docker.io/x:1", "ghcr.io/*", "quay.io//x", "quay.io/Cybozu", "a_b.io", "[::1]x", 3] {
+		not images.location(e)
+	}
+}

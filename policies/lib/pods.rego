@@ -48,17 +48,20 @@ applies if {
 
 _path := spec_paths[concat("/", [request.group, request.kind])]
 
-# The pod spec of the request ({spec, path, serviceAccountName}); at most one.
-pod_specs contains {"spec": spec, "path": concat(".", _path), "serviceAccountName": _service_account(spec)} if {
+# The pod spec of the request ({spec, path, serviceAccountName}) by its path;
+# at most one. Keyed by path, not a set: OPA's WASM runtime hashes a whole
+# value each time it puts one in a set, and this one holds the whole spec.
+pod_specs[path] := {"spec": spec, "path": path, "serviceAccountName": _service_account(spec)} if {
 	applies
 	is_object(request.req.object)
 	spec := object.get(request.req.object, _path, null)
 	is_object(spec)
+	path := concat(".", _path)
 }
 
-# Every container, init container and ephemeral container of the request:
-# {container, field, label ("container \"web\""), path, pod}.
-containers contains c if {
+# Every container, init container and ephemeral container of the request by
+# its path: {container, field, label ("container \"web\""), path, pod}.
+containers[c.path] := c if {
 	some pod in pod_specs
 	some field, noun in container_fields
 	some i, ctr in pod.spec[field]

@@ -10,6 +10,8 @@
 #   ("-0" is zero, as Kubernetes reads it).
 package wasmgate.lib.quantity
 
+import data.wasmgate.lib.chars
+
 _max := 9007199254740992
 
 _pow10 := [
@@ -27,10 +29,6 @@ _suffixes := {
 }
 
 _pow2 := {0: 1, 10: 1024, 20: 1048576, 30: 1073741824, 40: 1099511627776, 50: 1125899906842624, 60: 1152921504606846976}
-
-_number := `\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)`
-
-_pattern := sprintf(`^%s(?:[eE][-+]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$`, [_number])
 
 parse(q) := _from_string(q) if is_string(q)
 
@@ -56,11 +54,13 @@ less(a, b) if {
 	a.nanos < b.nanos
 }
 
+# The grammar is [+](digits[.digits*] | .digits)[e[+-]digits | binary or decimal suffix],
+# checked with string functions (see lib/chars) rather than a regular expression.
 _from_string(s) := v if {
-	regex.match(_pattern, s)
 	body := trim_prefix(s, "+")
 	[mantissa, suffix_exp10, exp2] := _split_suffix(body)
 	parts := split(mantissa, ".")
+	_decimal(parts)
 	whole := parts[0]
 	frac := _fraction(parts)
 	digits := concat("", [whole, frac])
@@ -72,14 +72,26 @@ _fraction(parts) := parts[1] if count(parts) > 1
 
 else := ""
 
+# The mantissa split at ".": digits, optionally "." and digits, at least one digit.
+_decimal([whole]) if chars.number(whole)
+
+_decimal([whole, frac]) if {
+	chars.only(whole, chars.digits)
+	chars.only(frac, chars.digits)
+	concat("", [whole, frac]) != ""
+}
+
 # [mantissa, decimal exponent, binary exponent]
 _split_suffix(body) := [m, to_number(trim_prefix(e, "+")), 0] if {
-	regex.match(`[eE][-+]?[0-9]+$`, body)
 	[m, e] := split(replace(body, "E", "e"), "e")
+	chars.number(trim_left(e, "+-"))
+	count(e) - count(trim_left(e, "+-")) <= 1
 } else := [substring(body, 0, count(body) - 2), s[1], s[0]] if {
+	count(body) > 1
 	endswith(body, "i")
 	s := _suffixes[substring(body, count(body) - 2, 2)]
 } else := [substring(body, 0, count(body) - 1), s[1], s[0]] if {
+	count(body) > 0
 	s := _suffixes[substring(body, count(body) - 1, 1)]
 } else := [body, 0, 0]
 

@@ -27,8 +27,9 @@ maximum := m if {
 
 _checked_fields := {"containers", "initContainers"}
 
-_containers contains c if {
-	some c in pods.containers
+# By path, like pods.containers (hashing whole containers into a set is slow in WASM).
+_containers[path] := c if {
+	some path, c in pods.containers
 	c.field in _checked_fields
 }
 
@@ -36,6 +37,14 @@ _resources(c, kind) := r if {
 	r := c.container.resources[kind]
 	is_object(r)
 } else := {}
+
+# Each checked container's requests and limits parsed once, by container path:
+# {"limits": {"cpu": parsed, ...}, "requests": {...}}; invalid quantities are absent.
+_parsed[path] := {kind: {r: p | some r, q in _resources(c, kind); p := quantity.parse(q)} | some kind in ["limits", "requests"]} if {
+	some path, c in _containers
+}
+
+_ceilings := {r: p | some r, q in maximum; p := quantity.parse(q)}
 
 violations contains messages.violation("limits.missing", sprintf("%s.resources.limits.%s", [c.path, r]), msg) if {
 	some c in _containers
@@ -47,28 +56,27 @@ violations contains messages.violation("limits.missing", sprintf("%s.resources.l
 _example := {"cpu": `cpu: "500m"`, "memory": `memory: "256Mi"`}
 
 violations contains messages.violation("limits.invalid", sprintf("%s.resources.%s.%s", [c.path, kind, r]), msg) if {
-	some c in _containers
+	some path, c in _containers
 	some kind in ["limits", "requests"]
 	some r, q in _resources(c, kind)
 	not is_null(q)
-	not quantity.valid(q)
+	not _parsed[path][kind][r]
 	msg := sprintf("%s has an invalid resources.%s.%s quantity %s; use a Kubernetes quantity such as 500m, 0.5, 256Mi or 1Gi", [c.label, kind, r, _quote(q)])
 }
 
 violations contains messages.violation("limits.request-exceeds-limit", sprintf("%s.resources.requests.%s", [c.path, r]), msg) if {
-	some c in _containers
-	some r, requested in _resources(c, "requests")
-	limit := _resources(c, "limits")[r]
-	quantity.less(quantity.parse(limit), quantity.parse(requested))
-	msg := sprintf("%s requests %s %s, more than its limit %s; lower the request to at most the limit", [c.label, r, _quote(requested), _quote(limit)])
+	some path, c in _containers
+	some r, requested in _parsed[path].requests
+	quantity.less(_parsed[path].limits[r], requested)
+	msg := sprintf("%s requests %s %s, more than its limit %s; lower the request to at most the limit", [c.label, r, _quote(_resources(c, "requests")[r]), _quote(_resources(c, "limits")[r])])
 }
 
 violations contains messages.violation("limits.maximum", sprintf("%s.resources.limits.%s", [c.path, r]), msg) if {
-	some c in _containers
-	some r, ceiling in maximum
+	some path, c in _containers
+	some r, ceiling in _ceilings
+	quantity.less(ceiling, _parsed[path].limits[r])
 	limit := _resources(c, "limits")[r]
-	quantity.less(quantity.parse(ceiling), quantity.parse(limit))
-	msg := sprintf("%s sets resources.limits.%s to %s, above the maximum %s; lower the limit to at most %s", [c.label, r, _quote(limit), _quote(ceiling), _quote(ceiling)])
+	msg := sprintf("%s sets resources.limits.%s to %s, above the maximum %s; lower the limit to at most %s", [c.label, r, _quote(limit), _quote(maximum[r]), _quote(maximum[r])])
 }
 
 _quote(q) := sprintf("%q", [q]) if is_string(q)

@@ -30,16 +30,21 @@ _normalize(entry) := concat("/", array.concat([images.normalize_registry(parts[0
 
 require_digest if _settings.requireDigest == true
 
-# Every image reference in the request: {image, label, path}.
-image_refs contains {"image": object.get(c.container, "image", null), "label": c.label, "path": concat(".", [c.path, "image"])} if {
+# Every image reference in the request by its path: {image, label, path}.
+image_refs[path] := {"image": object.get(c.container, "image", null), "label": c.label, "path": path} if {
 	some c in pods.containers
+	path := concat(".", [c.path, "image"])
 }
 
-image_refs contains {"image": object.get(v, ["image", "reference"], null), "label": sprintf("image volume %q", [object.get(v, "name", "")]), "path": sprintf("%s.volumes[%d].image.reference", [pod.path, i])} if {
+image_refs[path] := {"image": object.get(v, ["image", "reference"], null), "label": sprintf("image volume %q", [object.get(v, "name", "")]), "path": path} if {
 	some pod in pods.pod_specs
 	some i, v in pod.spec.volumes
 	is_object(v.image)
+	path := sprintf("%s.volumes[%d].image.reference", [pod.path, i])
 }
+
+# The valid references parsed once, by path.
+_parsed[path] := images.parse(ref.image) if some path, ref in image_refs
 
 violations contains messages.violation("registries", ref.path, msg) if {
 	some ref in image_refs
@@ -48,23 +53,23 @@ violations contains messages.violation("registries", ref.path, msg) if {
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
-	some ref in image_refs
+	some path, ref in image_refs
 	_non_empty_string(ref.image)
-	not images.parse(ref.image)
+	not _parsed[path]
 	msg := sprintf("%s image %q is not a valid image reference; use [registry/]repository[:tag][@digest] from an allowed registry", [ref.label, ref.image])
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
-	some ref in image_refs
-	parsed := images.parse(ref.image)
+	some path, ref in image_refs
+	parsed := _parsed[path]
 	not _allowed(parsed.repository)
 	msg := _not_allowed_message(ref, parsed)
 }
 
 violations contains messages.violation("registries.digest", ref.path, msg) if {
 	require_digest
-	some ref in image_refs
-	parsed := images.parse(ref.image)
+	some path, ref in image_refs
+	parsed := _parsed[path]
 	parsed.digest == ""
 	msg := sprintf("%s image %q is not pinned by digest; reference it as %s@sha256:<digest>", [ref.label, ref.image, parsed.repository])
 }
@@ -98,8 +103,6 @@ _non_empty_string(s) if {
 
 # --- configuration checks for config.registries ---
 
-_entry_pattern := sprintf(`^%s(?:/%s)*$`, [`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?`, `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`])
-
 config_errors contains msg if {
 	some msg in config.unknown_key_errors("config.registries", _settings, {"allowed", "requireDigest"})
 }
@@ -121,12 +124,11 @@ config_errors contains sprintf("config.registries.allowed[%d] %q is not a regist
 	some i, e in _settings.allowed
 	is_string(e)
 	e != ""
-	not regex.match(_entry_pattern, e)
+	not images.location(e)
 }
 
 config_errors contains sprintf("config.registries.allowed[%d] %q must start with a registry host (a name with \".\" or \":\", or localhost), e.g. docker.io/%s", [i, e, e]) if {
 	some i, e in _settings.allowed
-	is_string(e)
-	regex.match(_entry_pattern, e)
+	images.location(e)
 	not images.is_registry_host(split(e, "/")[0])
 }

@@ -4,6 +4,7 @@ import { registerEval } from './commands/eval.js';
 import { registerFmt } from './commands/fmt.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
+import { registerVerify } from './commands/verify.js';
 import { toleratePipeClose } from './io.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerTest(program);
   registerFmt(program);
+  registerVerify(program);
   return program;
 }
 

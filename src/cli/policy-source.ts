@@ -2,7 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { defaultBundleDir } from '../engine/index.js';
+import type { EngineOptions } from '../engine/index.js';
 import { WasmgateError } from '../errors.js';
+import { inventoryOf } from '../gatekeeper/inventory.js';
+import { loadGatekeeperDir } from '../gatekeeper/source.js';
+import { readManifests } from '../manifests/index.js';
 import { packageRoot } from '../paths.js';
 import { buildPolicies } from '../toolchain/build.js';
 import { resolveOpa, type OpaTool } from '../toolchain/opa.js';
@@ -66,4 +70,36 @@ export async function resolvePolicy(location: string | undefined, log: (line: st
     throw err;
   }
   return { bundle: out.dir, dispose: () => out.dispose() };
+}
+
+/** The Gatekeeper part of a run's engine: `--gatekeeper DIR` compiled, and whether it decides alone. */
+export interface ResolvedGatekeeper {
+  readonly only: boolean;
+  readonly engineOptions: Pick<EngineOptions, 'gatekeeper' | 'gatekeeperOnly'>;
+}
+
+export interface GatekeeperFlags {
+  readonly gatekeeper?: string;
+  readonly gatekeeperOnly?: boolean;
+  /** Files or directories of objects for `data.inventory` (a cluster dump, Namespaces). */
+  readonly inventory?: readonly string[];
+}
+
+/** Reads and compiles `--gatekeeper DIR` (templates by content hash from .cache/gatekeeper/), and `--inventory`. */
+export async function resolveGatekeeper(flags: GatekeeperFlags, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<ResolvedGatekeeper> {
+  const inventoryPaths = flags.inventory ?? [];
+  if (flags.gatekeeper === undefined) {
+    if (flags.gatekeeperOnly) throw new WasmgateError('INPUT_INVALID', '--gatekeeper-only needs --gatekeeper DIR');
+    if (inventoryPaths.length > 0) throw new WasmgateError('INPUT_INVALID', '--inventory is for Gatekeeper templates: give --gatekeeper DIR');
+    return { only: false, engineOptions: {} };
+  }
+  const gatekeeper = await loadGatekeeperDir(flags.gatekeeper, { opa: opa ?? resolveOpa(log), log });
+  const read = inventoryPaths.length > 0 ? await readManifests(inventoryPaths) : undefined;
+  const problem = read?.problems[0];
+  if (problem) throw new WasmgateError('INPUT_INVALID', `--inventory ${problem.file}${problem.line !== undefined ? `:${problem.line}` : ''}: ${problem.message}`);
+  const inventory = read && inventoryOf(read.manifests.map((m) => m.object), (i) => `--inventory ${read.manifests[i]!.source.file}:${read.manifests[i]!.source.line}`);
+  return {
+    only: Boolean(flags.gatekeeperOnly),
+    engineOptions: { gatekeeper: inventory ? { ...gatekeeper, inventory } : gatekeeper, gatekeeperOnly: Boolean(flags.gatekeeperOnly) },
+  };
 }

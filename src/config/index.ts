@@ -13,6 +13,8 @@ export interface ServeConfig {
   readonly path: string;
   readonly bundle: string;
   readonly dataFile?: string;
+  readonly gatekeeper?: string;
+  readonly gatekeeperOnly: boolean;
   readonly workers: number;
   readonly evalTimeout: number;
   readonly memoryLimit: number;
@@ -181,6 +183,7 @@ export function loadServeConfig(sources: ConfigSources = {}): LoadedConfig {
     if (['/healthz', '/readyz', '/metrics'].includes(config.path.replace(/\/+$/, ''))) {
       errors.push(`path ${config.path} is taken by the server's own endpoint of that name: choose another`);
     }
+    if (config.gatekeeperOnly && config.gatekeeper === undefined) errors.push('gatekeeperOnly: set gatekeeper too (the directory of templates that decide alone)');
     if (config.requestTimeout < config.headersTimeout) {
       errors.push(`requestTimeout (${config.requestTimeout} ms) must not be shorter than headersTimeout (${config.headersTimeout} ms)`);
     }

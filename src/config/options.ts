@@ -46,6 +46,8 @@ export const optionSpecs = [
     mustExist: 'any',
   }),
   option({ key: 'dataFile', parse: path, description: 'YAML or JSON data document replacing the bundle\'s data', mustExist: 'file' }),
+  option({ key: 'gatekeeper', parse: path, description: 'directory of Gatekeeper ConstraintTemplates and Constraints, decided beside the bundle', mustExist: 'any' }),
+  option({ key: 'gatekeeperOnly', parse: boolean, default: false, description: 'decide with the gatekeeper templates alone, without the bundle' }),
   option({
     key: 'workers',
     parse: integer(1, 256),

@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { WasmgateError } from '../errors.js';
+import type { GatekeeperSource } from '../gatekeeper/source.js';
+import { inventoryInData } from '../gatekeeper/inventory.js';
 import { defaultBundleDir, loadBundle, type PolicyBundle } from './bundle.js';
 import { parseDecision, type Decision } from './decision.js';
-import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
+import { assertDataDocument, PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import { WorkerPool } from './pool.js';
 import { wasmPageBytes, type MemoryLimits } from './wasm-policy.js';
 
@@ -19,6 +21,10 @@ export interface EngineOptions {
   readonly memoryLimitBytes?: number;
   /** Where the policy's print() output goes; default nowhere. */
   readonly print?: (line: string) => void;
+  /** Gatekeeper templates and constraints, compiled: decided beside the bundle. */
+  readonly gatekeeper?: GatekeeperSource;
+  /** Decide with the Gatekeeper templates alone: no bundle is loaded. */
+  readonly gatekeeperOnly?: boolean;
 }
 
 export const engineDefaults = {
@@ -50,29 +56,42 @@ function transferable(input: PolicyInput | Uint8Array): { input: PolicyInput; tr
  */
 export class Engine {
   private constructor(
-    readonly bundle: PolicyBundle,
-    private readonly checker: PolicyEvaluator,
+    /** The compiled policy; absent when Gatekeeper's templates decide alone. */
+    readonly bundle: PolicyBundle | undefined,
+    private readonly checker: PolicyEvaluator | undefined,
     private readonly pool: WorkerPool,
+    private readonly gatekeeper: GatekeeperSource | undefined,
   ) {}
 
   static async load(options: EngineOptions = {}): Promise<Engine> {
-    const bundle = await loadBundle(options.bundle ?? defaultBundleDir);
+    const gatekeeper = options.gatekeeper;
+    if (options.gatekeeperOnly && !gatekeeper) throw new WasmgateError('CONFIG_INVALID', 'gatekeeperOnly needs Gatekeeper templates (gatekeeper)');
+    const bundle = options.gatekeeperOnly ? undefined : await loadBundle(options.bundle ?? defaultBundleDir);
     const limits = memoryLimits(options.memoryLimitBytes ?? engineDefaults.memoryLimitBytes);
     // Fails here, before any worker starts, on missing builtins or data the policy rejects.
-    const checker = new PolicyEvaluator(bundle, { data: options.data, limits });
+    const checker = bundle && new PolicyEvaluator(bundle, { data: options.data, limits });
+    if (options.data !== undefined) checkGatekeeperData(gatekeeper, options.data);
     const workers = options.workers ?? engineDefaults.workers;
     if (!Number.isInteger(workers) || workers < 1) throw new WasmgateError('CONFIG_INVALID', `workers must be a whole number ≥ 1, not ${workers}`);
-    const pool = new WorkerPool(bundle, options.data ?? bundle.data, {
+    const pool = new WorkerPool(bundle, options.data ?? bundle?.data ?? {}, {
       size: workers,
       timeoutMs: options.timeoutMs ?? engineDefaults.timeoutMs,
       limits,
       print: options.print,
+      ...(gatekeeper ? { gatekeeper } : {}),
     });
-    return new Engine(bundle, checker, pool);
+    return new Engine(bundle, checker, pool, gatekeeper);
   }
 
+  /** The bundle's revision, with the Gatekeeper templates' when they decide too. */
   get revision(): string {
-    return this.bundle.revision;
+    const parts = [this.bundle?.revision, this.gatekeeper && `gatekeeper.${this.gatekeeper.revision}`];
+    return parts.filter(Boolean).join('+');
+  }
+
+  /** Where the policy came from: the bundle, and the Gatekeeper directory. */
+  get source(): string {
+    return [this.bundle?.source, this.gatekeeper?.source].filter(Boolean).join(' + ');
   }
 
   get workers(): number {
@@ -93,18 +112,27 @@ export class Engine {
     return parseDecision(await this.pool.run({ kind: 'decide', input: moved }, transfer));
   }
 
-  /** The same decision, in the calling thread, with no deadline: for tests and small runs. */
+  /** The bundle's decision, in the calling thread, with no deadline: for tests and small runs. */
   evaluateSync(input: PolicyInput): Decision {
+    if (!this.checker) throw new WasmgateError('CONFIG_INVALID', 'evaluateSync decides with a bundle; this engine runs Gatekeeper templates alone');
     return this.checker.decide(input);
   }
 
   /** Replaces the policy's data everywhere, or throws DATA_INVALID and keeps the old data. */
   setData(data: unknown): void {
-    this.checker.setData(data);
+    checkGatekeeperData(this.gatekeeper, data);
+    this.checker?.setData(data);
     this.pool.setData(data);
   }
 
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** Data for Gatekeeper's templates: an object whose `inventory`, if any, is an object. */
+function checkGatekeeperData(gatekeeper: GatekeeperSource | undefined, data: unknown): void {
+  if (!gatekeeper) return;
+  assertDataDocument(data);
+  inventoryInData(data);
 }

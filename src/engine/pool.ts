@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { WasmgateError, type ErrorCode } from '../errors.js';
+import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
 import type { PolicyBundle } from './bundle.js';
 import type { MemoryLimits } from './wasm-policy.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -10,6 +11,8 @@ export interface PoolOptions {
   readonly timeoutMs: number;
   readonly limits: MemoryLimits;
   readonly print?: (line: string) => void;
+  /** Gatekeeper templates and constraints every worker decides beside the bundle (or alone, without one). */
+  readonly gatekeeper?: GatekeeperPolicySet;
 }
 
 type Job = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
@@ -46,7 +49,7 @@ export class WorkerPool {
   private drained?: () => void;
 
   constructor(
-    private readonly bundle: PolicyBundle,
+    private readonly bundle: PolicyBundle | undefined,
     data: unknown,
     private readonly options: PoolOptions,
   ) {
@@ -65,11 +68,10 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
+    const bundle = this.bundle && { module: this.bundle.module, memoryMinPages: this.bundle.memoryMinPages, revision: this.bundle.revision, source: this.bundle.source };
     const init: WorkerInit = {
-      module: this.bundle.module,
-      memoryMinPages: this.bundle.memoryMinPages,
-      revision: this.bundle.revision,
-      source: this.bundle.source,
+      ...(bundle ? { bundle } : {}),
+      ...(this.options.gatekeeper ? { gatekeeper: this.options.gatekeeper } : {}),
       data: this.data,
       limits: this.options.limits,
     };

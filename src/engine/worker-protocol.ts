@@ -1,12 +1,14 @@
 import type { ErrorCode } from '../errors.js';
+import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
+import type { PolicyBundle } from './bundle.js';
 import type { MemoryLimits } from './wasm-policy.js';
 
 /** What a pool worker starts with (passed as workerData; a WebAssembly.Module crosses threads as it is). */
 export interface WorkerInit {
-  readonly module: WebAssembly.Module;
-  readonly memoryMinPages: number;
-  readonly revision: string;
-  readonly source: string;
+  /** The compiled policy, unless Gatekeeper's templates decide alone. */
+  readonly bundle?: Omit<PolicyBundle, 'data'>;
+  /** Gatekeeper templates and constraints, decided beside the bundle (or alone). */
+  readonly gatekeeper?: GatekeeperPolicySet;
   readonly data: unknown;
   readonly limits: MemoryLimits;
 }

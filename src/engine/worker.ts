@@ -1,22 +1,36 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isWasmgateError } from '../errors.js';
-import { PolicyEvaluator } from './evaluator.js';
+import { GatekeeperDecider, mergeDecisions } from '../gatekeeper/decider.js';
+import type { Decision } from './decision.js';
+import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
-// A pool worker: one PolicyEvaluator (one WASM instance) that answers requests one at a time.
+// A pool worker: one PolicyEvaluator (one WASM instance), and Gatekeeper's templates when given, that
+// answers requests one at a time.
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const reply = (message: WorkerReply) => port.postMessage(message);
 
-const evaluator = new PolicyEvaluator(
-  { module: init.module, memoryMinPages: init.memoryMinPages, data: init.data, revision: init.revision, source: init.source },
-  { limits: init.limits, print: (line) => reply({ kind: 'print', line }) },
-);
+const evaluator =
+  init.bundle && new PolicyEvaluator({ ...init.bundle, data: init.data }, { limits: init.limits, print: (line) => reply({ kind: 'print', line }) });
+const gatekeeper = init.gatekeeper && new GatekeeperDecider(init.gatekeeper, init.data, init.limits);
+
+function decide(input: PolicyInput): Decision {
+  const fromGatekeeper = gatekeeper?.decide(input);
+  const fromBundle = evaluator?.decide(input);
+  if (fromBundle && fromGatekeeper) return mergeDecisions(fromBundle, fromGatekeeper);
+  return (fromBundle ?? fromGatekeeper)!;
+}
+
+function setData(data: unknown): void {
+  evaluator?.setData(data);
+  gatekeeper?.setData(data);
+}
 
 port.on('message', (request: WorkerRequest) => {
   try {
-    const value = request.kind === 'decide' ? evaluator.decide(request.input) : evaluator.setData(request.data);
-    reply({ id: request.id, ok: true, value, memoryBytes: evaluator.memoryBytes });
+    const value = request.kind === 'decide' ? decide(request.input) : setData(request.data);
+    reply({ id: request.id, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0) });
   } catch (err) {
     reply({
       id: request.id,

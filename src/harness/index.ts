@@ -8,6 +8,7 @@ import { buildPolicies } from '../toolchain/build.js';
 import { resolveOpa, type OpaTool } from '../toolchain/opa.js';
 import { describeDecision, describeExpectation } from './expectations.js';
 import { loadFixtures, runFixtures, type FixtureCase, type FixtureOutcome } from './fixtures.js';
+import { gatekeeperStage } from './gatekeeper.js';
 import { canonicalDecision, opaEvaluateMany, readOpaDecision } from './parity.js';
 import { opaCoverage, runOpaTests, runTestsOnWasm, testEntrypoint, testLocation, type RegoTest } from './rego-tests.js';
 
@@ -58,6 +59,8 @@ export interface HarnessOptions {
   readonly log?: (line: string) => void;
   /** Engine workers for the fixtures (default: one per core, at most 4). */
   readonly workers?: number;
+  /** Paths of gator Suites (Gatekeeper templates' tests) to run as a last stage. */
+  readonly gatekeeper?: readonly string[];
   /**
    * A regular expression selecting what runs: the Rego tests whose name (data.pkg.test_x) it matches,
    * as `opa test --run` does, and the fixtures whose file or object ("Pod ns/name") it matches.
@@ -270,10 +273,14 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
     stages.push(await wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json')).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err)));
   }
 
-  if (!options.fixtures || options.fixtures.length === 0) return { stages, problems: [], fixtures: [], divergent: new Map() };
-  if (!compiled) return { stages, problems: (await loadFixtures(options.fixtures)).problems, fixtures: [], divergent: new Map() };
+  const gatekeeper = async (): Promise<Stage[]> =>
+    options.gatekeeper && options.gatekeeper.length > 0
+      ? [await gatekeeperStage(options.gatekeeper, opa, log).catch((err: unknown) => stageError(`Gatekeeper suites (${options.gatekeeper!.join(', ')})`, err))]
+      : [];
+  if (!options.fixtures || options.fixtures.length === 0) return { stages: [...stages, ...(await gatekeeper())], problems: [], fixtures: [], divergent: new Map() };
+  if (!compiled) return { stages: [...stages, ...(await gatekeeper())], problems: (await loadFixtures(options.fixtures)).problems, fixtures: [], divergent: new Map() };
   const checked = await checkFixtures({ opa, policiesDir, bundleDir: options.outDir, fixtures: options.fixtures, workers: options.workers, run: options.run });
-  return { ...checked, stages: [...stages, ...checked.stages] };
+  return { ...checked, stages: [...stages, ...checked.stages, ...(await gatekeeper())] };
 }
 
 /** 2 when fixtures could not be read, 1 when anything failed, else 0. */

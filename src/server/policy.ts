@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { Engine, readDataFile } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
+import { loadGatekeeperDir } from '../gatekeeper/source.js';
+import { resolveOpa } from '../toolchain/opa.js';
 
 export interface PolicyOptions {
   /** A compiled bundle: a directory with policy.wasm and data.json, or an OPA bundle .tar.gz. */
   readonly bundle: string;
   /** A data document replacing the bundle's own. */
   readonly dataFile?: string;
+  /** A directory of Gatekeeper templates and constraints, read and compiled on every (re)load. */
+  readonly gatekeeper?: string;
+  readonly gatekeeperOnly?: boolean;
   readonly workers: number;
   readonly timeoutMs: number;
   readonly memoryLimitBytes: number;
@@ -60,7 +65,9 @@ export const selfCheckReview = Object.freeze({
  */
 export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> {
   const data = options.dataFile === undefined ? undefined : readDataFile(options.dataFile);
+  const gatekeeper = options.gatekeeper === undefined ? undefined : await loadGatekeeperDir(options.gatekeeper, { opa: resolveOpa() });
   const engine = await Engine.load({
+    ...(gatekeeper ? { gatekeeper, gatekeeperOnly: Boolean(options.gatekeeperOnly) } : {}),
     bundle: options.bundle,
     data,
     workers: options.workers,
@@ -75,7 +82,7 @@ export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> 
     throw new WasmgateError('BUNDLE_INVALID', `the policy failed its self-check: ${describeThrown(err)}`, { cause: err });
   }
   const dataHash = data === undefined ? '' : `+data.${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 8)}`;
-  return { engine, revision: engine.revision + dataHash, source: engine.bundle.source, loadedAt: new Date() };
+  return { engine, revision: engine.revision + dataHash, source: engine.source, loadedAt: new Date() };
 }
 
 /**

@@ -9,6 +9,7 @@ import { describeThrown, WasmgateError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { WebhookMetrics } from '../observability/metrics.js';
 import { createApp } from './app.js';
+import { gatekeeperFiles } from '../gatekeeper/source.js';
 import { PolicyHolder, type ReloadResult } from './policy.js';
 import { generateSelfSigned, readTlsMaterial, type TlsFiles, type TlsMaterial } from './tls.js';
 import { watchFiles, type FileWatch } from './watch.js';
@@ -105,6 +106,8 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
     const policy = await PolicyHolder.load({
       bundle: config.bundle,
       dataFile: config.dataFile,
+      gatekeeper: config.gatekeeper,
+      gatekeeperOnly: config.gatekeeperOnly,
       workers: config.workers,
       timeoutMs: config.evalTimeout,
       memoryLimitBytes: config.memoryLimit,
@@ -127,7 +130,7 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
   private async startWatching(): Promise<void> {
     const onError = (err: Error) => this.logger.warn({ reason: err.message }, 'file watch error');
     this.watches.push(
-      await watchFiles(policyFiles(this.config.bundle, this.config.dataFile), this.config.watchDebounce, (paths) => void this.reloadPolicy(`change of ${paths.join(', ')}`), onError),
+      await watchFiles([...policyFiles(this.config.bundle, this.config.dataFile), ...gatekeeperFiles(this.config.gatekeeper)], this.config.watchDebounce, (paths) => void this.reloadPolicy(`change of ${paths.join(', ')}`), onError),
     );
     if (!this.tlsFiles.selfSigned || this.tlsFiles.clientCaFile !== undefined) {
       const files = [this.tlsFiles.certFile, this.tlsFiles.keyFile, ...(this.tlsFiles.clientCaFile ? [this.tlsFiles.clientCaFile] : [])];

@@ -21,6 +21,9 @@ export interface EvalFlags {
   ignore: string[];
   policy?: string;
   data?: string;
+  gatekeeper?: string;
+  gatekeeperOnly?: boolean;
+  inventory?: string[];
   verbose: boolean;
   progress: boolean;
   showRequest: boolean;
@@ -50,14 +53,16 @@ export type OpenEngine = (flags: EvalFlags, documents: number, io: CommandIO) =>
 /** The policy named by --policy (default wasm/), with --data, on a pool sized to the run. */
 export const loadEngine: OpenEngine = async (flags, documents, io) => {
   // Loaded when a run needs them, so that --help and --version start fast.
-  const [{ Engine, engineDefaults, readDataFile }, { resolvePolicy }] = await Promise.all([import('../../engine/index.js'), import('../policy-source.js')]);
+  const [{ Engine, engineDefaults, readDataFile }, { resolveGatekeeper, resolvePolicy }] = await Promise.all([import('../../engine/index.js'), import('../policy-source.js')]);
   const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
-  const policy = await resolvePolicy(flags.policy, (line) => io.stderr.write(`wasmgate: ${line}\n`));
+  const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
+  const gatekeeper = await resolveGatekeeper(flags, log);
+  const policy = await resolvePolicy(gatekeeper.only ? undefined : flags.policy, log);
   // More workers than documents would only cost start-up time.
   const workers = flags.workers ?? Math.max(1, Math.min(engineDefaults.workers, Math.ceil(documents / 16)));
   try {
     // The engine holds the compiled module: files compiled for this run are not needed after loading.
-    return await Engine.load({ bundle: policy.bundle, ...(data !== undefined ? { data } : {}), workers });
+    return await Engine.load({ bundle: policy.bundle, ...(data !== undefined ? { data } : {}), workers, ...gatekeeper.engineOptions });
   } catch (err) {
     // The engine words a rejection for a running server (its previous data stays); a run has none.
     if (flags.data !== undefined && isWasmgateError(err, 'DATA_INVALID') && err.details) {
@@ -157,6 +162,9 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     .option('--crds <path>', 'CustomResourceDefinitions (files or directories, e.g. kubectl get crd -o yaml) that tell the scope and plural of custom kinds; not decided themselves (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
     .option('--policy <path>', `evaluate another policy: a directory of .rego (compiled with OPA; it must define ${describeRules()}), a compiled directory (policy.wasm) or a bundle .tar.gz`)
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
+    .option('--gatekeeper <dir>', 'Gatekeeper ConstraintTemplates and Constraints (YAML) to decide with, beside the policy')
+    .option('--gatekeeper-only', 'decide with the --gatekeeper templates alone, without the policy')
+    .option('--inventory <path>', "objects the --gatekeeper templates see as data.inventory, e.g. a dump of the cluster's Namespaces (repeatable)", (p: string, all: string[]) => [...all, p], [] as string[])
     .option('--show-request', 'print the AdmissionReview each document becomes (one JSON a line), instead of deciding it', false)
     .option('-v, --verbose', 'text output: list allowed documents too', false)
     .option('--no-progress', 'no progress bar, even on a terminal')

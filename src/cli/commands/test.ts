@@ -9,6 +9,7 @@ interface TestFlags {
   fixtures: string[];
   coverage: number;
   workers?: number;
+  gatekeeper: string[];
   run?: string;
 }
 
@@ -62,6 +63,7 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO):
       fixtures,
       coverage: flags.coverage,
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      gatekeeper: flags.gatekeeper,
       ...(flags.run !== undefined ? { run: flags.run } : {}),
       log,
     });
@@ -86,6 +88,7 @@ export function registerTest(program: Command, io: CommandIO = processIO): void 
     .option('--no-fixtures', 'skip the fixture stages')
     .addOption(new Option('--coverage <percent>', 'minimum coverage of the policy files (0 turns the check off)').default(95).argParser(percent))
     .addOption(new Option('--workers <n>', 'engine worker threads for the fixtures').argParser(positiveInteger))
+    .option('--gatekeeper <path>', 'also run the gator Suites (Gatekeeper templates\' tests) under this path (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
     .addOption(
       new Option(
         '--run <pattern>',

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { anyPrefixMatch, anySuffixMatch } from './affix-match.js';
 import { opaSprintf } from './sprintf.js';
 import type { RegoValue } from './rego-value.js';
 
@@ -18,6 +19,9 @@ export const hostBuiltins: Readonly<Record<string, BuiltinImplementation>> = {
   // The SDK formats with sprintf-js, which prints arrays as `a,b`, objects as `[object Object]`
   // and throws on null; OPA prints through Go's fmt. It also needs sets, which JSON cannot carry.
   sprintf: (operands) => opaSprintf(operands.rego(0), operands.rego(1)),
+  // Not compiled into OPA's WASM, and the SDK has neither; Gatekeeper's library calls both.
+  'strings.any_prefix_match': anyPrefixMatch,
+  'strings.any_suffix_match': anySuffixMatch,
 };
 
 type SdkFunction = (...args: unknown[]) => unknown;

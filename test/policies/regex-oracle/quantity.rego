@@ -1,0 +1,142 @@
+# Quantity parsing as it was before the policies stopped using regular
+# expressions (policies/lib/quantity.rego at d3665b8, with "-0" as zero),
+# kept only so test/policies/regex-free.test.ts can show that the
+# string-function version decides the same. Not part of the shipped policies.
+package oracle.quantity
+
+_max := 9007199254740992
+
+_pow10 := [
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+	10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
+	1000000000000000,
+]
+
+# suffix -> [binary exponent, decimal exponent]
+_suffixes := {
+	"": [0, 0],
+	"n": [0, -9], "u": [0, -6], "m": [0, -3],
+	"k": [0, 3], "M": [0, 6], "G": [0, 9], "T": [0, 12], "P": [0, 15], "E": [0, 18],
+	"Ki": [10, 0], "Mi": [20, 0], "Gi": [30, 0], "Ti": [40, 0], "Pi": [50, 0], "Ei": [60, 0],
+}
+
+_pow2 := {0: 1, 10: 1024, 20: 1048576, 30: 1073741824, 40: 1099511627776, 50: 1125899906842624, 60: 1152921504606846976}
+
+_number := `\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)`
+
+_pattern := sprintf(`^%s(?:[eE][-+]?[0-9]+|[KMGTPE]i|[numkMGTPE])?$`, [_number])
+
+parse(q) := _from_string(q) if is_string(q)
+
+else := _from_number(q) if is_number(q)
+
+else := {"units": 0, "nanos": 0} if _negative_zero(q)
+
+# "-0", "-0.0", "-0Mi": Kubernetes reads a negative zero as zero. Only one sign is allowed.
+_negative_zero(q) if {
+	is_string(q)
+	startswith(q, "-")
+	not startswith(q, "-+")
+	_from_string(substring(q, 1, -1)) == {"units": 0, "nanos": 0}
+}
+
+valid(q) if parse(q)
+
+# less(a, b): quantity a is strictly less than quantity b (both parsed).
+less(a, b) if a.units < b.units
+
+less(a, b) if {
+	a.units == b.units
+	a.nanos < b.nanos
+}
+
+_from_string(s) := v if {
+	regex.match(_pattern, s)
+	body := trim_prefix(s, "+")
+	[mantissa, suffix_exp10, exp2] := _split_suffix(body)
+	parts := split(mantissa, ".")
+	whole := parts[0]
+	frac := _fraction(parts)
+	digits := concat("", [whole, frac])
+	significant := trim_right(digits, "0")
+	v := _from_digits(significant, (suffix_exp10 + count(digits)) - (count(significant) + count(frac)), exp2)
+}
+
+_fraction(parts) := parts[1] if count(parts) > 1
+
+else := ""
+
+# [mantissa, decimal exponent, binary exponent]
+_split_suffix(body) := [m, to_number(trim_prefix(e, "+")), 0] if {
+	regex.match(`[eE][-+]?[0-9]+$`, body)
+	[m, e] := split(replace(body, "E", "e"), "e")
+} else := [substring(body, 0, count(body) - 2), s[1], s[0]] if {
+	endswith(body, "i")
+	s := _suffixes[substring(body, count(body) - 2, 2)]
+} else := [substring(body, 0, count(body) - 1), s[1], s[0]] if {
+	s := _suffixes[substring(body, count(body) - 1, 1)]
+} else := [body, 0, 0]
+
+# significant: digits without trailing zeros; value = digits * 10^exp10 * 2^exp2.
+_from_digits(significant, exp10, exp2) := {"units": 0, "nanos": 0} if {
+	trim_left(significant, "0") == ""
+} else := v if {
+	n := trim_left(significant, "0")
+	count(n) <= 15
+	v := _canonical(to_number(n), exp10, exp2)
+}
+
+_from_number(x) := {"units": x, "nanos": 0} if {
+	x >= 0
+	x == floor(x)
+	x < _max
+} else := v if {
+	x > 0
+	x < _max
+	exact := [i | some i in numbers.range(1, 9); y := x * _pow10[i]; y == floor(y)]
+	count(exact) > 0
+	k := min(exact)
+	v := _canonical(x * _pow10[k], 0 - k, 0)
+} else := _canonical(ceil(x * 1000000000), -9, 0) if {
+	x > 0
+	x < _max
+}
+
+# value = n * 10^exp10 * 2^exp2 as {units, nanos}, rounded up to the nano.
+_canonical(n, exp10, exp2) := v if {
+	m := n * _pow2[exp2]
+	m < _max
+	v := _scaled(m, exp10)
+}
+
+_scaled(m, exp10) := {"units": u, "nanos": 0} if {
+	exp10 >= 0
+	exp10 <= 15
+	u := m * _pow10[exp10]
+	u < _max
+} else := _carry((m - r) / d, _nanos(r, k)) if {
+	exp10 < 0
+	k := 0 - exp10
+	k <= 15
+	d := _pow10[k]
+	r := m % d
+} else := _carry(0, _nanos(m, 0 - exp10)) if {
+	exp10 < -15
+}
+
+# r / 10^k expressed in nanos (r < 10^k), rounded up.
+_nanos(r, k) := r * _pow10[9 - k] if {
+	k <= 9
+} else := q + _round_up(r % t) if {
+	k - 9 <= 15
+	t := _pow10[k - 9]
+	q := (r - (r % t)) / t
+} else := _round_up(r)
+
+_round_up(rest) := 1 if rest > 0
+
+else := 0
+
+_carry(units, 1000000000) := {"units": units + 1, "nanos": 0}
+
+_carry(units, nanos) := {"units": units, "nanos": nanos} if nanos < 1000000000

@@ -36,7 +36,7 @@ t.test('the probe sees the heavy packages when they are loaded', async (t) => {
   t.ok(loaded.includes('express') && loaded.includes('pino'), `loaded: ${loaded.join(' ')}`);
 });
 
-for (const args of [['--version'], ['--help'], ['serve', '--help'], ['eval', '--help'], ['test', '--help'], ['fmt', '--help']]) {
+for (const args of [['--version'], ['--help'], ['serve', '--help'], ['eval', '--help'], ['test', '--help'], ['fmt', '--help'], ['verify', '--help']]) {
   t.test(`wasmgate ${args.join(' ')} loads none of the modules only a run needs`, async (t) => {
     const run = loadedBy([cli, ...args]);
     t.equal(run.code, 0);

@@ -6,6 +6,7 @@
 #   config_errors: the set of problems found in data.config (empty when valid).
 package wasmgate.main
 
+import data.wasmgate.bounds
 import data.wasmgate.calico
 import data.wasmgate.limits
 import data.wasmgate.namespaces
@@ -56,9 +57,17 @@ allowed := false if {
 	v.action == "deny"
 }
 
-decision := {"allowed": allowed, "violations": _sorted}
+# An object past config.bounds is denied for that alone: the other policies do not run on it
+# (the else branch is evaluated only when the first is undefined), so its size costs a count.
+decision := {"allowed": false, "violations": _bounded} if {
+	count(_bounded) > 0
+} else := {"allowed": allowed, "violations": _sorted}
 
-config_errors := ((((config.errors | _enforcement_errors) | calico.config_errors) | registries.config_errors) | limits.config_errors) | podsecurity.config_errors
+_bounded_by_key := {_sort_key(d): d | some v in bounds.violations; d := object.union(v, {"action": "deny"})}
+
+_bounded := [_bounded_by_key[k] | some k in sort({k | some k, _ in _bounded_by_key})]
+
+config_errors := (((((config.errors | _enforcement_errors) | calico.config_errors) | registries.config_errors) | limits.config_errors) | podsecurity.config_errors) | bounds.config_errors
 
 _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (known: %s)", [k, concat(", ", sort(policy_ids | families))]) if {
 	some k, _ in config.enforcement

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'EVAL_FAILED'
   | 'EVAL_TIMEOUT'
   | 'MEMORY_LIMIT'
+  | 'OVERLOADED'
   | 'ENGINE_CLOSED'
   | 'INPUT_INVALID'
   | 'CONFIG_INVALID';

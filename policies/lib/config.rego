@@ -27,6 +27,7 @@ sections := {
 	"podSecurity": true,
 	"limits": false,
 	"enforcement": false,
+	"bounds": false,
 }
 
 actions := {"deny", "warn", "dryrun"}

@@ -17,6 +17,7 @@ export interface ServeConfig {
   readonly gatekeeperOnly: boolean;
   readonly workers: number;
   readonly evalTimeout: number;
+  readonly reviewTimeout: number;
   readonly memoryLimit: number;
   readonly failOpen: boolean;
   readonly bodyLimit: number;

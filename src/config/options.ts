@@ -56,6 +56,13 @@ export const optionSpecs = [
     description: 'policy worker threads',
   }),
   option({ key: 'evalTimeout', parse: duration(1, 10 * minute), default: 2000, defaultText: '2s', description: 'deadline of one policy evaluation' }),
+  option({
+    key: 'reviewTimeout',
+    parse: duration(1, 10 * minute),
+    default: 10_000,
+    defaultText: '10s',
+    description: 'longest time from a review\'s arrival to its answer; the API server\'s ?timeout= (its timeoutSeconds) lowers it',
+  }),
   option({ key: 'memoryLimit', parse: bytes(1024 * 1024, 4 * 1024 ** 3), default: 256 * 1024 ** 2, defaultText: '256MiB', description: 'memory ceiling of one policy instance' }),
   option({ key: 'failOpen', parse: boolean, default: false, defaultText: 'false: deny them', description: 'allow requests whose evaluation failed or timed out' }),
   option({ key: 'bodyLimit', parse: bytes(1024, 1024 ** 3), default: 8 * 1024 ** 2, defaultText: '8MiB', description: 'largest AdmissionReview body accepted' }),
@@ -67,7 +74,15 @@ export const optionSpecs = [
   option({ key: 'keepAliveTimeout', parse: duration(1, 60 * minute), default: 120_000, defaultText: '120s', description: 'idle keep-alive time (keep it above the API server\'s 90 s)' }),
   option({ key: 'headersTimeout', parse: duration(1, 10 * minute), default: 10_000, defaultText: '10s', description: 'time a client has to send the request headers' }),
   option({ key: 'requestTimeout', parse: duration(1, 60 * minute), default: 30_000, defaultText: '30s', description: 'time a client has to send the whole request' }),
-  option({ key: 'shutdownDelay', parse: duration(0, 10 * minute), default: 0, defaultText: '0s', description: 'on SIGTERM, keep serving this long with /readyz failing before closing the listener' }),
+  option({
+    key: 'shutdownDelay',
+    parse: duration(0, 10 * minute),
+    // Long enough for the endpoint removal to reach the API servers, which until then keep sending reviews
+    // on their keep-alive connections: a listener closed at once would reset those.
+    default: 5000,
+    defaultText: '5s',
+    description: 'on SIGTERM, keep serving this long with /readyz failing before closing the listener',
+  }),
   option({ key: 'shutdownTimeout', parse: duration(0, 60 * minute), default: 25_000, defaultText: '25s', description: 'on SIGTERM, longest wait for requests in flight' }),
   option({ key: 'watch', parse: boolean, default: true, defaultText: 'true; --no-watch turns it off', description: 'reload the policy, its data and the certificate when their files change' }),
   option({ key: 'watchDebounce', parse: duration(0, minute), default: 250, defaultText: '250ms', description: 'quiet time after a file change before reloading' }),

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { memoryImportMinimum } from './wasm-binary.js';
+import { memoryPagesNeeded } from './wasm-binary.js';
 
 /** Where `npm run build` puts the compiled policy. */
 export const defaultBundleDir = join(packageRoot, 'wasm');
@@ -18,7 +18,7 @@ export const entrypoints = {
 export interface PolicyBundle {
   readonly module: WebAssembly.Module;
   readonly data: unknown;
-  /** The least memory, in WASM pages, the module accepts. */
+  /** The least memory, in WASM pages, the module accepts: its import's minimum, or more if its data segments reach further. */
   readonly memoryMinPages: number;
   /** Short content hash of the WASM and its data: what metrics and logs call the policy revision. */
   readonly revision: string;
@@ -113,5 +113,5 @@ export async function loadBundle(location: string = defaultBundleDir): Promise<P
     .update(dataBytes ?? '')
     .digest('hex')
     .slice(0, 12);
-  return { module: compile(wasm, source), memoryMinPages: memoryImportMinimum(wasm), data, revision, source };
+  return { module: compile(wasm, source), memoryMinPages: memoryPagesNeeded(wasm), data, revision, source };
 }

@@ -50,6 +50,7 @@ export function parseDecision(raw: unknown): Decision {
   if (!Array.isArray(d.violations)) throw malformed('violations is not an array');
   const violations = d.violations.map(parseViolation);
   const allowed = !violations.some((v) => v.action === 'deny');
+  if (d.allowed !== undefined && typeof d.allowed !== 'boolean') throw malformed('allowed is not a boolean');
   if (typeof d.allowed === 'boolean' && d.allowed !== allowed) {
     throw malformed(`allowed is ${String(d.allowed)} but the violations say ${String(allowed)}`);
   }

@@ -27,6 +27,11 @@ export interface EngineOptions {
   readonly gatekeeperOnly?: boolean;
 }
 
+export interface EvaluateOptions {
+  /** performance.now() by which the answer is needed; default none (only the evaluation deadline). */
+  readonly deadline?: number;
+}
+
 export const engineDefaults = {
   timeoutMs: 2000,
   memoryLimitBytes: 256 * 1024 * 1024,
@@ -98,6 +103,11 @@ export class Engine {
     return this.pool.size;
   }
 
+  /** Resolves once every worker has started (its WASM instance built, its data loaded). */
+  ready(): Promise<void> {
+    return this.pool.ready();
+  }
+
   /** What the engine holds now: for benchmarks and diagnostics. WASM memory only grows, so watch it plateau. */
   stats(): { workers: number; wasmMemoryBytes: number[] } {
     return { workers: this.pool.size, wasmMemoryBytes: this.pool.memoryBytes() };
@@ -105,11 +115,13 @@ export class Engine {
 
   /**
    * Decides one AdmissionReview on a worker. Pass the request body's bytes when you have them: they
-   * reach the WASM memory without being parsed or stringified again.
+   * reach the WASM memory without being parsed or stringified again. With `deadline` (a
+   * `performance.now()` time by which the answer is needed) a review still waiting for a worker then
+   * fails with OVERLOADED without being evaluated, and an evaluation still running then is stopped.
    */
-  async evaluate(input: PolicyInput | Uint8Array): Promise<Decision> {
+  async evaluate(input: PolicyInput | Uint8Array, options: EvaluateOptions = {}): Promise<Decision> {
     const { input: moved, transfer } = transferable(input);
-    return parseDecision(await this.pool.run({ kind: 'decide', input: moved }, transfer));
+    return parseDecision(await this.pool.run({ kind: 'decide', input: moved }, transfer, options.deadline));
   }
 
   /** The bundle's decision, in the calling thread, with no deadline: for tests and small runs. */

@@ -1,4 +1,4 @@
-export { Engine, engineDefaults, memoryLimits, type EngineOptions } from './engine.js';
+export { Engine, engineDefaults, memoryLimits, type EngineOptions, type EvaluateOptions } from './engine.js';
 export { PolicyEvaluator, type PolicyInput, type EvaluatorOptions } from './evaluator.js';
 export { loadBundle, defaultBundleDir, entrypoints, type PolicyBundle } from './bundle.js';
 export { readDataFile } from './data-file.js';

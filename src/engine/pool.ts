@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { WasmgateError, type ErrorCode } from '../errors.js';
 import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
@@ -22,6 +23,11 @@ interface Pending {
   readonly transfer: ArrayBuffer[];
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: Error) => void;
+  /** performance.now() by which the caller needs the answer, if it has a budget. */
+  readonly deadline?: number;
+  readonly queuedAt: number;
+  /** Sheds the job if it is still queued at its deadline. */
+  expiry?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -47,6 +53,7 @@ export class WorkerPool {
   private closed = false;
   private data: unknown;
   private drained?: () => void;
+  private readyWaiters: (() => void)[] = [];
 
   constructor(
     private readonly bundle: PolicyBundle | undefined,
@@ -60,6 +67,15 @@ export class WorkerPool {
 
   get size(): number {
     return this.slots.length;
+  }
+
+  /** Resolves once every worker has built its instance (for callers that need each of them to answer). */
+  async ready(): Promise<void> {
+    while (!this.slots.every((s) => s.ready)) {
+      // Someone waits on the workers still starting: they keep the process alive until then.
+      for (const slot of this.slots) if (!slot.ready) slot.worker.ref();
+      await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    }
   }
 
   /** Each worker's WASM memory in bytes as of its last answer (0 before its first). */
@@ -81,7 +97,7 @@ export class WorkerPool {
     worker.on('message', (message: WorkerReply) => this.onReply(slot, message));
     worker.on('error', (err) => this.replace(slot, 'EVAL_FAILED', `policy worker failed: ${err.message}`));
     worker.on('exit', () => {
-      if (!this.closed && this.slots.includes(slot)) this.replace(slot, 'EVAL_FAILED', 'policy worker exited unexpectedly');
+      if (this.slots.includes(slot)) this.replace(slot, 'EVAL_FAILED', 'policy worker exited unexpectedly');
     });
     return slot;
   }
@@ -91,6 +107,7 @@ export class WorkerPool {
       if (message.kind === 'print') this.options.print?.(message.line);
       else {
         slot.ready = true;
+        for (const wake of this.readyWaiters.splice(0)) wake();
         this.dispatch();
       }
       return;
@@ -129,20 +146,39 @@ export class WorkerPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     void slot.worker.terminate();
-    if (!this.closed) this.slots.push(this.spawn());
+    // A closing pool still owes its queued jobs an answer: without a replacement they would wait forever.
+    if (!this.closed || this.queue.length > 0) this.slots.push(this.spawn());
     this.dispatch();
   }
 
+  /** Fails a job that can no longer be answered in time, before it reaches a worker. */
+  private shed(pending: Pending): void {
+    const ahead = this.queue.indexOf(pending);
+    if (ahead >= 0) this.queue.splice(ahead, 1);
+    clearTimeout(pending.expiry);
+    const waited = Math.round(performance.now() - pending.queuedAt);
+    pending.reject(
+      new WasmgateError('OVERLOADED', `shed: waited ${waited} ms for a free policy worker (${Math.max(0, ahead)} queued ahead of it) and its budget ran out`),
+    );
+  }
+
   private dispatch(): void {
+    const now = performance.now();
+    for (const expired of this.queue.filter((p) => p.deadline !== undefined && p.deadline <= now)) this.shed(expired);
     for (const slot of this.slots) {
       if (this.queue.length === 0) break;
       if (slot.busy || !slot.ready) continue;
       const pending = this.queue.shift()!;
+      clearTimeout(pending.expiry);
       const id = this.nextId++;
-      const timer = setTimeout(
-        () => this.replace(slot, 'EVAL_TIMEOUT', `policy evaluation exceeded its deadline of ${this.options.timeoutMs} ms`),
-        this.options.timeoutMs,
-      );
+      // The evaluation deadline, or less when the caller's budget ends first.
+      const budget = pending.deadline === undefined ? Infinity : pending.deadline - performance.now();
+      const limitMs = Math.max(1, Math.ceil(Math.min(this.options.timeoutMs, budget)));
+      const message =
+        budget < this.options.timeoutMs
+          ? `policy evaluation stopped at the end of its request's budget (${limitMs} ms were left when it started)`
+          : `policy evaluation exceeded its deadline of ${this.options.timeoutMs} ms`;
+      const timer = setTimeout(() => this.replace(slot, 'EVAL_TIMEOUT', message), limitMs);
       slot.busy = { id, pending, timer };
       slot.worker.postMessage({ ...pending.job, id } as WorkerRequest, pending.transfer);
     }
@@ -155,11 +191,22 @@ export class WorkerPool {
     if (this.closed && this.drained && idle) this.drained();
   }
 
-  /** Runs a job on the next idle worker. ArrayBuffers in `transfer` move to the worker (no copy). */
-  run(job: Job, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  /**
+   * Runs a job on the next idle worker. ArrayBuffers in `transfer` move to the worker (no copy). With a
+   * `deadline` (a performance.now() time), a job still queued then fails with OVERLOADED without
+   * reaching a worker, and one evaluating then is stopped (EVAL_TIMEOUT): nobody waits for its answer.
+   */
+  run(job: Job, transfer: ArrayBuffer[] = [], deadline?: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new WasmgateError('ENGINE_CLOSED', 'the policy engine is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, transfer, resolve, reject });
+      const pending: Pending = { job, transfer, resolve, reject, deadline, queuedAt: performance.now() };
+      this.queue.push(pending);
+      if (deadline !== undefined) {
+        pending.expiry = setTimeout(() => {
+          this.shed(pending);
+          this.dispatch();
+        }, Math.max(0, deadline - performance.now()));
+      }
       this.dispatch();
     });
   }
@@ -183,6 +230,6 @@ export class WorkerPool {
       this.drained = resolve;
       this.dispatch();
     });
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }
 }

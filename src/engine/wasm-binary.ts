@@ -1,56 +1,120 @@
 import { WasmgateError } from '../errors.js';
 
+const pageBytes = 64 * 1024;
+
+function fail(why: string): WasmgateError {
+  return new WasmgateError('BUNDLE_INVALID', `cannot read the WASM module: ${why}`);
+}
+
+/** A cursor over a module's bytes: LEB128 numbers, names, sections. */
+class Reader {
+  pos = 8; // magic and version
+
+  constructor(readonly bytes: Uint8Array) {}
+
+  byte(): number {
+    if (this.pos >= this.bytes.length) throw fail('truncated');
+    return this.bytes[this.pos++]!;
+  }
+
+  u32(): number {
+    let result = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = this.byte();
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+    }
+  }
+
+  s32(): number {
+    let result = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      b = this.byte();
+      result |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    return shift < 32 && b & 0x40 ? result | (~0 << shift) : result;
+  }
+
+  skipName(): void {
+    const length = this.u32();
+    this.pos += length;
+  }
+
+  /** Limits (flags, min, max?): the minimum. */
+  limitsMinimum(): number {
+    const flags = this.byte();
+    const min = this.u32();
+    if (flags & 1) this.u32();
+    return min;
+  }
+
+  /** Moves to the start of the section with this id and returns its end, or undefined if there is none. */
+  section(id: number): number | undefined {
+    while (this.pos < this.bytes.length) {
+      const sectionId = this.byte();
+      const size = this.u32();
+      if (sectionId === id) return this.pos + size;
+      this.pos += size;
+    }
+    return undefined;
+  }
+}
+
 /**
  * The minimum size, in pages, of the memory a WASM module imports. OPA's modules import their memory
  * and declare a minimum that grows with the policy; an instance given less fails to link. The JS API
  * does not expose import limits, so this reads the binary's import section.
  */
 export function memoryImportMinimum(bytes: Uint8Array): number {
-  let pos = 8; // magic and version
-  const fail = (why: string) => new WasmgateError('BUNDLE_INVALID', `cannot read the WASM module: ${why}`);
-  const u32 = (): number => {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (pos >= bytes.length) throw fail('truncated');
-      const b = bytes[pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-      shift += 7;
-    }
-  };
-  const skipName = () => {
-    const length = u32();
-    pos += length;
-  };
-  const limits = (): number => {
-    const flags = bytes[pos++]!;
-    const min = u32();
-    if (flags & 1) u32();
-    return min;
-  };
-  while (pos < bytes.length) {
-    const id = bytes[pos++]!;
-    const size = u32();
-    const end = pos + size;
-    if (id !== 2) {
-      pos = end;
-      continue;
-    }
-    const count = u32();
-    for (let i = 0; i < count; i++) {
-      skipName();
-      skipName();
-      const kind = bytes[pos++]!;
-      if (kind === 0) u32();
-      else if (kind === 1) {
-        pos++;
-        limits();
-      } else if (kind === 2) return limits();
-      else if (kind === 3) pos += 2;
-      else throw fail(`unknown import kind ${kind}`);
-    }
-    return 0;
+  const r = new Reader(bytes);
+  if (r.section(2) === undefined) return 0;
+  const count = r.u32();
+  for (let i = 0; i < count; i++) {
+    r.skipName();
+    r.skipName();
+    const kind = r.byte();
+    if (kind === 0) r.u32();
+    else if (kind === 1) {
+      r.byte();
+      r.limitsMinimum();
+    } else if (kind === 2) return r.limitsMinimum();
+    else if (kind === 3) r.pos += 2;
+    else throw fail(`unknown import kind ${kind}`);
   }
   return 0;
+}
+
+/**
+ * How far, in pages, the module's active data segments reach into its memory (those at constant
+ * offsets; OPA's all are). An instance with less memory fails with "data segment is out of bounds",
+ * whatever the import's declared minimum says.
+ */
+export function dataSegmentPages(bytes: Uint8Array): number {
+  const r = new Reader(bytes);
+  const end = r.section(11);
+  if (end === undefined) return 0;
+  let reach = 0;
+  const count = r.u32();
+  for (let i = 0; i < count; i++) {
+    const flags = r.u32();
+    let offset: number | undefined;
+    if (flags === 0 || flags === 2) {
+      if (flags === 2) r.u32();
+      // The offset expression: i32.const n, end; anything else (global.get) is not a constant.
+      if (r.byte() === 0x41) offset = r.s32() >>> 0;
+      while (r.byte() !== 0x0b) if (r.pos >= end) throw fail('unterminated data segment offset');
+    }
+    const length = r.u32();
+    r.pos += length;
+    if (offset !== undefined) reach = Math.max(reach, offset + length);
+  }
+  return Math.ceil(reach / pageBytes);
+}
+
+/** The least memory, in pages, an instance of the module needs: its import's minimum, or its data's reach if further. */
+export function memoryPagesNeeded(bytes: Uint8Array): number {
+  return Math.max(memoryImportMinimum(bytes), dataSegmentPages(bytes));
 }

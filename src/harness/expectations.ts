@@ -8,8 +8,9 @@ import type { Decision } from '../engine/index.js';
  *   # expect-violation: <policy id>: <message substring>     (repeatable)
  *   # operation: UPDATE        # user: alice        # groups: a, b        # namespace: x
  *
- * allow: allowed with no violations at all; deny: not allowed, and every expect-violation matched;
- * warn: allowed with at least one warn violation, and every expect-violation matched.
+ * allow: allowed with no violations at all; deny: not allowed, every expect-violation matched, and
+ * every deny violation matched by one (a deny fixture states all its deny findings); warn: allowed with
+ * at least one warn violation, and every expect-violation matched.
  */
 
 export const expectedOutcomes = ['allow', 'deny', 'warn'] as const;
@@ -98,9 +99,13 @@ export function checkExpectation(expectation: Expectation, decision: Decision): 
       if (!decision.allowed) problems.push('expected it to be allowed, but it was denied');
       else if (decision.violations.length > 0) problems.push('expected no violations at all, but there were some');
       break;
-    case 'deny':
+    case 'deny': {
       if (decision.allowed) problems.push('expected it to be denied, but it was allowed');
+      // Every deny finding must be expected: an extra one is a new behaviour nobody has looked at.
+      const unexpected = decision.violations.filter((v) => v.action === 'deny' && !expectation.violations.some((e) => e.policy === v.policy && v.message.includes(e.message)));
+      for (const v of unexpected) problems.push(`an unexpected deny violation of ${v.policy}: "${v.message}" (add an expect-violation line for it)`);
       break;
+    }
     case 'warn':
       if (!decision.allowed) problems.push('expected it to be allowed with warnings, but it was denied');
       else if (!decision.violations.some((v) => v.action === 'warn')) problems.push('expected at least one warning, but there was none');

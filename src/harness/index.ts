@@ -59,6 +59,8 @@ export interface HarnessOptions {
   readonly log?: (line: string) => void;
   /** Engine workers for the fixtures (default: one per core, at most 4). */
   readonly workers?: number;
+  /** Deadline of one Rego test on the WASM engine (default wasmTestTimeoutMs, 10 s). */
+  readonly wasmTestTimeoutMs?: number;
   /** Paths of gator Suites (Gatekeeper templates' tests) to run as a last stage. */
   readonly gatekeeper?: readonly string[];
   /**
@@ -110,9 +112,9 @@ async function coverageStage(opa: OpaTool, policiesDir: string, threshold: numbe
   return { name, passed: 1, failures: [], notes: [], summary: `${coverage.percent.toFixed(2)}% of the policy lines are evaluated by the tests` };
 }
 
-async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly RegoTest[], capabilitiesFile: string): Promise<Stage> {
+async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly RegoTest[], capabilitiesFile: string, timeoutMs?: number): Promise<Stage> {
   const name = 'Rego unit tests on the WASM engine (same result as opa test)';
-  const onWasm = await runTestsOnWasm(opa, policiesDir, tests, capabilitiesFile);
+  const onWasm = await runTestsOnWasm(opa, policiesDir, tests, capabilitiesFile, timeoutMs);
   const failures: Failure[] = [];
   let passed = 0;
   let failedOnBoth = 0;
@@ -270,7 +272,7 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
   stages.push(tests ? opaStage(tests, options.run) : stageError('Rego unit tests (opa test)', (opaResult as { err: unknown }).err));
   if (coverage) stages.push(await coverage);
   if (tests && compiled) {
-    stages.push(await wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json')).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err)));
+    stages.push(await wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json'), options.wasmTestTimeoutMs).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err)));
   }
 
   const gatekeeper = async (): Promise<Stage[]> =>

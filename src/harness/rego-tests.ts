@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { loadBundle, WasmPolicy } from '../engine/index.js';
+import { Worker } from 'node:worker_threads';
+import { loadBundle, type PolicyBundle } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
 import { opaMessage, runOpa, type OpaTool } from '../toolchain/opa.js';
+import type { TestWorkerInit, TestWorkerReply } from './wasm-test-worker.js';
 
 /** How one Rego test ended. OPA passes a test only when its rule's value is exactly true. */
 export type TestOutcome = 'pass' | 'fail' | 'error' | 'skip';
@@ -140,16 +142,67 @@ export interface WasmTestResult {
   readonly detail: string;
 }
 
+/** Longest a Rego test may run on the WASM engine before it fails (OPA's own test timeout is 5 s). */
+export const wasmTestTimeoutMs = 10_000;
+
+const testWorkerUrl = new URL('./wasm-test-worker.js', import.meta.url);
+
+/**
+ * Runs entrypoints one at a time on a worker thread, each within `timeoutMs`: one that overruns is an
+ * error naming the deadline, its thread is stopped and the next test runs on a fresh one.
+ */
+async function runEntrypoints(bundle: PolicyBundle, entrypoints: readonly string[], timeoutMs: number): Promise<Map<string, WasmTestResult>> {
+  const init: TestWorkerInit = { module: bundle.module, memoryMinPages: bundle.memoryMinPages, data: bundle.data };
+  const results = new Map<string, WasmTestResult>();
+  const start = () =>
+    new Promise<Worker>((resolve, reject) => {
+      const worker = new Worker(testWorkerUrl, { workerData: init, execArgv: [] });
+      worker.once('message', () => resolve(worker));
+      worker.once('error', reject);
+    });
+  let worker = await start();
+  try {
+    for (const entrypoint of entrypoints) {
+      const result = await new Promise<WasmTestResult | undefined>((resolve, reject) => {
+        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        const settle = (value: WasmTestResult | Error) => {
+          clearTimeout(timer);
+          worker.off('message', onMessage);
+          worker.off('error', settle);
+          if (value instanceof Error) reject(value);
+          else resolve(value);
+        };
+        const onMessage = (reply: TestWorkerReply) => settle({ outcome: reply.outcome, detail: reply.detail });
+        worker.on('message', onMessage);
+        worker.once('error', settle);
+        worker.postMessage(entrypoint);
+      });
+      if (result) {
+        results.set(entrypoint, result);
+        continue;
+      }
+      results.set(entrypoint, { outcome: 'error', detail: `the WASM evaluation did not finish within its deadline of ${timeoutMs} ms and was stopped` });
+      await worker.terminate();
+      worker = await start();
+    }
+  } finally {
+    await worker.terminate();
+  }
+  return results;
+}
+
 /**
  * Compiles the Rego tests to WebAssembly (each test rule an entrypoint, against the engine's
  * capabilities) and runs each on a WasmPolicy, as `opa test` would: input undefined, the policy
- * data loaded. A test whose rule has several definitions cannot be run alone and is left out.
+ * data loaded, each within `timeoutMs` (a test that never returns on WASM fails, named, instead of
+ * hanging the run). A test whose rule has several definitions cannot be run alone and is left out.
  */
 export async function runTestsOnWasm(
   opa: OpaTool,
   policiesDir: string,
   tests: readonly RegoTest[],
   capabilitiesFile: string,
+  timeoutMs: number = wasmTestTimeoutMs,
 ): Promise<Map<string, WasmTestResult>> {
   const runnable = tests.filter((t) => t.outcome !== 'skip' && !t.name.includes('#'));
   const results = new Map<string, WasmTestResult>();
@@ -166,21 +219,7 @@ export async function runTestsOnWasm(
     if (build.exitCode !== 0) {
       throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${opaMessage(build)}`);
     }
-    const bundle = await loadBundle(bundleFile);
-    let policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);
-    policy.setData(bundle.data);
-    for (const entrypoint of entrypoints) {
-      try {
-        const value = policy.evaluate(entrypoint, undefined);
-        results.set(entrypoint, { outcome: value === true ? 'pass' : 'fail', detail: value === undefined ? 'undefined' : JSON.stringify(value) });
-      } catch (err) {
-        results.set(entrypoint, { outcome: 'error', detail: describeThrown(err) });
-        // A trapped instance cannot be trusted: start the next test on a fresh one.
-        policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);
-        policy.setData(bundle.data);
-      }
-    }
-    return results;
+    return await runEntrypoints(await loadBundle(bundleFile), entrypoints, timeoutMs);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

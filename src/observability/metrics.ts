@@ -1,15 +1,27 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { kindInfo } from '../manifests/kinds.js';
 
 /** Decision labels: what the webhook answered, and whether an evaluation error decided it. */
 export type DecisionLabel = 'allowed' | 'denied' | 'failed_closed' | 'failed_open';
 
 /** Why an evaluation failed, as a bounded label (one per engine error code that can reach a request). */
-export type EvaluationErrorReason = 'timeout' | 'memory_limit' | 'failed' | 'unavailable';
+export type EvaluationErrorReason = 'timeout' | 'memory_limit' | 'failed' | 'unavailable' | 'shed';
 
 export type ReloadTarget = 'policy' | 'certificate';
 
 /** Latency buckets in seconds: 0.5 ms to 10 s. */
 export const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The label of every value outside a label's bounded set. */
+export const otherLabel = 'other';
+
+/** Distinct policy ids the policy label takes before the rest become "other". */
+export const policyLabelLimit = 200;
+
+/** The kind label: a built-in or Calico kind (of its group), else "other", so made-up kinds add no series. */
+export function kindLabel(group: unknown, kind: unknown): string {
+  return typeof group === 'string' && typeof kind === 'string' && kindInfo(group, kind).known ? kind : otherLabel;
+}
 
 /**
  * The webhook's Prometheus metrics, in a registry of their own (never the global one), so each server
@@ -44,6 +56,12 @@ export class WebhookMetrics {
     name: 'wasmgate_evaluation_errors_total',
     help: 'Policy evaluations that failed, by reason (timeout: past the evaluation deadline)',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly shed = new Counter({
+    name: 'wasmgate_admission_shed_total',
+    help: 'Reviews answered without evaluation (by the failure policy) because no policy worker was free before their time budget ran out',
     registers: [this.registry],
   });
 
@@ -92,6 +110,19 @@ export class WebhookMetrics {
     help: 'When the serving certificate expires',
     registers: [this.registry],
   });
+
+  private readonly policyLabels = new Set<string>();
+
+  /**
+   * The policy label: the policy id as the policy wrote it (ids are the policy's, not the request's), at
+   * most 64 characters of [A-Za-z0-9._-], and at most `policyLabelLimit` distinct ones; else "other".
+   */
+  policyLabel(id: string): string {
+    if (this.policyLabels.has(id)) return id;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || this.policyLabels.size >= policyLabelLimit) return otherLabel;
+    this.policyLabels.add(id);
+    return id;
+  }
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });

@@ -8,8 +8,7 @@ import {
   methodNotAllowed,
   notFound,
   readyz,
-  requireJson,
-  trackInFlight,
+  reviewRoute,
   type AppContext,
 } from './handlers.js';
 
@@ -31,14 +30,7 @@ export function createApp(ctx: AppContext): Express {
   app.use(closeWhenDraining(ctx));
 
   const path = ctx.config.path;
-  app.post(
-    path,
-    trackInFlight(ctx),
-    requireJson,
-    // Raw bytes, not express.json(): the policy gets the body as it came, and its size limit is ours.
-    express.raw({ type: () => true, limit: ctx.config.bodyLimit }),
-    admissionHandler(ctx),
-  );
+  app.post(path, ...reviewRoute(ctx), admissionHandler(ctx));
   app.all(path, methodNotAllowed(['POST']));
   for (const [route, handler] of [
     ['/healthz', healthz],

@@ -63,7 +63,7 @@ export function mapError(err: unknown): MappedError {
         return mapped(413, `the body is larger than the limit of ${mebibytes(err.limit ?? 0)}`);
       case 'encoding.unsupported':
       case 'charset.unsupported':
-        return mapped(415, `${err.message}: send the AdmissionReview as application/json, identity, gzip or deflate encoded`);
+        return mapped(415, `${err.message}: send the AdmissionReview as application/json, identity, gzip, deflate or br encoded`);
       case 'request.aborted':
         return mapped(400, 'the client aborted the request before its body was complete');
       case 'request.size.invalid':

@@ -1,38 +1,98 @@
-import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { performance } from 'node:perf_hooks';
+import type { TLSSocket } from 'node:tls';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ServeConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
+import { describeValue, logValue, shortText } from '../observability/echo.js';
 import { maskObject } from '../observability/mask.js';
-import type { WebhookMetrics } from '../observability/metrics.js';
+import { kindLabel, type WebhookMetrics } from '../observability/metrics.js';
+import { reviewBudget, type Budget } from './budget.js';
 import { HttpError, mapError } from './errors.js';
 import type { PolicyHolder } from './policy.js';
 import { objectName, reviewBody, type ReviewResult } from './review.js';
 
 /** What the handlers share: settings, the policy being served, metrics, the log, and shutdown state. */
 export interface AppContext {
-  readonly config: Pick<ServeConfig, 'path' | 'bodyLimit' | 'failOpen' | 'evalTimeout' | 'log'>;
+  readonly config: Pick<ServeConfig, 'path' | 'bodyLimit' | 'failOpen' | 'evalTimeout' | 'reviewTimeout' | 'log'>;
   readonly policy: PolicyHolder;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
   readonly state: { draining: boolean };
+  /** Whether review routes require a client certificate signed by the configured client CA. */
+  readonly clientCertificates?: boolean;
 }
 
 const started = Symbol('started');
-type Timed = Response & { [started]?: bigint };
+const budgeted = Symbol('budget');
+type Timed = Response & { [started]?: number; [budgeted]?: Budget };
 
 function elapsedSeconds(res: Response): number {
   const t0 = (res as Timed)[started];
-  return t0 === undefined ? 0 : Number(process.hrtime.bigint() - t0) / 1e9;
+  return t0 === undefined ? 0 : (performance.now() - t0) / 1000;
 }
 
-/** Counts an admission request in flight from its first byte to its answer, and times it. */
-export function trackInFlight(ctx: AppContext): RequestHandler {
-  return (_req, res, next) => {
-    (res as Timed)[started] = process.hrtime.bigint();
+/** The time budget of the review this response answers (set by `trackReview`). */
+export function budgetOf(res: Response): Budget | undefined {
+  return (res as Timed)[budgeted];
+}
+
+/**
+ * Counts a review in flight from its arrival (headers read) to its answer, times it, and sets its
+ * budget: the API server's `?timeout=`, capped by reviewTimeout.
+ */
+export function trackReview(ctx: AppContext): RequestHandler {
+  return (req, res, next) => {
+    const now = performance.now();
+    (res as Timed)[started] = now;
+    (res as Timed)[budgeted] = reviewBudget(req.originalUrl, now, ctx.config.reviewTimeout);
     ctx.metrics.inFlight.inc();
     res.once('close', () => ctx.metrics.inFlight.dec());
     next();
   };
 }
+
+/**
+ * What every AdmissionReview route runs before its handler: timing and budget, the Content-Type
+ * check, and the body read raw (not express.json(): the policy gets the bytes as they came, and the
+ * size limit is ours). A route is `app.post(path, ...reviewRoute(ctx), handler)`.
+ */
+export function reviewRoute(ctx: AppContext): (RequestHandler | ErrorRequestHandler)[] {
+  return [
+    trackReview(ctx),
+    ...(ctx.clientCertificates ? [requireClientCertificate] : []),
+    requireJson,
+    express.raw({ type: () => true, limit: ctx.config.bodyLimit }),
+    corruptEncoding,
+  ];
+}
+
+/** A Content-Encoding the body does not decode as (corrupt or truncated gzip, deflate, br) is the client's error. */
+const corruptEncoding: ErrorRequestHandler = (err: unknown, req, _res, next) => {
+  const encoding = req.headers['content-encoding']?.toLowerCase();
+  const code = (err as { code?: unknown } | null)?.code;
+  // zlib's codes (Z_DATA_ERROR, Z_BUF_ERROR) and brotli's (ERR__ERROR_FORMAT_…); body-parser's own errors have a `type`.
+  const fromDecoder = typeof code === 'string' && /^(Z_|ERR__)/.test(code) && (err as { type?: unknown }).type === undefined;
+  if (encoding === undefined || encoding === 'identity' || !fromDecoder) return next(err);
+  next(new HttpError(400, `the body is not valid ${encoding} data (Content-Encoding: ${encoding}): ${(err as Error).message}`));
+};
+
+/**
+ * With a client CA configured, a review needs a client certificate it signed (401 otherwise). The TLS
+ * layer asks for one but lets the handshake finish without, so that probes need none.
+ */
+export const requireClientCertificate: RequestHandler = (req, _res, next) => {
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized) return next();
+  const presented = Object.keys(socket.getPeerCertificate?.() ?? {}).length > 0;
+  next(
+    new HttpError(
+      401,
+      presented
+        ? `the client certificate is not signed by the configured client CA (${String(socket.authorizationError)}): reviews need one that is`
+        : 'no client certificate was presented: reviews need one signed by the configured client CA',
+    ),
+  );
+};
 
 /**
  * While draining, every answer closes its connection, so keep-alive clients move to another replica and
@@ -56,34 +116,35 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   if (!type) return next(new HttpError(415, 'the request has no Content-Type: send the AdmissionReview as application/json'));
   const [media, ...params] = type.split(';').map((p) => p.trim().toLowerCase());
   if (media !== 'application/json') {
-    return next(new HttpError(415, `Content-Type ${JSON.stringify(type)} is not supported: send the AdmissionReview as application/json`));
+    return next(new HttpError(415, `Content-Type ${describeValue(type)} is not supported: send the AdmissionReview as application/json`));
   }
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return next(new HttpError(415, `charset ${charset} is not supported: send the AdmissionReview as UTF-8 JSON`));
+    return next(new HttpError(415, `charset ${shortText(charset)} is not supported: send the AdmissionReview as UTF-8 JSON`));
   }
   next();
 };
 
 export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
   return (req, _res, next) =>
-    next(new HttpError(405, `${req.method} is not allowed on ${req.path}: use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') }));
+    next(new HttpError(405, `${req.method} is not allowed on ${shortText(req.path)}: use ${allowed.join(' or ')}`, { Allow: allowed.join(', ') }));
 }
 
-export const notFound: RequestHandler = (req, _res, next) => next(new HttpError(404, `nothing is served at ${req.path}`));
+export const notFound: RequestHandler = (req, _res, next) => next(new HttpError(404, `nothing is served at ${shortText(req.path)}`));
 
 function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: number): void {
   const { request } = result;
   const ids = (action: string) => [...new Set(result.violations.filter((v) => v.action === action).map((v) => v.policy))];
+  // Request fields are the client's: strings cut to a bound, anything else logged as its type only.
   const line: Record<string, unknown> = {
-    uid: request.uid,
-    kind: request.kind.kind,
-    group: request.kind.group,
-    ...(request.subResource ? { subResource: request.subResource } : {}),
-    namespace: request.namespace ?? '',
-    name: objectName(request) ?? '',
+    uid: logValue(request.uid),
+    kind: logValue(request.kind.kind),
+    group: logValue(request.kind.group),
+    ...(request.subResource ? { subResource: logValue(request.subResource) } : {}),
+    namespace: logValue(request.namespace) ?? '',
+    name: logValue(objectName(request)) ?? '',
     operation: request.operation,
-    user: request.userInfo?.username ?? '',
+    user: logValue(request.userInfo?.username) ?? '',
     dryRun: request.dryRun === true,
     decision: result.decision,
     denied: ids('deny'),
@@ -97,24 +158,27 @@ function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: num
     if (request.object) line.object = maskObject(request.object, request.kind.kind);
     if (request.oldObject) line.oldObject = maskObject(request.oldObject, request.kind.kind);
   }
-  if (result.failure) ctx.logger.error(line, `admission ${result.decision}: the policy could not be evaluated`);
+  if (result.failure?.reason === 'shed') ctx.logger.error(line, `admission ${result.decision}: shed, no policy worker was free within the request's time budget`);
+  else if (result.failure) ctx.logger.error(line, `admission ${result.decision}: the policy could not be evaluated`);
   else ctx.logger.info(line, `admission ${result.decision}`);
 }
 
 function recordMetrics(ctx: AppContext, result: ReviewResult, durationSeconds: number): void {
   const operation = result.request.operation;
-  const kind = result.request.kind.kind;
   const { metrics } = ctx;
+  // Labels take values from bounded sets only: a client inventing kinds must not grow /metrics.
+  const kind = kindLabel(result.request.kind.group, result.request.kind.kind);
   metrics.requests.inc({ operation, kind, decision: result.decision });
   metrics.duration.observe({ operation, decision: result.decision }, durationSeconds);
-  for (const v of result.violations) metrics.violations.inc({ operation, kind, policy: v.policy, action: v.action });
-  if (result.failure) metrics.evaluationErrors.inc({ reason: result.failure.reason });
+  for (const v of result.violations) metrics.violations.inc({ operation, kind, policy: metrics.policyLabel(v.policy), action: v.action });
+  if (result.failure?.reason === 'shed') metrics.shed.inc();
+  else if (result.failure) metrics.evaluationErrors.inc({ reason: result.failure.reason });
 }
 
 /** POST of an AdmissionReview: decide it, answer it, then log and count it. */
 export function admissionHandler(ctx: AppContext): RequestHandler {
   return async (req, res) => {
-    const result = await reviewBody(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout });
+    const result = await reviewBody(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
     res.json(result.response);
     const seconds = elapsedSeconds(res);
     logDecision(ctx, result, seconds);
@@ -153,7 +217,7 @@ export function metricsHandler(ctx: AppContext): RequestHandler {
 export function errorHandler(ctx: AppContext): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const mapped = mapError(err);
-    const fields = { status: mapped.status, method: req.method, path: req.path, remote: req.socket.remoteAddress };
+    const fields = { status: mapped.status, method: req.method, path: logValue(req.path), remote: req.socket.remoteAddress };
     if (mapped.internal) ctx.logger.error({ ...fields, err }, 'request failed');
     else ctx.logger.warn({ ...fields, reason: mapped.body.message }, 'bad request');
     ctx.metrics.badRequests.inc({ status: String(mapped.status) });

@@ -76,6 +76,8 @@ export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> 
     print: options.print,
   });
   try {
+    // Once all have started, the samples go one to each worker.
+    await engine.ready();
     await Promise.all(Array.from({ length: engine.workers }, () => engine.evaluate(selfCheckReview)));
   } catch (err) {
     await engine.close();
@@ -96,6 +98,8 @@ export class PolicyHolder {
   private running: Promise<unknown> = Promise.resolve();
   private closed = false;
   private last?: ReloadResult;
+  /** Replaced engines still finishing their evaluations. */
+  private readonly retiring = new Set<Promise<void>>();
 
   private constructor(
     private policy: LoadedPolicy,
@@ -146,15 +150,19 @@ export class PolicyHolder {
       }
     }
     this.last = result;
-    // Evaluations already on the old engine finish there; it stops once they have.
-    if (this.policy !== previous) await previous.engine.close();
+    // Evaluations already on the old engine finish there and it stops after them; the next reload
+    // need not wait for that (a slow review on the old engine must not hold back new policies).
+    if (this.policy !== previous) {
+      const retired = previous.engine.close().finally(() => this.retiring.delete(retired));
+      this.retiring.add(retired);
+    }
     return result;
   }
 
-  /** Waits for a reload under way, then closes the engine (after its evaluations in flight). */
+  /** Waits for a reload under way, then closes the engine and those retiring (after their evaluations in flight). */
   async close(): Promise<void> {
     this.closed = true;
     await this.running;
-    await this.policy.engine.close();
+    await Promise.all([this.policy.engine.close(), ...this.retiring]);
   }
 }

@@ -1,9 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import { decisionResponse, failureReason, failureResponse } from '../admission/respond.js';
 import { parseAdmissionReview } from '../admission/parse.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { Violation } from '../engine/decision.js';
 import { isWasmgateError, type ErrorCode } from '../errors.js';
 import type { DecisionLabel, EvaluationErrorReason } from '../observability/metrics.js';
+import { remaining, type Budget } from './budget.js';
 import { HttpError } from './errors.js';
 import type { PolicyHolder } from './policy.js';
 
@@ -11,6 +13,8 @@ export interface ReviewSettings {
   readonly failOpen: boolean;
   /** The evaluation deadline, for the message a timed-out request gets. */
   readonly timeoutMs: number;
+  /** When the answer is due; without one only the evaluation deadline applies. */
+  readonly budget?: Budget;
 }
 
 /** What became of one AdmissionReview: the answer, and what the log and metrics need. */
@@ -59,6 +63,8 @@ function reasonOf(code: ErrorCode | undefined): EvaluationErrorReason {
       return 'memory_limit';
     case 'ENGINE_CLOSED':
       return 'unavailable';
+    case 'OVERLOADED':
+      return 'shed';
     default:
       return 'failed';
   }
@@ -72,8 +78,9 @@ export async function reviewBody(body: unknown, policy: PolicyHolder, settings: 
   const review = parseBody(body);
   const identity = { apiVersion: review.apiVersion, uid: review.request.uid };
   const { engine, revision } = policy.current;
+  const { budget } = settings;
   try {
-    const decision = await engine.evaluate(bytesForWorker(body as Buffer));
+    const decision = await engine.evaluate(bytesForWorker(body as Buffer), { deadline: budget?.answerBy });
     return {
       request: review.request,
       response: decisionResponse(identity, decision),
@@ -85,7 +92,7 @@ export async function reviewBody(body: unknown, policy: PolicyHolder, settings: 
     const code = isWasmgateError(err) ? err.code : undefined;
     return {
       request: review.request,
-      response: failureResponse(identity, failureReason(code, settings.timeoutMs), settings.failOpen),
+      response: failureResponse(identity, budgetedReason(code, settings), settings.failOpen),
       decision: settings.failOpen ? 'failed_open' : 'failed_closed',
       violations: [],
       revision,
@@ -94,10 +101,23 @@ export async function reviewBody(body: unknown, policy: PolicyHolder, settings: 
   }
 }
 
-/** The name a request is about: request.name, else the object's name, else its generateName with "*". */
-export function objectName(request: AdmissionRequest): string | undefined {
+/** Why a review failed, in the client's words; when its time budget ended it, says which budget. */
+function budgetedReason(code: ErrorCode | undefined, settings: ReviewSettings): string {
+  const { budget } = settings;
+  if (budget !== undefined && (code === 'OVERLOADED' || code === 'EVAL_TIMEOUT') && remaining(budget, performance.now()) <= 1) {
+    const which = `its time budget of ${budget.ms} ms (${budget.from})`;
+    return code === 'OVERLOADED' ? `no policy worker was free within ${which}` : `the evaluation did not finish within ${which}`;
+  }
+  return failureReason(code, settings.timeoutMs);
+}
+
+/**
+ * The name a request is about: request.name, else the object's name, else its generateName with "*".
+ * Unknown, not string: the client may have put anything there (the log describes non-strings by type).
+ */
+export function objectName(request: AdmissionRequest): unknown {
   if (request.name) return request.name;
   const metadata = (request.object ?? request.oldObject)?.metadata;
   if (metadata?.name) return metadata.name;
-  return metadata?.generateName ? `${metadata.generateName}*` : undefined;
+  return typeof metadata?.generateName === 'string' && metadata.generateName !== '' ? `${metadata.generateName}*` : undefined;
 }

@@ -63,12 +63,14 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
     private tlsMaterial: TlsMaterial,
   ) {
     super();
-    this.app = createApp({ config, policy, metrics, logger, state: this.state });
+    this.app = createApp({ config, policy, metrics, logger, state: this.state, clientCertificates: tlsFiles.clientCaFile !== undefined });
     this.https = createServer(
       {
         ...tlsMaterial.context,
+        // Client certificates are asked for, but checked per route (review routes only): the kubelet's
+        // probes of /healthz and /readyz come without one.
         requestCert: tlsFiles.clientCaFile !== undefined,
-        rejectUnauthorized: tlsFiles.clientCaFile !== undefined,
+        rejectUnauthorized: false,
         // A client must finish its TLS handshake, then its headers, then its body, each in bounded time.
         handshakeTimeout: config.headersTimeout,
         headersTimeout: config.headersTimeout,

@@ -10,9 +10,11 @@ export interface FileWatch {
  *
  * It watches the directories that hold the files, not the files: Kubernetes updates a mounted Secret or
  * ConfigMap by swapping a `..data` symlink in that directory, and tools replace files by renaming over
- * them; both leave a watch on the old file itself silent. Changes to other files in the directory are
- * ignored, except Kubernetes' own `..`-prefixed entries. Events are not held back (chokidar's `atomic`):
- * the debounce here merges them. Resolves once the watch is in place.
+ * them; both leave a watch on the old file itself silent. In the directory watch, chokidar reports a
+ * mounted file (a symlink through `..data`) as changed when the swap gives it a new target, so only the
+ * watched names count; other entries, `..data` itself included, are ignored
+ * (test/server/tls.test.ts rotates through such a mount). Events are not held back (chokidar's
+ * `atomic`): the debounce here merges them. Resolves once the watch is in place.
  */
 export async function watchFiles(
   files: readonly string[],
@@ -29,7 +31,7 @@ export async function watchFiles(
   const relevant = (path: string) => {
     const names = dirs.get(dirname(resolve(path)));
     const name = basename(path);
-    return names !== undefined && (names.has(name) || name.startsWith('..'));
+    return names !== undefined && names.has(name);
   };
 
   let timer: NodeJS.Timeout | undefined;

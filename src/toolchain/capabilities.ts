@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { requiredBuiltins } from '../engine/wasm-policy.js';
-import { memoryImportMinimum } from '../engine/wasm-binary.js';
+import { memoryPagesNeeded } from '../engine/wasm-binary.js';
 import { readBundleFile } from '../engine/bundle.js';
 import { opaMessage, runOpa, type OpaTool } from './opa.js';
 
@@ -43,7 +43,7 @@ async function hostCalledBuiltins(opa: OpaTool, all: BuiltinDecl[], workdir: str
   const run = await runOpa(opa, ['build', '-t', 'wasm', '-e', 'probe', source, '-o', bundle]);
   if (run.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `probing OPA's WASM builtins failed:\n${opaMessage(run)}`);
   const wasm = new Uint8Array(await readBundleFile(bundle, 'policy.wasm'));
-  return new Set(requiredBuiltins(new WebAssembly.Module(wasm), memoryImportMinimum(wasm)));
+  return new Set(requiredBuiltins(new WebAssembly.Module(wasm), memoryPagesNeeded(wasm)));
 }
 
 /**

@@ -134,6 +134,10 @@ async function must(user: User, args: string[], stdin?: string): Promise<Kubectl
   return result;
 }
 
+// kubectl wait fails at once ("accessor error") while a new CRD has no status.conditions yet: ask again until it answers.
+const established = (crds: string[]) =>
+  waitFor(`CRDs ${crds.join(', ')} established`, async () => ((await admin.kubectl(['wait', '--for=condition=Established', '--timeout=10s', ...crds])).code === 0 ? true : undefined), 60_000, { intervalMs: 500 });
+
 // What `kubectl apply -k deploy/` would apply.
 const shipped = parseKustomized((await must(admin, ['kustomize', deployDir])).stdout);
 
@@ -158,7 +162,7 @@ await must(admin, ['create', 'namespace', testNamespace]);
 for (const namespace of [testNamespace, systemNamespace, wasmgateNamespace]) await must(admin, ['create', 'serviceaccount', 'default', '-n', namespace]);
 await must(admin, ['apply', '-f', '-'], list(developerRbac(developer.name)));
 await must(admin, ['apply', '-f', '-'], list(calicoGroups.map(calicoCrd)));
-await must(admin, ['wait', '--for=condition=Established', '--timeout=60s', ...calicoGroups.map((g) => `crd/networkpolicies.${g}`)]);
+await established(calicoGroups.map((g) => `crd/networkpolicies.${g}`));
 
 const validating = shippedConfigurations(shipped, 'ValidatingWebhookConfiguration');
 const mutating = shippedConfigurations(shipped, 'MutatingWebhookConfiguration');
@@ -171,7 +175,7 @@ t.test('every deploy/ manifest passes kubectl apply --dry-run=server', async (t)
   const crds = certManagerCrdsDir();
   const certManagerCrds = readdirSync(crds).filter((f) => f.startsWith('cert-manager.io_')).map((f) => join(crds, f));
   await must(admin, ['apply', ...certManagerCrds.flatMap((f) => ['-f', f])]);
-  await must(admin, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/issuers.cert-manager.io', 'crd/certificates.cert-manager.io']);
+  await established(['crd/issuers.cert-manager.io', 'crd/certificates.cert-manager.io']);
   const kinds = new Set(shipped.map((o) => o.kind));
   for (const kind of ['ValidatingWebhookConfiguration', 'Deployment', 'ConfigMap', 'Issuer', 'Certificate']) t.ok(kinds.has(kind), `a ${kind} is among them`);
   for (const object of shipped) {

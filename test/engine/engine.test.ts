@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Engine, loadBundle, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
+import { Engine, loadBundle, parseDecision, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
+import { dataSegmentPages, memoryImportMinimum } from '../../dist/engine/wasm-binary.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
 
@@ -41,6 +42,8 @@ t.test('in-thread evaluation gives typed decisions', async (t) => {
 t.test('1,000 mixed evaluations on the pool equal in-thread evaluation', async (t) => {
   const engine = await Engine.load({ bundle: basic, workers: 2 });
   t.teardown(() => engine.close());
+  // Both workers started, so both take jobs (a loaded machine may start the second late).
+  await engine.ready();
   const inputs = Array.from({ length: 1000 }, (_, i) => review(`obj-${i}`, i % 7, i % 3 === 0));
   const pooled = await Promise.all(
     inputs.map((input, i) =>
@@ -74,16 +77,35 @@ t.test('an evaluation past its deadline times out and the pool keeps answering',
   );
 });
 
+t.test('a closing pool whose workers time out replaces them until its queue is empty (it never wedges)', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 2, timeoutMs: 300 });
+  // Six stuck evaluations on two workers: two run, four wait; then the engine closes, as a reload closes the old one.
+  const stuck = Array.from({ length: 6 }, (_, i) =>
+    engine.evaluate(review(`stuck-${i}`, 1, true, { spin: 100000 })).then(
+      () => 'answered',
+      (e: unknown) => (isWasmgateError(e) ? e.code : String(e)),
+    ),
+  );
+  const closed = engine.close().then(() => 'closed');
+  t.same(await Promise.all(stuck), Array(6).fill('EVAL_TIMEOUT'), 'every queued evaluation gets its answer');
+  t.equal(await closed, 'closed', 'and the close finishes');
+});
+
 t.test('an input past the memory ceiling fails alone; the next evaluation succeeds', async (t) => {
   const engine = await Engine.load({ bundle: basic, workers: 1, memoryLimitBytes: 4 * 1024 * 1024 });
   t.teardown(() => engine.close());
   const huge = review('huge', 1, true, { padding: 'x'.repeat(8 * 1024 * 1024) });
+  await engine.evaluate(review('warm', 1, true, { padding: 'x'.repeat(512 * 1024) }));
+  const grown = engine.stats().wasmMemoryBytes[0]!;
+  t.ok(grown > 0, `the worker reports its memory (${grown} bytes)`);
   const err = await engine.evaluate(huge).then(
     () => undefined,
     (e: unknown) => e,
   );
   t.ok(isWasmgateError(err, 'MEMORY_LIMIT'), `typed memory error (got ${String(err)})`);
+  t.same(engine.stats().wasmMemoryBytes, [0], 'the worker was replaced: a fresh one has not answered yet');
   t.same((await engine.evaluate(review('small', 1, true))).allowed, true);
+  t.ok(engine.stats().wasmMemoryBytes[0]! > 0, 'and the fresh worker answers');
 
   const inline = new PolicyEvaluator(await loadBundle(basic), { limits: { initialPages: 2, maximumPages: 64 } });
   t.throws(() => inline.decide(huge), { code: 'MEMORY_LIMIT' }, 'in-thread too');
@@ -112,6 +134,12 @@ t.test('data is replaced at run time; invalid data is rejected and the old data 
   writeFileSync(join(dir, 'broken.yaml'), 'config: [unclosed\n');
   t.throws(() => readDataFile(join(dir, 'broken.yaml')), { code: 'DATA_INVALID', message: /broken\.yaml/ });
   t.equal((await engine.evaluate(input)).allowed, true, 'the previous (good) data is still in force');
+  t.equal(engine.evaluateSync(input).allowed, true, 'in the in-thread checker too');
+  // Rejected data that would change the decision: max 1 (five items are too many), action unknown.
+  writeFileSync(join(dir, 'strict.yaml'), 'config:\n  max: 1\n  action: block\n');
+  t.throws(() => engine.setData(readDataFile(join(dir, 'strict.yaml'))), { code: 'DATA_INVALID' });
+  t.same(engine.evaluateSync(input), await engine.evaluate(input), 'the checker and the workers decide on the same (previous) data');
+  t.equal(engine.evaluateSync(input).allowed, true);
 });
 
 t.test('load-time gate: a module needing a builtin nobody implements is refused, naming it', async (t) => {
@@ -146,4 +174,34 @@ t.test('a missing or corrupt bundle is a clear error', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-corrupt-'));
   writeFileSync(join(dir, 'policy.wasm'), 'not wasm');
   await t.rejects(loadBundle(dir), { code: 'BUNDLE_INVALID', message: /not a valid WebAssembly module/ });
+});
+
+t.test('a module whose data segments reach past its declared memory minimum loads, as the SDK would load it', async (t) => {
+  // The project's compiled policy, with its memory import's minimum rewritten to 1 page.
+  const wasm = readFileSync(join(repoRoot, 'wasm', 'policy.wasm'));
+  const importEntry = Buffer.concat([Buffer.from([3]), Buffer.from('env'), Buffer.from([6]), Buffer.from('memory'), Buffer.from([2, 0])]);
+  const at = wasm.indexOf(importEntry);
+  t.ok(at > 0 && wasm[at + importEntry.length]! < 0x80, 'a one-byte minimum to rewrite');
+  const patched = Buffer.from(wasm);
+  patched[at + importEntry.length] = 1;
+  t.equal(memoryImportMinimum(patched), 1);
+  t.ok(dataSegmentPages(patched) > 2, `its data segments need ${dataSegmentPages(patched)} pages, more than the builtin probe's least 2`);
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-minimum-'));
+  writeFileSync(join(dir, 'policy.wasm'), patched);
+  writeFileSync(join(dir, 'data.json'), readFileSync(join(repoRoot, 'wasm', 'data.json')));
+  const bundle = await loadBundle(dir);
+  t.equal(bundle.memoryMinPages, dataSegmentPages(patched));
+  const evaluator = new PolicyEvaluator(bundle);
+  const configMap = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, operation: 'CREATE', namespace: 'a', userInfo: { username: 'x' }, object: { kind: 'ConfigMap', metadata: { name: 'c', namespace: 'a' } } } };
+  t.same(evaluator.decide(configMap), { allowed: true, violations: [] }, 'and decides');
+});
+
+t.test('a decision whose allowed contradicts its violations is an error, never an answer', async (t) => {
+  const deny = { policy: 'p', message: 'no', action: 'deny' };
+  const warn = { policy: 'p', message: 'hm', action: 'warn' };
+  t.throws(() => parseDecision({ allowed: true, violations: [deny] }), { code: 'EVAL_FAILED', message: /allowed is true but the violations say false/ });
+  t.throws(() => parseDecision({ allowed: false, violations: [warn] }), { code: 'EVAL_FAILED', message: /allowed is false but the violations say true/ });
+  t.throws(() => parseDecision({ allowed: 'yes', violations: [] }), { code: 'EVAL_FAILED', message: /allowed is not a boolean/ });
+  t.same(parseDecision({ allowed: false, violations: [deny, warn] }), { allowed: false, violations: [deny, warn] });
+  t.same(parseDecision({ violations: [warn] }), { allowed: true, violations: [warn] }, 'without allowed, the violations decide');
 });

@@ -133,3 +133,19 @@ t.test('opa eval decides many inputs in one process, undefined where the rule is
   const decisions = await opaEvaluateMany(opaTool(), join(here, 'policies', 'good'), [{}, { request: { operation: 'DELETE', userInfo: {}, oldObject: { kind: 'Namespace', metadata: { name: 'n' } } } }]);
   t.match(decisions, [{ allowed: true, violations: [] }, { allowed: false, violations: [{ policy: 'keep' }] }]);
 });
+
+t.test('a Rego test that never returns on WASM fails by name within its deadline; the tests after it still run', async (t) => {
+  // OPA's WebAssembly replace(s, "", "") never returns (topdown returns at once).
+  const report = await runPolicyTests({ policiesDir: join(here, 'policies', 'hang'), outDir: outDir(), coverage: 0, opa: opaTool(), wasmTestTimeoutMs: 2000 });
+  t.equal(harnessExitCode(report), 1);
+  const wasm = stage(report, 'Rego unit tests on the WASM engine')!;
+  t.equal(wasm.passed, 2, 'the tests before and after it pass');
+  t.match(wasm.failures, [
+    {
+      title: 'data.wasmgate.main_test.test_replace_nothing: OPA and the WASM engine disagree',
+      where: /hang\/main_test\.rego:7$/,
+      details: ['opa test:    pass', 'WASM engine: error (the WASM evaluation did not finish within its deadline of 2000 ms and was stopped)'],
+    },
+  ]);
+  t.equal(wasm.failures.length, 1);
+});

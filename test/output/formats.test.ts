@@ -137,8 +137,12 @@ t.test('junit: well-formed XML with one testsuite per file and the right counts'
   t.match(root.testsuite[1].testcase[1].error, { type: 'evaluation' });
   t.match(root.testsuite[2].testcase[0].error, { type: 'input', message: /YAML syntax error/ });
 
-  const strict = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(format('junit', report({ failOnWarn: true })));
+  const strict = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) }).parse(
+    format('junit', report({ failOnWarn: true })),
+  );
   t.equal(strict.testsuites.failures, '2', '--fail-on-warn makes the warning a failure');
+  t.equal(strict.testsuites.testsuite[0].failures, '2', 'in its testsuite');
+  t.match(strict.testsuites.testsuite[0].testcase[1].failure, { type: 'warned', message: 'labels: no team label' }, 'and in its own testcase');
 });
 
 t.test('tap: a plan, one test point per document and input error, YAML diagnostics that parse', async (t) => {

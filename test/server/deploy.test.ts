@@ -47,7 +47,20 @@ t.test('Deployment: 2 replicas apart, non-root, read-only root, probes, resource
   t.equal(container.ports.find((p: Obj) => p.name === 'https').containerPort, 8443, 'the default port');
   t.equal(one('Service').spec.ports[0].targetPort, 'https');
   t.same(one('PodDisruptionBudget').spec.selector.matchLabels, deployment.spec.template.metadata.labels);
-  t.ok(pod.terminationGracePeriodSeconds > 30, 'room for the shutdown delay and drain');
+  // The settings as the pod runs them: its environment, else wasmgate's defaults.
+  const setting = (key: string) => {
+    const spec = optionSpecs.find((o) => o.key === key)!;
+    const fromEnv = (container.env as Obj[]).find((e) => e.name === envName(key))?.value;
+    return (fromEnv === undefined ? spec.default : spec.parse(fromEnv)) as number;
+  };
+  t.ok(setting('shutdownDelay') >= 5000, 'the pod keeps serving while its endpoint removal spreads (5 s or more)');
+  t.ok(
+    pod.terminationGracePeriodSeconds * 1000 >= setting('shutdownDelay') + setting('shutdownTimeout') + 5000,
+    `terminationGracePeriodSeconds (${pod.terminationGracePeriodSeconds} s) has room for shutdownDelay + shutdownTimeout and a margin`,
+  );
+  for (const webhook of webhookConfig.webhooks as Obj[]) {
+    t.ok(setting('evalTimeout') < webhook.timeoutSeconds * 1000, `${webhook.name}: an evaluation ends before the API server stops waiting`);
+  }
 });
 
 t.test('every WASMGATE_ variable of the Deployment is a setting, with a valid value', async (t) => {

@@ -16,10 +16,13 @@ export function buildEcho(): Promise<string> {
 
 export type Flags = Record<string, string | boolean>;
 
-/** A config as `wasmgate serve` would build it from these flags, on 127.0.0.1, a free port, one worker, no watching. */
+/**
+ * A config as `wasmgate serve` would build it from these flags, on 127.0.0.1, a free port, one worker, no
+ * watching, and no shutdown delay (nothing routes to a test server; sigterm.test.ts covers the default).
+ */
 export function testConfig(flags: Flags): ServeConfig {
   return loadServeConfig({
-    flags: { host: '127.0.0.1', port: '0', workers: '1', watch: false, logLevel: 'debug', ...flags },
+    flags: { host: '127.0.0.1', port: '0', workers: '1', watch: false, logLevel: 'debug', shutdownDelay: '0s', ...flags },
     env: {},
   }).config;
 }
@@ -93,7 +96,7 @@ export function admit(port: number, ca: Buffer | Buffer[], review: unknown, extr
     ca,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: typeof review === 'string' ? review : JSON.stringify(review),
+    body: typeof review === 'string' || Buffer.isBuffer(review) ? review : JSON.stringify(review),
     ...extra,
   });
 }

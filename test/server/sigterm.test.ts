@@ -5,16 +5,17 @@ import { Agent } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { repoRoot } from '../helpers/policies.js';
 import { admit, buildEcho, call, review, sample } from './helpers.js';
 
 const bundle = await buildEcho();
 
-t.test('SIGTERM during load: every accepted request is answered, new connections are refused, exit 0', async (t) => {
+/** A real `wasmgate serve` on 127.0.0.1 with its JSON log lines; resolves once it listens. */
+async function serve(t: Test, args: string[]) {
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--workers', '2', '--no-watch', '--eval-timeout', '1m'],
+    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--no-watch', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' } },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -46,8 +47,11 @@ t.test('SIGTERM during load: every accepted request is answered, new connections
 
   const listening = await logLine((l) => l.msg?.startsWith('listening'));
   const selfSigned = await logLine((l) => typeof l.certFile === 'string');
-  const port: number = listening.port;
-  const ca = readFileSync(selfSigned.certFile);
+  return { child, exited, lines, logLine, port: listening.port as number, ca: readFileSync(selfSigned.certFile), stderr: () => stderr };
+}
+
+t.test('SIGTERM during load: every accepted request is answered, new connections are refused, exit 0', async (t) => {
+  const { child, exited, lines, logLine, port, ca, stderr } = await serve(t, ['--workers', '2', '--eval-timeout', '1m', '--shutdown-delay', '0s']);
   t.equal((await admit(port, ca, review('warm'))).json.response.allowed, true);
 
   // Eight slow requests (each about four million steps of policy work) on two workers: in flight
@@ -90,7 +94,34 @@ t.test('SIGTERM during load: every accepted request is answered, new connections
   t.ok(lines.some((l) => l.msg === 'shutdown complete'));
   t.notOk(lines.some((l) => /shutdown timeout/.test(l.msg)), 'the drain ended by itself, not by the shutdown timeout');
   t.same(lines.filter((l) => uids.includes(l.uid)).map((l) => l.decision), uids.map(() => 'allowed'), 'a decision line for each');
-  t.equal(stderr, '', 'nothing on stderr');
+  t.equal(stderr(), '', 'nothing on stderr');
+});
+
+t.test('with the default shutdownDelay, reviews still arriving on keep-alive connections after SIGTERM are all answered', async (t) => {
+  const { child, exited, lines, logLine, port, ca, stderr } = await serve(t, ['--workers', '1']);
+  // An API server's connection pool: keep-alive connections, opened before the SIGTERM.
+  const agent = new Agent({ keepAlive: true, maxSockets: 2, ca });
+  t.teardown(() => agent.destroy());
+  await Promise.all(['warm-0', 'warm-1'].map((uid) => admit(port, ca, review(uid), { agent })));
+  child.kill('SIGTERM');
+  await logLine((l) => l.msg?.startsWith('shutting down'));
+  // Until the endpoint removal reaches it, the API server keeps sending on the connections it has.
+  const outcomes: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const uid = `late-${i}`;
+    outcomes.push(
+      await admit(port, ca, review(uid), { agent }).then(
+        (r) => (r.status === 200 && r.json?.response?.uid === uid && r.json.response.allowed === true ? 'answered' : `wrong: ${r.status} ${r.text}`),
+        (err: NodeJS.ErrnoException) => `lost: ${err.code ?? err.message}`,
+      ),
+    );
+  }
+  t.same(outcomes, Array(20).fill('answered'), 'none is lost');
+  t.equal((await call(port, '/readyz', { ca })).status, 503, 'while readiness fails');
+  agent.destroy();
+  t.equal(await exited, 0);
+  t.match(lines.find((l) => l.msg?.startsWith('shutting down')), { delayMs: 5000 }, 'the default delay is 5 s');
+  t.equal(stderr(), '');
 });
 
 t.test('a bad setting stops the start with exit 2, naming the key and where it came from', async (t) => {

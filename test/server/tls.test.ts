@@ -99,6 +99,7 @@ t.test('certificate rotation mid-load: new handshakes get the new certificate, n
   rotated = true;
   t.equal(result.ok, true, `rotation accepted (${result.error ?? ''})`);
   t.equal(result.fingerprint, fingerprintOf(b));
+  t.match(result.trigger, /^change of .*tls\.(crt|key)/, 'seen as a change of the mounted files (their symlinks now reach a new ..data)');
 
   const fresh = await admit(s.port, trust, review('fresh'));
   t.equal(fresh.fingerprint, fingerprintOf(b), 'a new connection gets the new certificate');
@@ -129,7 +130,7 @@ t.test('certificate rotation mid-load: new handshakes get the new certificate, n
   t.ok(s.logs.some((l) => l.msg === 'certificate reload rejected: the previous certificate stays in use'));
 });
 
-t.test('client certificates are verified when a client CA is configured', async (t) => {
+t.test('client certificates are verified for reviews when a client CA is configured; probes need none', async (t) => {
   const caPems = await createCa('test client CA');
   const clientPems = await leafCert(caPems, 'kube-apiserver', 'client');
   const strangerPems = await generate([{ name: 'commonName', value: 'stranger' }], { keyType: 'ec', algorithm: 'sha256' });
@@ -140,9 +141,18 @@ t.test('client certificates are verified when a client CA is configured', async 
 
   const ok = await admit(s.port, s.ca, review('with-cert'), { cert: clientPems.cert, key: clientPems.private });
   t.equal(ok.json.response.allowed, true, 'a client certificate signed by the CA is accepted');
-  await t.rejects(admit(s.port, s.ca, review('no-cert')), 'no client certificate: refused');
-  await t.rejects(admit(s.port, s.ca, review('stranger'), { cert: strangerPems.cert, key: strangerPems.private }), 'a certificate from another CA: refused');
+  const none = await admit(s.port, s.ca, review('no-cert'));
+  t.equal(none.status, 401, 'no client certificate: refused');
+  t.match(none.json, { status: 401, message: /no client certificate was presented/ });
+  const stranger = await admit(s.port, s.ca, review('stranger'), { cert: strangerPems.cert, key: strangerPems.private });
+  t.equal(stranger.status, 401, 'a certificate from another CA: refused');
+  t.match(stranger.json.message, /not signed by the configured client CA/);
+  t.notOk(s.logs.some((l) => l.uid === 'no-cert' || l.uid === 'stranger'), 'neither reached the policy');
+  // The kubelet probes without a client certificate.
+  t.equal((await call(s.port, '/healthz', { ca: s.ca })).status, 200, '/healthz needs no client certificate');
+  t.equal((await call(s.port, '/readyz', { ca: s.ca })).status, 200, '/readyz needs no client certificate');
   t.equal((await admit(s.port, s.ca, review('again'), { cert: clientPems.cert, key: clientPems.private })).status, 200, 'still serving');
+  t.equal(sample((await call(s.port, '/metrics', { ca: s.ca })).text, 'wasmgate_bad_requests_total', { status: '401' }), 2, 'the refusals are counted');
 });
 
 t.test('a certificate and key that do not match fail the start, naming the files', async (t) => {

@@ -1,5 +1,6 @@
 // The webhook over real HTTPS on 127.0.0.1: answers, bad requests, warnings, metrics and decision logs.
 import { connect } from 'node:tls';
+import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { reviewBody } from '../../dist/server/review.js';
 import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
@@ -22,18 +23,21 @@ t.test('allowed and denied reviews in v1 and v1beta1 echo the uid and the apiVer
       { policy: 'limits', message: 'container app has no memory limit', action: 'deny' },
       { policy: 'labels', message: 'no team label', action: 'warn' },
     ];
-    const denied = await admit(port, ca, review(`no-${apiVersion}`, { violations }, { apiVersion }));
+    const deniedReview = review(`no-${apiVersion}`, { violations }, { apiVersion });
+    const denied = await admit(port, ca, deniedReview);
     t.equal(denied.status, 200);
     t.equal(denied.json.apiVersion, apiVersion);
     t.equal(denied.json.kind, 'AdmissionReview');
     t.equal(denied.json.response.uid, `no-${apiVersion}`);
     t.equal(denied.json.response.allowed, false);
     t.equal(denied.json.response.status.code, 403);
-    // One line per deny-mode violation, in the order the policy gives them (a Rego set: sorted).
-    t.same(denied.json.response.status.message.split('\n').sort(), [
-      '[limits] container app has no memory limit',
-      '[registries] image evil.example/x is not from an allowed registry',
-    ]);
+    // One line per deny-mode violation, in the order the policy gives them (here a Rego set's WASM order).
+    const order = running.server.policy.current.engine
+      .evaluateSync(deniedReview)
+      .violations.filter((v) => v.action === 'deny')
+      .map((v) => `[${v.policy}] ${v.message}`);
+    t.same(new Set(order), new Set(['[limits] container app has no memory limit', '[registries] image evil.example/x is not from an allowed registry']));
+    t.same(denied.json.response.status.message.split('\n'), order, 'in the policy\'s order, unsorted');
     t.same(denied.json.response.warnings, ['[labels] no team label']);
   }
 });
@@ -86,6 +90,19 @@ t.test('every class of bad request gets a clear JSON error with the right status
       message: /unsupported content encoding/,
       run: () => admit(port, ca, valid, { headers: { 'content-type': 'application/json', 'content-encoding': 'br2' } }),
     },
+    ...(
+      [
+        ['gzip', () => Buffer.from('not gzip at all')],
+        ['gzip', () => gzipSync(valid).subarray(0, 40)],
+        ['deflate', () => Buffer.from('not deflate either')],
+        ['br', () => Buffer.from('not brotli, no')],
+      ] as const
+    ).map(([encoding, body], i) => ({
+      name: `a corrupt ${encoding} body (${i})`,
+      status: 400,
+      message: new RegExp(`^the body is not valid ${encoding} data \\(Content-Encoding: ${encoding}\\)`),
+      run: () => admit(port, ca, body(), { headers: { 'content-type': 'application/json', 'content-encoding': encoding } }),
+    })),
     { name: 'not JSON', status: 400, message: /^the body is not valid JSON/, run: () => admit(port, ca, '{"apiVersion": "admission.k8s.io/v1", ') },
     { name: 'an empty body', status: 400, message: /no body/, run: () => admit(port, ca, '') },
     { name: 'a JSON array', status: 400, message: /not a JSON object/, run: () => admit(port, ca, '[1,2]') },
@@ -111,6 +128,16 @@ t.test('every class of bad request gets a clear JSON error with the right status
         return admit(port, ca, body);
       },
     },
+    ...['CREATE', 'UPDATE'].map((operation) => ({
+      name: `${operation} without an object`,
+      status: 400,
+      message: new RegExp(`request\\.object is missing for ${operation}`),
+      run: () => {
+        const body = review('x', {}, { operation }) as { request: Record<string, unknown> };
+        delete body.request.object;
+        return admit(port, ca, body);
+      },
+    })),
     {
       name: 'no request',
       status: 400,
@@ -136,6 +163,57 @@ t.test('every class of bad request gets a clear JSON error with the right status
     t.equal(after.json?.response?.allowed, true, `${c.name}: the server keeps serving`);
   }
   t.equal((await call(port, '/validate', { ca, method: 'PUT' })).headers.allow, 'POST', '405 says what is allowed');
+  const zipped = await admit(port, ca, gzipSync(valid), { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+  t.equal(zipped.json?.response?.allowed, true, `a valid gzip body is decided (${zipped.status} ${zipped.text})`);
+  t.same(logs.filter((l) => l.level === 'error' && l.msg === 'request failed'), [], 'no bad request is logged as a server error (with its stack)');
+});
+
+t.test('400s and logs echo request content bounded, and objects by type only', async (t) => {
+  const bigKind = await admit(port, ca, { ...review('x'), kind: 'Pod'.repeat(350_000) });
+  t.equal(bigKind.status, 400);
+  t.match(bigKind.json.message, /^not a valid AdmissionReview: kind is "PodPod.*…" \(1050000 characters\), expected "AdmissionReview"$/);
+  t.ok(bigKind.text.length < 300, `a 1 MiB kind comes back as ${bigKind.text.length} bytes`);
+
+  const hidden = await admit(port, ca, { ...review('x'), apiVersion: { password: 'hunter2' } });
+  t.match(hidden.json.message, /apiVersion is an object, expected one of/);
+  t.notMatch(hidden.text, /hunter2|password/, 'an object is described by its type, never its values');
+  t.match((await admit(port, ca, { ...review('x'), apiVersion: ['a'] })).json.message, /apiVersion is a list/);
+  t.match((await admit(port, ca, { ...review('x'), apiVersion: 7 })).json.message, /apiVersion is a number/);
+
+  const longType = await admit(port, ca, '{}', { headers: { 'content-type': `text/${'x'.repeat(8000)}` } });
+  t.equal(longType.status, 415);
+  t.ok(longType.text.length < 400, `a long Content-Type comes back cut (${longType.text.length} bytes)`);
+  const longPath = await call(port, `/${'p'.repeat(8000)}`, { ca });
+  t.equal(longPath.status, 404);
+  t.ok(longPath.text.length < 400, `a long path comes back cut (${longPath.text.length} bytes)`);
+  t.ok(JSON.stringify(logs.filter((l) => l.msg === 'bad request').map((l) => [l.path, l.reason])).length < 4000, 'and the log lines are bounded too');
+
+  const odd = review('odd-fields') as any;
+  odd.request.userInfo.username = { password: 'hunter2' };
+  odd.request.namespace = ['team', 'a'];
+  odd.request.name = 'n'.repeat(5000);
+  odd.request.kind.group = 42;
+  t.equal((await admit(port, ca, odd)).json.response.allowed, true);
+  const line = decisionLog('odd-fields')!;
+  t.match(line, { user: '<an object>', namespace: '<a list>', group: '<a number>' }, 'non-strings are logged as their type');
+  t.equal([...(line.name as string)].length, 256, 'a long name is cut');
+  t.notMatch(JSON.stringify(line), /hunter2/);
+});
+
+t.test('an unexpected error is a 500 that says nothing of it; the log has the details', async (t) => {
+  const m = await startServer({ bundle });
+  t.teardown(m.stop);
+  const detail = 'ENOENT: open /srv/wasmgate/secret-path.json at Object.readFileSync (node:fs:453:20)';
+  m.server.metrics.text = async () => {
+    throw new Error(detail);
+  };
+  const reply = await call(m.port, '/metrics', { ca: m.ca });
+  t.equal(reply.status, 500);
+  t.same(reply.json, { status: 500, error: 'Internal Server Error', message: 'internal server error' }, 'exactly this body');
+  t.notMatch(reply.text, /ENOENT|secret-path|readFileSync/);
+  const logged = m.logs.find((l) => l.msg === 'request failed');
+  t.match(logged, { level: 'error', status: 500, path: '/metrics', err: { message: detail } }, 'the details go to the log');
+  t.equal((await admit(m.port, m.ca, review('after-500'))).json.response.allowed, true, 'and the server keeps serving');
 });
 
 t.test('a 1 MiB review (a large Pod update) is accepted under the default limit', async (t) => {
@@ -217,25 +295,58 @@ t.test('TLS below 1.2 is refused', async (t) => {
   t.ok(err, `handshake refused (${err?.message})`);
 });
 
-t.test('metrics count requests by operation, kind, decision and policy, with latency and revision', async (t) => {
-  await admit(port, ca, review('m1', { violations: [{ policy: 'registries', message: 'x', action: 'deny' }] }, { operation: 'UPDATE', kind: 'Secret' }));
-  const reply = await call(port, '/metrics', { ca });
+t.test('metrics count requests by operation, kind, decision and policy, exactly, with latency and revision', async (t) => {
+  // A server of its own, so every count is known.
+  const m = await startServer({ bundle, bodyLimit: '2KiB' });
+  t.teardown(m.stop);
+  const deny = (policy: string) => ({ violations: [{ policy, message: 'x', action: 'deny' }] });
+  await admit(m.port, m.ca, review('m1', deny('registries'), { operation: 'UPDATE', kind: 'Secret' }));
+  for (const uid of ['m2', 'm3']) await admit(m.port, m.ca, review(uid, { violations: [{ policy: 'labels', message: 'y', action: 'warn' }] }));
+  await admit(m.port, m.ca, JSON.stringify(review('m4')), { headers: { 'content-type': 'text/plain' } });
+  await admit(m.port, m.ca, review('m5', { padding: 'p'.repeat(4096) }));
+  const reply = await call(m.port, '/metrics', { ca: m.ca });
   t.equal(reply.status, 200);
   t.match(reply.headers['content-type'], /^text\/plain/);
   const text = reply.text;
-  t.ok(sample(text, 'wasmgate_admission_requests_total', { operation: 'UPDATE', kind: 'Secret', decision: 'denied' })! >= 1);
-  t.ok(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'ConfigMap', decision: 'allowed' })! >= 1);
-  t.ok(sample(text, 'wasmgate_admission_violations_total', { policy: 'registries', action: 'deny', kind: 'Secret' })! >= 1);
-  t.ok(sample(text, 'wasmgate_admission_violations_total', { policy: 'labels', action: 'warn' })! >= 1);
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'UPDATE', kind: 'Secret', decision: 'denied' }), 1);
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'ConfigMap', decision: 'allowed' }), 2);
+  t.equal(sample(text, 'wasmgate_admission_violations_total', { operation: 'UPDATE', policy: 'registries', action: 'deny', kind: 'Secret' }), 1);
+  t.equal(sample(text, 'wasmgate_admission_violations_total', { operation: 'CREATE', policy: 'labels', action: 'warn', kind: 'ConfigMap' }), 2);
+  t.equal(sample(text, 'wasmgate_admission_duration_seconds_count', { operation: 'UPDATE', decision: 'denied' }), 1);
+  t.equal(sample(text, 'wasmgate_admission_duration_seconds_count', { operation: 'CREATE', decision: 'allowed' }), 2);
   t.ok(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '0.0005' }) !== undefined, '0.5 ms bucket');
-  t.ok(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '10' }) !== undefined, '10 s bucket');
-  t.equal(sample(text, 'wasmgate_policy_info', { revision: running.server.policy.current.revision }), 1);
-  t.ok(sample(text, 'wasmgate_bad_requests_total', { status: '415' })! >= 1);
-  t.ok(sample(text, 'wasmgate_bad_requests_total', { status: '413' })! >= 1);
+  t.equal(sample(text, 'wasmgate_admission_duration_seconds_bucket', { operation: 'UPDATE', decision: 'denied', le: '10' }), 1, '10 s bucket');
+  t.equal(sample(text, 'wasmgate_policy_info', { revision: m.server.policy.current.revision }), 1);
+  t.equal(sample(text, 'wasmgate_bad_requests_total', { status: '415' }), 1);
+  t.equal(sample(text, 'wasmgate_bad_requests_total', { status: '413' }), 1);
   t.equal(sample(text, 'wasmgate_admission_requests_in_flight'), 0);
+  t.equal(sample(text, 'wasmgate_evaluation_errors_total', { reason: 'timeout' }), undefined, 'no evaluation failed');
   t.match(text, /# TYPE wasmgate_evaluation_errors_total counter/);
   t.ok(sample(text, 'wasmgate_certificate_expiry_timestamp_seconds')! > Date.now() / 1000);
   t.match(text, /process_cpu_user_seconds_total/, 'process metrics too');
+});
+
+t.test('metric labels take bounded values: made-up kinds are "other", policy ids are capped', async (t) => {
+  const m = await startServer({ bundle });
+  t.teardown(m.stop);
+  await admit(m.port, m.ca, review('known', { violations: [{ policy: 'registries', message: 'x', action: 'deny' }] }, { kind: 'Pod' }));
+  const before = (await call(m.port, '/metrics', { ca: m.ca })).text.length;
+  // 300 reviews, each of a kind nobody knows with a policy id of its own.
+  const uids = Array.from({ length: 300 }, (_, i) => i);
+  for (let i = 0; i < uids.length; i += 20) {
+    await Promise.all(
+      uids.slice(i, i + 20).map((n) => admit(m.port, m.ca, review(`made-up-${n}`, { violations: [{ policy: `p${n}`, message: 'x', action: 'deny' }] }, { kind: `MadeUp${n}` }))),
+    );
+  }
+  const text = (await call(m.port, '/metrics', { ca: m.ca })).text;
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'other', decision: 'denied' }), 300);
+  t.equal(sample(text, 'wasmgate_admission_requests_total', { operation: 'CREATE', kind: 'Pod', decision: 'denied' }), 1, 'known kinds keep their name');
+  t.notMatch(text, /MadeUp/, 'no made-up kind becomes a label value');
+  const series = text.split('\n').filter((l) => l.startsWith('wasmgate_admission_violations_total{'));
+  t.equal(series.length, 200 + 1, '200 policy ids (registries among them) and "other"');
+  // registries took one of the 200: p0 … p198 are named, the other 101 reviews count as "other".
+  t.equal(sample(text, 'wasmgate_admission_violations_total', { kind: 'other', policy: 'other' }), 101);
+  t.ok(text.length - before < 64 * 1024, `/metrics grew by ${text.length - before} bytes`);
 });
 
 t.test('one decision log line per request with what it promises', async (t) => {

@@ -1,0 +1,64 @@
+# METADATA
+# title: Size bounds, checked before every other policy
+# description: |
+#   bounds: a pod spec with more containers (all three lists together) than
+#   config.bounds.maxContainers, or a container listing more capabilities
+#   (add and drop together) than config.bounds.maxCapabilities, is denied by
+#   this rule alone. The decision then runs no other policy (main.rego), so an
+#   oversized object costs a count, not seconds of policy work, and cannot
+#   crowd out other reviews. Its violations always deny: such an object was
+#   not checked otherwise.
+package wasmgate.bounds
+
+import data.wasmgate.lib.config
+import data.wasmgate.lib.messages
+import data.wasmgate.lib.pods
+
+_settings := config.section("bounds")
+
+# The documented defaults, far above any real pod (Linux has 41 capabilities).
+defaults := {"maxContainers": 64, "maxCapabilities": 64}
+
+limit(key) := n if {
+	n := _settings[key]
+	is_number(n)
+} else := defaults[key]
+
+_fields := [field | some field, _ in pods.container_fields]
+
+violations contains messages.violation("bounds", pod.path, msg) if {
+	some pod in pods.pod_specs
+	n := sum([count(list) | some field in _fields; list := pod.spec[field]; is_array(list)])
+	n > limit("maxContainers")
+	msg := sprintf("the pod spec has %d containers, more than config.bounds.maxContainers (%d), so no other policy checked it; split it or raise the bound", [n, limit("maxContainers")])
+}
+
+violations contains messages.violation("bounds", sprintf("%s.%s[%d].securityContext.capabilities", [pod.path, field, i]), msg) if {
+	some pod in pods.pod_specs
+	some field in _fields
+	some i, ctr in pod.spec[field]
+	caps := object.get(ctr, ["securityContext", "capabilities"], {})
+	is_object(caps)
+	n := sum([count(list) | some key in ["add", "drop"]; list := caps[key]; is_array(list)])
+	n > limit("maxCapabilities")
+	msg := sprintf("%s lists %d capabilities, more than config.bounds.maxCapabilities (%d), so no other policy checked it; list each capability once", [_label(field, i, ctr), n, limit("maxCapabilities")])
+}
+
+_label(field, i, ctr) := sprintf("%s %q", [pods.container_fields[field], ctr.name]) if {
+	is_string(ctr.name)
+	ctr.name != ""
+} else := sprintf("%s %s[%d]", [pods.container_fields[field], field, i])
+
+config_errors contains msg if some msg in config.unknown_key_errors("config.bounds", _settings, {k | some k, _ in defaults})
+
+config_errors contains sprintf("config.bounds.%s must be a whole number of at least 1, got %v", [k, v]) if {
+	some k, v in _settings
+	k in config.keys(defaults)
+	not _positive_integer(v)
+}
+
+_positive_integer(v) if {
+	is_number(v)
+	v >= 1
+	v == round(v)
+}

@@ -4,6 +4,8 @@
 #   decision: {"allowed": bool, "violations": [{policy, message, action, path?}]}
 #   for an AdmissionReview input; defined for every input.
 #   config_errors: the set of problems found in data.config (empty when valid).
+#   mutation: {"patch": [RFC 6902 operations], "profile": PSP name or null}:
+#   the PodSecurityPolicy defaulting of a created Pod (see podsecurity/).
 package wasmgate.main
 
 import data.wasmgate.bounds
@@ -74,3 +76,8 @@ _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (
 	not k in policy_ids
 	not k in families
 }
+
+# With invalid data.config nothing is defaulted (the decision denies everything).
+mutation := podsecurity.mutation if count(config_errors) == 0
+
+else := {"patch": [], "profile": null}

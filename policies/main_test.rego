@@ -13,7 +13,11 @@ test_decision_defined_for_any_input if {
 	main.decision == {"allowed": true, "violations": []} with input as {"request": "x"}
 	main.decision == {"allowed": true, "violations": []} with input as []
 	main.decision == {"allowed": true, "violations": []} with input as {"request": {"kind": 1, "object": "x", "userInfo": 3}}
-	main.decision == {"allowed": true, "violations": []} with input as {"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"spec": {"containers": "x"}}}}
+
+	# A pod nobody may create (no user, no service account) has no usable PodSecurityPolicy.
+	d := main.decision with input as {"request": {"kind": {"kind": "Pod"}, "operation": "CREATE", "object": {"spec": {"containers": "x"}}}}
+	d.allowed == false
+	[v.policy | some v in d.violations] == ["pod-security.policy"]
 }
 
 test_compliant_deployment_allowed if {
@@ -70,7 +74,7 @@ test_invalid_config_fails_closed if {
 	errs := main.config_errors with data.config as cfg
 	errs == {
 		"config.enforcement.limits must be one of deny, warn, dryrun, got off",
-		`config.enforcement has unknown policy "registry" (known: calico, calico.global, calico.order, limits, limits.invalid, limits.maximum, limits.missing, limits.request-exceeds-limit, pod-security, pod-security.capabilities, pod-security.fs-group, pod-security.host-namespaces, pod-security.host-ports, pod-security.privilege-escalation, pod-security.privileged, pod-security.read-only-root-filesystem, pod-security.run-as-non-root, pod-security.supplemental-groups, pod-security.volumes, registries, registries.digest, system-namespaces)`,
+		`config.enforcement has unknown policy "registry" (known: calico, calico.global, calico.order, limits, limits.invalid, limits.maximum, limits.missing, limits.request-exceeds-limit, pod-security, pod-security.apparmor, pod-security.capabilities, pod-security.fs-group, pod-security.host-namespaces, pod-security.host-ports, pod-security.policy, pod-security.privilege-escalation, pod-security.privileged, pod-security.proc-mount, pod-security.read-only-root-filesystem, pod-security.run-as-group, pod-security.run-as-non-root, pod-security.run-as-user, pod-security.runtime-class, pod-security.seccomp, pod-security.selinux, pod-security.supplemental-groups, pod-security.sysctls, pod-security.volumes, registries, registries.digest, system-namespaces)`,
 	}
 	d := main.decision with input as {} with data.config as cfg
 	d.allowed == false
@@ -94,4 +98,8 @@ test_every_violation_reported if {
 		testdata.container_with("b", {"image": "busybox", "securityContext": {"privileged": true}}),
 	]))
 	count(d.violations) == 3
+}
+
+test_mutation_defined_for_any_input if {
+	main.mutation == {"patch": [], "profile": null} with input as {}
 }

@@ -63,22 +63,23 @@ pod_specs[path] := {"spec": spec, "path": path, "serviceAccountName": _service_a
 # its path: {container, field, label ("container \"web\""), path, pod}.
 containers[c.path] := c if {
 	some pod in pod_specs
-	some field, noun in container_fields
+	some field, _ in container_fields
 	some i, ctr in pod.spec[field]
 	is_object(ctr)
 	c := {
 		"container": ctr,
 		"field": field,
-		"label": _label(noun, field, i, ctr),
+		"label": container_label(field, i, ctr),
 		"path": sprintf("%s.%s[%d]", [pod.path, field, i]),
 		"pod": pod,
 	}
 }
 
-_label(noun, field, i, ctr) := sprintf("%s %q", [noun, ctr.name]) if {
+# container_label(field, i, ctr): how messages name a container ("container \"web\"", "init container initContainers[0]").
+container_label(field, i, ctr) := sprintf("%s %q", [container_fields[field], ctr.name]) if {
 	is_string(ctr.name)
 	ctr.name != ""
-} else := sprintf("%s %s[%d]", [noun, field, i])
+} else := sprintf("%s %s[%d]", [container_fields[field], field, i])
 
 # A pod without serviceAccountName uses the deprecated serviceAccount, else "default".
 _service_account(spec) := sa if {

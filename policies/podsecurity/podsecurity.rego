@@ -1,10 +1,12 @@
 # METADATA
-# title: Pod security (the PodSecurityPolicy "restricted" profile)
+# title: Pod security (PodSecurityPolicy, as the admission plugin of Kubernetes v1.24)
 # description: |
-#   Checks every pod spec against the profile bound to its (namespace,
-#   serviceAccountName), by default "restricted". Container rules cover
-#   containers, init containers and ephemeral containers; container
-#   securityContext values override the pod's where Kubernetes does.
+#   Candidates are the PSPs of config.podSecurity.policies that the requesting
+#   user or the pod's service account may `use` (config.podSecurity.rbac),
+#   in name order. A Pod is decided as PSP's validating phase: some candidate
+#   must admit it unchanged (the mutating webhook, `mutation`, has already
+#   defaulted it). A workload's pod template is decided as the pod its
+#   controller will create: some candidate must admit it after defaulting.
 package wasmgate.podsecurity
 
 import data.wasmgate.lib.messages
@@ -12,210 +14,250 @@ import data.wasmgate.lib.pods
 import data.wasmgate.lib.request
 
 policy_ids := {
+	"pod-security.policy",
 	"pod-security.privileged",
 	"pod-security.privilege-escalation",
 	"pod-security.capabilities",
 	"pod-security.volumes",
 	"pod-security.host-namespaces",
 	"pod-security.host-ports",
+	"pod-security.run-as-user",
 	"pod-security.run-as-non-root",
+	"pod-security.run-as-group",
 	"pod-security.fs-group",
 	"pod-security.supplemental-groups",
+	"pod-security.selinux",
 	"pod-security.read-only-root-filesystem",
+	"pod-security.sysctls",
+	"pod-security.proc-mount",
+	"pod-security.runtime-class",
+	"pod-security.seccomp",
+	"pod-security.apparmor",
 }
 
-# The profile that applies to a pod spec: {name, fields}.
-pod_profile(pod) := {"name": name, "fields": profile(name)} if {
-	name := profile_name(request.namespace, pod.serviceAccountName)
+psp_annotation := "kubernetes.io/psp"
+
+# --- the pod under review ---
+
+_spec_path := pods.spec_paths[concat("/", [request.group, request.kind])]
+
+is_pod if {
+	request.group == ""
+	request.kind == "Pod"
 }
 
-# " (pod-security profile \"name\")", appended to messages.
-_profile_note(p) := sprintf(" (pod-security profile %q)", [p.name])
+# {meta, spec, path, meta_path, ctrs}: the pod spec and the metadata beside it
+# (the Pod's, or the template's), and its containers in the order the
+# provider visits them (init containers, containers, ephemeral containers).
+pod := {
+	"meta": _obj_at(obj, meta_path),
+	"spec": spec,
+	"path": concat(".", _spec_path),
+	"meta_path": concat(".", meta_path),
+	"ctrs": [{"field": f, "i": i, "c": c, "path": concat("", [concat(".", _spec_path), ".", f, "[", format_int(i, 10), "]"])} |
+		some f in ["initContainers", "containers", "ephemeralContainers"]
+		some i, c in _arr(spec, f)
+		is_object(c)
+	],
+} if {
+	pods.applies
+	obj := request.req.object
+	is_object(obj)
+	spec := object.get(obj, _spec_path, null)
+	is_object(spec)
+	meta_path := array.concat(array.slice(_spec_path, 0, count(_spec_path) - 1), ["metadata"])
+}
 
-_profile(p) := sprintf("pod-security profile %q", [p.name])
-
-_sc(c) := sc if {
-	sc := c.container.securityContext
-	is_object(sc)
+_obj_at(obj, path) := v if {
+	v := object.get(obj, path, null)
+	is_object(v)
 } else := {}
 
-_pod_sc(pod) := sc if {
-	sc := pod.spec.securityContext
-	is_object(sc)
-} else := {}
+# The service account: serviceAccountName, else the deprecated serviceAccount. A Pod
+# without one has none (the plugin then asks for the user only); a template's pods
+# get "default" from the ServiceAccount admission plugin.
+_service_account := sa if {
+	some key in ["serviceAccountName", "serviceAccount"]
+	sa := pod.spec[key]
+	is_string(sa)
+	sa != ""
+	_first_service_account_key(key)
+} else := "default" if not is_pod
 
-_with_profile contains {"c": c, "p": pod_profile(c.pod)} if some c in pods.containers
+_first_service_account_key("serviceAccountName")
 
-# --- privileged ---
+_first_service_account_key("serviceAccount") if object.get(pod.spec, "serviceAccountName", "") == ""
 
-violations contains messages.violation("pod-security.privileged", concat(".", [c.path, "securityContext.privileged"]), msg) if {
-	some x in _with_profile
-	c := x.c
-	x.p.fields.privileged != true
-	_sc(c).privileged == true
-	msg := sprintf("%s is privileged%s; set securityContext.privileged: false", [c.label, _profile_note(x.p)])
+# Who creates the pods of a template: the kube-controller-manager controller, as it
+# authenticates with --use-service-account-credentials.
+_controllers := {
+	"ReplicaSet": "replicaset-controller",
+	"Deployment": "replicaset-controller",
+	"StatefulSet": "statefulset-controller",
+	"DaemonSet": "daemon-set-controller",
+	"Job": "job-controller",
+	"CronJob": "job-controller",
+	"ReplicationController": "replication-controller",
 }
 
-# --- allowPrivilegeEscalation: must be explicitly false ---
+_creator := {
+	"username": concat(":", ["system:serviceaccount:kube-system", name]),
+	"groups": {"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"},
+} if {
+	not is_pod
+	name := _controllers[request.kind]
+} else := {"username": request.username, "groups": request.user_groups}
 
-violations contains messages.violation("pod-security.privilege-escalation", concat(".", [c.path, "securityContext.allowPrivilegeEscalation"]), msg) if {
-	some x in _with_profile
-	c := x.c
-	x.p.fields.allowPrivilegeEscalation != true
-	value := object.get(_sc(c), "allowPrivilegeEscalation", null)
-	value != false
-	msg := sprintf("%s %s%s; set securityContext.allowPrivilegeEscalation: false", [c.label, _escalation_found(value), _profile_note(x.p)])
+_sa_infos := [service_account_info(request.namespace, _service_account)] if _service_account
+
+else := []
+
+# candidates: the usable PSPs that can be used at all, by name.
+candidates := sort({n | some n in usable(array.concat([_creator], _sa_infos), request.namespace); not skipped[n]})
+
+_usable_skipped := {n | some n in usable(array.concat([_creator], _sa_infos), request.namespace); skipped[n]}
+
+# --- deciding ---
+
+_as_is := as_is(pod)
+
+_defaulted[name] := defaulted(pod, psps[name]) if some name in candidates
+
+_changed[name] if {
+	some name in candidates
+	_validated[name] != _as_is
 }
 
-_escalation_found(null) := "does not set securityContext.allowPrivilegeEscalation"
+# What the validating phase compares the pod with: the defaulted pod, less a seccomp pod
+# annotation that only mirrors securityContext.seccompProfile. Kubernetes v1.24 copied the field
+# into the annotation itself between mutating and validating admission (applySeccompVersionSkew);
+# later versions, which wasmgate serves, do not, so its absence is no change.
+_validated[name] := _without_synced_seccomp(_defaulted[name]) if some name in candidates
 
-_escalation_found(v) := sprintf("sets securityContext.allowPrivilegeEscalation to %v", [v]) if v != null
+_without_synced_seccomp(v) := object.union(object.remove(v, ["ann"]), {"ann": object.remove(v.ann, [seccomp_pod_key])}) if {
+	_annotation(_as_is.ann, seccomp_pod_key) == ""
+	v.ann[seccomp_pod_key] == _field_profile(_as_is.sc)
+} else := v
 
-# --- capabilities ---
+_errors_as_is[name] := errors(pod, _as_is, psps[name]) if some name in candidates
 
-_caps(c, list) := [x | some x in object.get(_sc(c), ["capabilities", list], [])]
+_errors_defaulted[name] := errors(pod, _defaulted[name], psps[name]) if some name in candidates
 
-# Capability names compare without the CAP_ prefix ("CAP_NET_RAW" is "NET_RAW").
-_cap_name(x) := trim_prefix(x, "CAP_")
-
-_drops_all(c) if "ALL" in _caps(c, "drop")
-
-violations contains messages.violation("pod-security.capabilities", concat(".", [c.path, "securityContext.capabilities.drop"]), msg) if {
-	some x in _with_profile
-	c := x.c
-	not _drops_all(c)
-	dropped := {_cap_name(d) | some d in _caps(c, "drop"); is_string(d)}
-	some required in x.p.fields.requiredDropCapabilities
-	not _cap_name(required) in dropped
-	msg := sprintf("%s does not drop the capability %q%s; add %q to securityContext.capabilities.drop", [c.label, required, _profile_note(x.p), required])
+# PSPs that admit the pod as it is.
+_admits_as_is(name) if {
+	not _changed[name]
+	count(_errors_as_is[name]) == 0
 }
 
-violations contains messages.violation("pod-security.capabilities", sprintf("%s.securityContext.capabilities.add[%d]", [c.path, i]), msg) if {
-	some x in _with_profile
-	c := x.c
-	some i, added in _caps(c, "add")
-	not _cap_allowed(added, x.p.fields.allowedCapabilities)
-	msg := sprintf("%s adds the capability %v, which %s does not allow (allowed: %s); remove it from securityContext.capabilities.add", [c.label, added, _profile(x.p), messages.list(x.p.fields.allowedCapabilities)])
+# Updates that only touch ownerReferences or finalizers (the garbage collector) are not checked.
+_gc_fields := ["metadata/ownerReferences", "metadata/finalizers", "metadata/selfLink", "metadata/managedFields"]
+
+_gc_only_update if {
+	request.operation == "UPDATE"
+	request.sub_resource == ""
+	is_object(request.req.oldObject)
+	json.remove(request.req.object, _gc_fields) == json.remove(request.req.oldObject, _gc_fields)
 }
 
-_cap_allowed(_, allowed) if "*" in allowed
-
-_cap_allowed(added, allowed) if {
-	is_string(added)
-	some a in allowed
-	_cap_name(upper(added)) == _cap_name(upper(a))
+admitted if {
+	is_pod
+	some name in candidates
+	_admits_as_is(name)
 }
 
-# --- volumes ---
-
-_volume_types(v) := {t | some t, _ in v; t != "name"}
-
-violations contains messages.violation("pod-security.volumes", sprintf("%s.volumes[%d]", [pod.path, i]), msg) if {
-	some pod in pods.pod_specs
-	p := pod_profile(pod)
-	not "*" in p.fields.volumes
-	some i, v in pod.spec.volumes
-	some t in _volume_types(v)
-	not t in p.fields.volumes
-	msg := sprintf("volume %q is of type %s, which %s does not allow (allowed: %s); use an allowed volume type", [object.get(v, "name", ""), t, _profile(p), messages.list(p.fields.volumes)])
+admitted if {
+	not is_pod
+	some name in candidates
+	count(_errors_defaulted[name]) == 0
 }
 
-# --- host namespaces ---
-
-violations contains messages.violation("pod-security.host-namespaces", concat(".", [pod.path, field]), msg) if {
-	some pod in pods.pod_specs
-	p := pod_profile(pod)
-	some field in ["hostNetwork", "hostIPC", "hostPID"]
-	pod.spec[field] == true
-	p.fields[field] != true
-	msg := sprintf("the pod sets %s: true%s; remove it or set it to false", [field, _profile_note(p)])
+_denied if {
+	pod
+	not admitted
+	not _gc_only_update
 }
 
-# --- host ports ---
-
-violations contains messages.violation("pod-security.host-ports", sprintf("%s.ports[%d].hostPort", [c.path, i]), msg) if {
-	some x in _with_profile
-	c := x.c
-	some i, port in c.container.ports
-	host_port := port.hostPort
-	not host_port in {0, null}
-	not _in_ranges(host_port, x.p.fields.hostPorts)
-	msg := sprintf("%s uses hostPort %v, which %s does not allow (allowed: %s); remove the hostPort and use a Service", [c.label, host_port, _profile(x.p), _ranges_text(x.p.fields.hostPorts)])
+# Why a PSP refuses the pod: its errors for the pod as it is plus, for a Pod, what
+# the PSP would default that no error already names; for a template, its errors
+# after defaulting.
+problems[name] := _errors_as_is[name] | _unapplied_defaults(name) if {
+	is_pod
+	some name in candidates
 }
 
-_in_ranges(n, ranges) if {
-	is_number(n)
-	some r in ranges
-	r.min <= n
-	n <= r.max
+problems[name] := _errors_defaulted[name] if {
+	not is_pod
+	some name in candidates
 }
 
-_ranges_text(ranges) := messages.list([sprintf("%v-%v", [r.min, r.max]) | some r in ranges])
-
-# --- run as non-root: container values override pod values ---
-
-# The effective value of a securityContext field and where it was set.
-_effective(c, field) := {"value": v, "path": concat(".", [c.path, "securityContext", field])} if {
-	v := _sc(c)[field]
-	v != null
-} else := {"value": v, "path": concat(".", [c.pod.path, "securityContext", field])} if {
-	v := _pod_sc(c.pod)[field]
-	v != null
-} else := {"value": null, "path": concat(".", [c.path, "securityContext", field])}
-
-violations contains messages.violation("pod-security.run-as-non-root", user.path, msg) if {
-	some x in _with_profile
-	c := x.c
-	x.p.fields.runAsUser.rule == "MustRunAsNonRoot"
-	user := _effective(c, "runAsUser")
-	user.value == 0
-	msg := sprintf("%s runs as root (runAsUser: 0)%s; set runAsUser to a non-zero UID and runAsNonRoot: true", [c.label, _profile_note(x.p)])
+_unapplied_defaults(name) := {_err(c.id, c.dot, sprintf("%s is %s, but this PodSecurityPolicy sets %s", [c.dot, c.old, c.new]), "set it so (the wasmgate mutating webhook does)") |
+	some c in changes(pod, _as_is, _validated[name])
+	not _named_by_error(c.dot, _errors_as_is[name])
 }
 
-violations contains messages.violation("pod-security.run-as-non-root", non_root.path, msg) if {
-	some x in _with_profile
-	c := x.c
-	x.p.fields.runAsUser.rule == "MustRunAsNonRoot"
-	user := _effective(c, "runAsUser")
-	user.value != 0
-	not _non_zero_uid(user.value)
-	non_root := _effective(c, "runAsNonRoot")
-	non_root.value != true
-	msg := sprintf("%s may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set%s; set securityContext.runAsNonRoot: true (and runAsUser to a non-zero UID)", [c.label, _profile_note(x.p)])
+_named_by_error(dot, errs) if {
+	some e in errs
+	startswith(e.path, dot)
 }
 
-_non_zero_uid(uid) if {
-	is_number(uid)
-	uid > 0
+violations contains messages.violation(e.id, e.path, sprintf("%s (PodSecurityPolicy %q); %s", [e.what, name, e.fix])) if {
+	_denied
+	some name, errs in problems
+	some e in errs
 }
 
-# --- fsGroup and supplementalGroups (pod level) ---
-
-violations contains messages.violation("pod-security.fs-group", concat(".", [pod.path, "securityContext.fsGroup"]), msg) if {
-	some pod in pods.pod_specs
-	p := pod_profile(pod)
-	p.fields.fsGroup.rule == "MustRunAs"
-	group := _pod_sc(pod).fsGroup
-	group != null
-	not _in_ranges(group, p.fields.fsGroup.ranges)
-	msg := sprintf("the pod sets fsGroup %v, which %s does not allow (allowed: %s); set securityContext.fsGroup within the allowed ranges", [group, _profile(p), _ranges_text(p.fields.fsGroup.ranges)])
+violations contains messages.violation_no_path("pod-security.policy", msg) if {
+	_denied
+	count(candidates) == 0
+	msg := sprintf("no PodSecurityPolicy can be used by %s (PodSecurityPolicies: %s); grant it use of one (verb use on podsecuritypolicies) with a Role or ClusterRole and a binding in config.podSecurity.rbac", [_who, _list_text(sort({n | some n, _ in psps}))])
 }
 
-violations contains messages.violation("pod-security.supplemental-groups", sprintf("%s.securityContext.supplementalGroups[%d]", [pod.path, i]), msg) if {
-	some pod in pods.pod_specs
-	p := pod_profile(pod)
-	p.fields.supplementalGroups.rule == "MustRunAs"
-	some i, group in _pod_sc(pod).supplementalGroups
-	not _in_ranges(group, p.fields.supplementalGroups.ranges)
-	msg := sprintf("the pod sets supplemental group %v, which %s does not allow (allowed: %s); use supplementalGroups within the allowed ranges", [group, _profile(p), _ranges_text(p.fields.supplementalGroups.ranges)])
+violations contains messages.violation_no_path("pod-security.policy", msg) if {
+	_denied
+	some name in _usable_skipped
+	msg := sprintf("PodSecurityPolicy %q is usable but skipped: %s; fix it in config.podSecurity.policies", [name, skipped[name]])
 }
 
-# --- read-only root filesystem ---
+_who := sprintf("user %q or service account %s/%s", [request.username, request.namespace, _service_account]) if {
+	is_pod
+	_service_account
+} else := sprintf("user %q (the pod names no service account)", [request.username]) if {
+	is_pod
+} else := sprintf("service account %s/%s or %s", [request.namespace, _service_account, _creator.username])
 
-violations contains messages.violation("pod-security.read-only-root-filesystem", concat(".", [c.path, "securityContext.readOnlyRootFilesystem"]), msg) if {
-	some x in _with_profile
-	c := x.c
-	x.p.fields.readOnlyRootFilesystem == true
-	object.get(_sc(c), "readOnlyRootFilesystem", null) != true
-	msg := sprintf("%s does not set securityContext.readOnlyRootFilesystem: true%s; set it and mount an emptyDir where the container must write", [c.label, _profile_note(x.p)])
+# --- mutation: PSP's admit phase ---
+
+# The PSP a created Pod gets: the first that admits it unchanged, else the first that
+# admits it after defaulting. An updated Pod: the first that admits it as it is,
+# trying the one its annotation names first.
+profile := names[0] if {
+	request.operation == "CREATE"
+	names := [n | some n in candidates; _admits_as_is(n)]
+	count(names) > 0
+} else := names[0] if {
+	request.operation == "CREATE"
+	names := [n | some n in candidates; count(_errors_defaulted[n]) == 0]
+	count(names) > 0
+} else := names[0] if {
+	request.operation == "UPDATE"
+	names := [n | some n in array.concat(_hinted, candidates); _admits_as_is(n)]
+	count(names) > 0
+}
+
+_hinted := [h] if {
+	h := _annotation(_obj(pod.meta, "annotations"), psp_annotation)
+	h in candidates
+} else := []
+
+default mutation := {"patch": [], "profile": null}
+
+mutation := {"patch": patch(pod, _as_is, object.union(v, {"ann": object.union(v.ann, {psp_annotation: profile})})), "profile": profile} if {
+	is_pod
+	request.operation == "CREATE"
+	request.sub_resource == ""
+	v := _defaulted[profile]
+} else := {"patch": [], "profile": profile} if {
+	is_pod
+	request.operation == "UPDATE"
+	profile
 }

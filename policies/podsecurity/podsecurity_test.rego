@@ -1,196 +1,226 @@
 package wasmgate.podsecurity_test
 
 import data.wasmgate.lib.testdata
+import data.wasmgate.main
 import data.wasmgate.podsecurity
 
-# Violations for a deployment in app-a whose only container is patched.
-_container(patch) := vs if {
-	vs := podsecurity.violations with input as testdata.deployment("app-a", testdata.pod_spec([testdata.container_with("web", patch)]))
-}
+# A Pod CREATE in ns whose spec is the given one (no securityContext anywhere).
+_pod_review(ns, spec) := testdata.review_with("Pod", ns, "web", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": ns}, "spec": spec}, {})
 
-# Violations for a deployment in app-a whose pod spec is patched.
-_spec(patch) := vs if {
-	vs := podsecurity.violations with input as testdata.deployment("app-a", object.union(testdata.pod_spec([testdata.container("web")]), patch))
+_bare_container(name) := object.remove(testdata.container(name), ["securityContext"])
+
+_bare_spec(sa) := {"serviceAccountName": sa, "containers": [_bare_container("web")]}
+
+_restricted_sc := {
+	"allowPrivilegeEscalation": false,
+	"capabilities": {"drop": ["ALL"]},
+	"readOnlyRootFilesystem": true,
+	"runAsNonRoot": true,
 }
 
 _ids(vs) := {v.policy | some v in vs}
 
-_container_without(field) := vs if {
-	c := testdata.container("web")
-	ctr := object.union(object.remove(c, ["securityContext"]), {"securityContext": object.remove(c.securityContext, [field])})
-	vs := podsecurity.violations with input as testdata.deployment("app-a", testdata.pod_spec([ctr]))
+# The issue's facts about the article's PSPs.
+
+test_bare_pod_defaulted_by_restricted if {
+	spec := {
+		"serviceAccountName": "web",
+		"initContainers": [_bare_container("init")],
+		"containers": [_bare_container("web")],
+		"ephemeralContainers": [{"name": "debug", "image": "quay.io/cybozu/ubuntu:22.04"}],
+	}
+	m := main.mutation with input as _pod_review("app-a", spec)
+	m.profile == "restricted"
+	m.patch == [
+		{"op": "add", "path": "/metadata/annotations", "value": {"kubernetes.io/psp": "restricted"}},
+		{"op": "add", "path": "/spec/containers/0/securityContext", "value": _restricted_sc},
+		{"op": "add", "path": "/spec/ephemeralContainers/0/securityContext", "value": _restricted_sc},
+		{"op": "add", "path": "/spec/initContainers/0/securityContext", "value": _restricted_sc},
+		{"op": "add", "path": "/spec/securityContext", "value": {"fsGroup": 1, "supplementalGroups": [1]}},
+	]
 }
 
-test_compliant_pod_allowed if {
-	count(_container({})) == 0
-	count(_spec({})) == 0
+_defaulted_pod_spec := {
+	"serviceAccountName": "web",
+	"securityContext": {"fsGroup": 1, "supplementalGroups": [1]},
+	"containers": [object.union(_bare_container("web"), {"securityContext": _restricted_sc})],
 }
 
-test_privileged if {
-	vs := _container({"securityContext": {"privileged": true}})
+test_defaulted_pod_is_admitted_unchanged if {
+	inp := _pod_review("app-a", _defaulted_pod_spec)
+	main.mutation == {"patch": [{"op": "add", "path": "/metadata/annotations", "value": {"kubernetes.io/psp": "restricted"}}], "profile": "restricted"} with input as inp
+	podsecurity.admitted with input as inp
+	count(podsecurity.violations) == 0 with input as inp
+}
+
+test_bare_pod_is_denied_by_the_validating_phase if {
+	vs := podsecurity.violations with input as _pod_review("app-a", _bare_spec("web"))
+	_ids(vs) == {
+		"pod-security.capabilities", "pod-security.fs-group", "pod-security.supplemental-groups",
+		"pod-security.privilege-escalation", "pod-security.read-only-root-filesystem", "pod-security.run-as-non-root",
+	}
+	some v in vs
+	v.message == `Pod app-a/web: container "web" does not set securityContext.allowPrivilegeEscalation (PodSecurityPolicy "restricted"); set securityContext.allowPrivilegeEscalation: false`
+	v.path == "spec.containers[0].securityContext.allowPrivilegeEscalation"
+}
+
+test_unbound_bare_pod_goes_to_restricted if {
+	m := main.mutation with input as _pod_review("internet-egress", _bare_spec("unbound"))
+	m.profile == "restricted"
+}
+
+test_unbound_net_bind_service if {
+	spec := {"serviceAccountName": "unbound", "containers": [object.union(_bare_container("dns"), {"securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE"]}}})]}
+	m := main.mutation with input as _pod_review("internet-egress", spec)
+	m == {"profile": "unbound", "patch": [
+		{"op": "add", "path": "/metadata/annotations", "value": {"kubernetes.io/psp": "unbound"}},
+		{"op": "add", "path": "/spec/containers/0/securityContext/allowPrivilegeEscalation", "value": false},
+		{"op": "add", "path": "/spec/containers/0/securityContext/readOnlyRootFilesystem", "value": true},
+	]}
+}
+
+test_valid_under_unbound_goes_there_unchanged if {
+	spec := {"serviceAccountName": "unbound", "containers": [object.union(_bare_container("dns"), {"securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true}})]}
+	inp := _pod_review("internet-egress", spec)
+	m := main.mutation with input as inp
+	m.profile == "unbound"
+	m.patch == [{"op": "add", "path": "/metadata/annotations", "value": {"kubernetes.io/psp": "unbound"}}]
+	count(podsecurity.violations) == 0 with input as inp
+}
+
+test_capability_names_are_case_sensitive if {
+	lower_drop := {"serviceAccountName": "web", "containers": [object.union(_bare_container("web"), {"securityContext": {"capabilities": {"drop": ["all"]}}})]}
+	m := main.mutation with input as _pod_review("app-a", lower_drop)
+	some op in m.patch
+	op.path == "/spec/containers/0/securityContext/capabilities"
+	op == {"op": "replace", "path": "/spec/containers/0/securityContext/capabilities", "value": {"drop": ["ALL", "all"]}}
+
+	lower_add := {"serviceAccountName": "unbound", "containers": [object.union(_bare_container("dns"), {"securityContext": {"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": {"add": ["net_bind_service"]}}})]}
+	inp := _pod_review("internet-egress", lower_add)
+	main.mutation == {"patch": [], "profile": null} with input as inp
+	vs := podsecurity.violations with input as inp
+	some v in vs
+	v.message == `Pod internet-egress/web: container "dns" adds the capability net_bind_service, which is not allowed (allowed: NET_BIND_SERVICE) (PodSecurityPolicy "unbound"); remove it from securityContext.capabilities.add`
+	v.path == "spec.containers[0].securityContext.capabilities.add[0]"
+}
+
+test_seccomp_refused_by_restricted if {
+	# restricted allows no seccomp profile at all, for the pod nor for its container.
+	spec := object.union(_defaulted_pod_spec, {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}})
+	vs := podsecurity.violations with input as _pod_review("app-a", spec)
+	{[v.policy, v.path, v.message] | some v in vs} == {
+		["pod-security.seccomp", "spec.securityContext.seccompProfile", `Pod app-a/web: the pod sets the seccomp profile "runtime/default", but seccomp profiles are not allowed (PodSecurityPolicy "restricted"); remove it, or use a PodSecurityPolicy with the annotation seccomp.security.alpha.kubernetes.io/allowedProfileNames`],
+		["pod-security.seccomp", "spec.securityContext.seccompProfile", `Pod app-a/web: container "web" sets the seccomp profile "runtime/default", but seccomp profiles are not allowed (PodSecurityPolicy "restricted"); remove it, or use a PodSecurityPolicy with the annotation seccomp.security.alpha.kubernetes.io/allowedProfileNames`],
+	}
+}
+
+# wasmgate's own namespace: the PSP wasmgate allows RuntimeDefault. The pod annotation the
+# defaulting adds from the field is not required of the pod as sent (v1.24 copied it itself
+# before validating admission; later versions do not).
+test_seccomp_in_wasmgate_namespace if {
+	spec := object.union(_defaulted_pod_spec, {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}})
+	inp := _pod_review("wasmgate-system", spec)
+	podsecurity.admitted with input as inp
+	count(podsecurity.violations) == 0 with input as inp
+	m := main.mutation with input as inp
+	m.profile == "wasmgate"
+	m.patch == [{"op": "add", "path": "/metadata/annotations", "value": {"kubernetes.io/psp": "wasmgate", "seccomp.security.alpha.kubernetes.io/pod": "runtime/default"}}]
+	main.mutation == {"patch": [], "profile": "restricted"} with input as testdata.review_with("Pod", "wasmgate-system", "web", {"metadata": {"name": "web", "annotations": {"kubernetes.io/psp": "restricted"}}, "spec": _defaulted_pod_spec}, {"operation": "UPDATE"})
+}
+
+# --- workloads: the template as the pod it creates, after defaulting ---
+
+test_bare_deployment_is_admitted if {
+	inp := testdata.deployment("app-a", _bare_spec("web"))
+	podsecurity.admitted with input as inp
+	count(podsecurity.violations) == 0 with input as inp
+	main.mutation == {"patch": [], "profile": null} with input as inp
+}
+
+test_privileged_deployment_is_denied if {
+	spec := {"containers": [object.union(_bare_container("web"), {"securityContext": {"privileged": true}})]}
+	vs := podsecurity.violations with input as testdata.deployment("app-a", spec)
 	vs == {{
 		"policy": "pod-security.privileged",
 		"path": "spec.template.spec.containers[0].securityContext.privileged",
-		"message": `Deployment app-a/web: container "web" is privileged (pod-security profile "restricted"); set securityContext.privileged: false`,
+		"message": `Deployment app-a/web: container "web" is privileged (PodSecurityPolicy "restricted"); set securityContext.privileged: false`,
 	}}
-	count(_container({"securityContext": {"privileged": false}})) == 0
 }
 
-test_privilege_escalation_must_be_explicitly_false if {
-	vs := _container_without("allowPrivilegeEscalation")
+test_cronjob_paths if {
+	spec := {"containers": [object.union(_bare_container("job"), {"securityContext": {"runAsUser": 0}})]}
+	inp := testdata.review("CronJob", "app-a", "nightly", {"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}})
+	vs := podsecurity.violations with input as inp
+	[v.path | some v in vs] == ["spec.jobTemplate.spec.template.spec.containers[0].securityContext.runAsUser"]
+}
+
+# The template's pods are created by the controller: the requesting user's PSPs do not count.
+test_template_uses_service_account_and_controller if {
+	rbac := [
+		{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "all"}, "rules": [{"apiGroups": ["policy"], "resources": ["podsecuritypolicies"], "verbs": ["use"]}]},
+		{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "alice"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "all"}, "subjects": [{"kind": "User", "name": "alice"}]},
+	]
+	cfg := testdata.config_with("podSecurity", object.union(data.config.podSecurity, {"rbac": rbac}))
+	spec := {"serviceAccountName": "web", "containers": [_bare_container("web")]}
+	podsecurity.candidates == ["restricted", "unbound", "wasmgate"] with input as _pod_review("app-a", spec) with data.config as cfg
+	podsecurity.candidates == [] with input as testdata.deployment("app-a", spec) with data.config as cfg
+	vs := podsecurity.violations with input as testdata.deployment("app-a", spec) with data.config as cfg
 	vs == {{
-		"policy": "pod-security.privilege-escalation",
-		"path": "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
-		"message": `Deployment app-a/web: container "web" does not set securityContext.allowPrivilegeEscalation (pod-security profile "restricted"); set securityContext.allowPrivilegeEscalation: false`,
+		"policy": "pod-security.policy",
+		"message": `Deployment app-a/web: no PodSecurityPolicy can be used by service account app-a/web or system:serviceaccount:kube-system:replicaset-controller (PodSecurityPolicies: restricted, unbound, wasmgate); grant it use of one (verb use on podsecuritypolicies) with a Role or ClusterRole and a binding in config.podSecurity.rbac`,
 	}}
-	vs2 := _container({"securityContext": {"allowPrivilegeEscalation": true}})
-	some v in vs2
-	contains(v.message, "sets securityContext.allowPrivilegeEscalation to true")
+	podsecurity.candidates == ["restricted", "unbound", "wasmgate"] with input as testdata.review("PodTemplate", "app-a", "t", {"template": {"spec": spec}}) with data.config as cfg
 }
 
-test_capabilities_drop_all if {
-	vs := _container_without("capabilities")
-	_ids(vs) == {"pod-security.capabilities"}
-	some v in vs
-	v.path == "spec.template.spec.containers[0].securityContext.capabilities.drop"
-	contains(v.message, `does not drop the capability "ALL"`)
-	count(_container({"securityContext": {"capabilities": {"drop": ["NET_RAW"]}}})) == 1
-	count(_container({"securityContext": {"capabilities": {"drop": "ALL"}}})) == 1
-	count(_container({"securityContext": {"capabilities": {"drop": ["all"]}}})) == 1
+# --- updates and subresources ---
+
+test_update_validates_as_is_and_names_the_hinted_psp if {
+	obj := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "dns", "namespace": "internet-egress", "annotations": {"kubernetes.io/psp": "unbound"}}, "spec": object.union(_defaulted_pod_spec, {"serviceAccountName": "unbound"})}
+	inp := testdata.review_with("Pod", "internet-egress", "dns", obj, {"operation": "UPDATE", "oldObject": obj})
+	main.mutation == {"patch": [], "profile": "unbound"} with input as inp
+	no_hint := json.remove(obj, ["metadata/annotations"])
+	main.mutation == {"patch": [], "profile": "restricted"} with input as testdata.review_with("Pod", "internet-egress", "dns", no_hint, {"operation": "UPDATE"})
 }
 
-test_capabilities_nothing_added if {
-	vs := _container({"securityContext": {"capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}})
-	vs == {{
-		"policy": "pod-security.capabilities",
-		"path": "spec.template.spec.containers[0].securityContext.capabilities.add[0]",
-		"message": `Deployment app-a/web: container "web" adds the capability NET_BIND_SERVICE, which pod-security profile "restricted" does not allow (allowed: none); remove it from securityContext.capabilities.add`,
-	}}
-	count(_container({"securityContext": {"capabilities": {"drop": ["ALL"], "add": []}}})) == 0
+test_update_of_only_owner_references_is_skipped if {
+	old := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "app-a"}, "spec": _bare_spec("web")}
+	new := object.union(old, {"metadata": {"ownerReferences": [{"kind": "ReplicaSet", "name": "x"}]}})
+	count(podsecurity.violations) == 0 with input as testdata.review_with("Pod", "app-a", "web", new, {"operation": "UPDATE", "oldObject": old})
+	changed := object.union(new, {"metadata": {"labels": {"a": "b"}}})
+	count(podsecurity.violations) > 0 with input as testdata.review_with("Pod", "app-a", "web", changed, {"operation": "UPDATE", "oldObject": old})
 }
 
-test_volumes if {
-	vs := _spec({"volumes": [{"name": "root", "hostPath": {"path": "/"}}]})
-	vs == {{
-		"policy": "pod-security.volumes",
-		"path": "spec.template.spec.volumes[0]",
-		"message": `Deployment app-a/web: volume "root" is of type hostPath, which pod-security profile "restricted" does not allow (allowed: configMap, emptyDir, projected, secret, downwardAPI, persistentVolumeClaim); use an allowed volume type`,
-	}}
-	count(_spec({"volumes": [
-		{"name": "a", "configMap": {"name": "a"}},
-		{"name": "b", "emptyDir": {}},
-		{"name": "c", "projected": {"sources": []}},
-		{"name": "d", "secret": {"secretName": "d"}},
-		{"name": "e", "downwardAPI": {"items": []}},
-		{"name": "f", "persistentVolumeClaim": {"claimName": "f"}},
-		{"name": "g"},
-	]})) == 0
-	count(_spec({"volumes": [{"name": "n", "nfs": {}}, {"name": "e", "ephemeral": {}}]})) == 2
-}
-
-test_host_namespaces if {
-	vs := _spec({"hostNetwork": true, "hostIPC": true, "hostPID": true})
-	{v.path | some v in vs} == {"spec.template.spec.hostNetwork", "spec.template.spec.hostIPC", "spec.template.spec.hostPID"}
-	_ids(vs) == {"pod-security.host-namespaces"}
-	count(_spec({"hostNetwork": false, "hostIPC": false, "hostPID": false})) == 0
-}
-
-test_host_ports if {
-	vs := _container({"ports": [{"containerPort": 8080}, {"containerPort": 53, "hostPort": 53}]})
-	vs == {{
-		"policy": "pod-security.host-ports",
-		"path": "spec.template.spec.containers[0].ports[1].hostPort",
-		"message": `Deployment app-a/web: container "web" uses hostPort 53, which pod-security profile "restricted" does not allow (allowed: none); remove the hostPort and use a Service`,
-	}}
-	count(_container({"ports": [{"containerPort": 8080, "hostPort": 0}]})) == 0
-}
-
-test_run_as_non_root if {
-	count(_container({"securityContext": {"runAsNonRoot": true, "runAsUser": 1}})) == 0
-	count(_container_without("runAsUser")) == 0
-	count(_container_without("runAsNonRoot")) == 0
-
-	# runAsUser 0 is denied even with runAsNonRoot: true
-	vs := _container({"securityContext": {"runAsUser": 0}})
-	vs == {{
-		"policy": "pod-security.run-as-non-root",
-		"path": "spec.template.spec.containers[0].securityContext.runAsUser",
-		"message": `Deployment app-a/web: container "web" runs as root (runAsUser: 0) (pod-security profile "restricted"); set runAsUser to a non-zero UID and runAsNonRoot: true`,
-	}}
-}
-
-test_run_as_non_root_missing if {
-	c := testdata.container("web")
-	ctr := object.union(object.remove(c, ["securityContext"]), {"securityContext": object.remove(c.securityContext, ["runAsUser", "runAsNonRoot"])})
-	vs := podsecurity.violations with input as testdata.deployment("app-a", testdata.pod_spec([ctr]))
-	vs == {{
-		"policy": "pod-security.run-as-non-root",
-		"path": "spec.template.spec.containers[0].securityContext.runAsNonRoot",
-		"message": `Deployment app-a/web: container "web" may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set (pod-security profile "restricted"); set securityContext.runAsNonRoot: true (and runAsUser to a non-zero UID)`,
-	}}
-
-	# pod-level values are inherited ...
-	ok := podsecurity.violations with input as testdata.deployment("app-a", object.union(testdata.pod_spec([ctr]), {"securityContext": {"runAsNonRoot": true}}))
-	count(ok) == 0
-
-	# ... and a pod-level runAsUser: 0 is reported at the pod level
-	root := podsecurity.violations with input as testdata.deployment("app-a", object.union(testdata.pod_spec([ctr]), {"securityContext": {"runAsUser": 0, "runAsNonRoot": true}}))
-	{v.path | some v in root} == {"spec.template.spec.securityContext.runAsUser"}
-
-	# container values override pod values
-	overridden := podsecurity.violations with input as testdata.deployment("app-a", object.union(testdata.pod_spec([object.union(ctr, {"securityContext": {"runAsNonRoot": false}})]), {"securityContext": {"runAsNonRoot": true}}))
-	{v.path | some v in overridden} == {"spec.template.spec.containers[0].securityContext.runAsNonRoot"}
-	fixed := podsecurity.violations with input as testdata.deployment("app-a", object.union(testdata.pod_spec([object.union(ctr, {"securityContext": {"runAsUser": 1000}})]), {"securityContext": {"runAsUser": 0}}))
-	count(fixed) == 0
-}
-
-test_fs_group if {
-	count(_spec({"securityContext": {"fsGroup": 1}})) == 0
-	count(_spec({"securityContext": {"fsGroup": 65535}})) == 0
-	count(_spec({"securityContext": {"fsGroup": null}})) == 0
-	vs := _spec({"securityContext": {"fsGroup": 0}})
-	vs == {{
-		"policy": "pod-security.fs-group",
-		"path": "spec.template.spec.securityContext.fsGroup",
-		"message": `Deployment app-a/web: the pod sets fsGroup 0, which pod-security profile "restricted" does not allow (allowed: 1-65535); set securityContext.fsGroup within the allowed ranges`,
-	}}
-	count(_spec({"securityContext": {"fsGroup": 65536}})) == 1
-}
-
-test_supplemental_groups if {
-	count(_spec({"securityContext": {"supplementalGroups": [1, 65535]}})) == 0
-	vs := _spec({"securityContext": {"supplementalGroups": [1000, 0, 70000]}})
-	{v.path | some v in vs} == {"spec.template.spec.securityContext.supplementalGroups[1]", "spec.template.spec.securityContext.supplementalGroups[2]"}
-	_ids(vs) == {"pod-security.supplemental-groups"}
-}
-
-test_read_only_root_filesystem if {
-	vs := _container_without("readOnlyRootFilesystem")
-	vs == {{
-		"policy": "pod-security.read-only-root-filesystem",
-		"path": "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem",
-		"message": `Deployment app-a/web: container "web" does not set securityContext.readOnlyRootFilesystem: true (pod-security profile "restricted"); set it and mount an emptyDir where the container must write`,
-	}}
-	count(_container({"securityContext": {"readOnlyRootFilesystem": false}})) == 1
-}
-
-test_all_container_kinds_checked if {
-	bare := {"name": "x", "image": "quay.io/cybozu/ubuntu:22.04"}
-	spec := object.union(testdata.pod_spec([testdata.container("web")]), {
-		"initContainers": [object.union(bare, {"name": "init"})],
-		"ephemeralContainers": [object.union(bare, {"name": "debug"})],
-	})
-	vs := podsecurity.violations with input as testdata.pod("app-a", spec)
-	{v.path | some v in vs; v.policy == "pod-security.read-only-root-filesystem"} == {
-		"spec.initContainers[0].securityContext.readOnlyRootFilesystem",
+test_ephemeral_containers_subresource if {
+	spec := object.union(_defaulted_pod_spec, {"ephemeralContainers": [{"name": "debug", "image": "quay.io/cybozu/ubuntu:22.04"}]})
+	obj := {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "app-a"}, "spec": spec}
+	inp := testdata.review_with("Pod", "app-a", "web", obj, {"operation": "UPDATE", "subResource": "ephemeralcontainers"})
+	vs := podsecurity.violations with input as inp
+	{v.path | some v in vs} == {
+		"spec.ephemeralContainers[0].securityContext.allowPrivilegeEscalation",
+		"spec.ephemeralContainers[0].securityContext.capabilities",
 		"spec.ephemeralContainers[0].securityContext.readOnlyRootFilesystem",
+		"spec.ephemeralContainers[0].securityContext.runAsNonRoot",
 	}
-	some v in vs
-	startswith(v.message, `Pod app-a/web: ephemeral container "debug" `)
+	main.mutation == {"patch": [], "profile": null} with input as inp
 }
 
-test_container_without_name if {
-	vs := _container({"name": null, "securityContext": {"privileged": true}})
-	some v in vs
-	v.message == `Deployment app-a/web: container containers[0] is privileged (pod-security profile "restricted"); set securityContext.privileged: false`
+test_not_a_pod_request if {
+	main.mutation == {"patch": [], "profile": null} with input as {}
+	main.mutation == {"patch": [], "profile": null} with input as testdata.review("ConfigMap", "app-a", "c", {"data": {}})
+	main.mutation == {"patch": [], "profile": null} with input as _pod_review("app-a", _bare_spec("web")) with data.config.registries as 1
+}
+
+test_pod_without_service_account_uses_the_user if {
+	spec := {"containers": [_bare_container("web")]}
+	podsecurity.candidates == ["restricted"] with input as _pod_review("app-a", spec)
+	nobody := testdata.review_with("Pod", "app-a", "web", {"metadata": {"name": "web"}, "spec": spec}, {"userInfo": {"username": "bob", "groups": []}})
+	podsecurity.candidates == [] with input as nobody
+	vs := podsecurity.violations with input as nobody
+	[v.message | some v in vs] == [`Pod app-a/web: no PodSecurityPolicy can be used by user "bob" (the pod names no service account) (PodSecurityPolicies: restricted, unbound, wasmgate); grant it use of one (verb use on podsecuritypolicies) with a Role or ClusterRole and a binding in config.podSecurity.rbac`]
+	podsecurity.candidates == ["restricted"] with input as testdata.review_with("Pod", "app-a", "web", {"metadata": {"name": "web"}, "spec": {"serviceAccount": "x", "containers": []}}, {"userInfo": {"username": "bob", "groups": []}})
+}
+
+test_pod_without_metadata_gets_metadata if {
+	inp := testdata.review_with("Pod", "app-a", "web", {"spec": _defaulted_pod_spec}, {})
+	main.mutation == {"patch": [{"op": "add", "path": "/metadata", "value": {"annotations": {"kubernetes.io/psp": "restricted"}}}], "profile": "restricted"} with input as inp
 }

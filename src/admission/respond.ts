@@ -1,4 +1,5 @@
 import type { Decision, Violation } from '../engine/decision.js';
+import type { Mutation } from '../engine/mutation.js';
 import type { ErrorCode } from '../errors.js';
 import type { AdmissionApiVersion, AdmissionResponse, AdmissionReview } from './types.js';
 
@@ -89,6 +90,19 @@ export function decisionResponse(identity: ReviewIdentity, decision: Decision): 
     allowed: decision.allowed,
     ...(decision.allowed ? {} : { status: { code: 403, reason: 'Forbidden', message: denialMessage(decision.violations) } }),
     ...(warnings.length > 0 ? { warnings } : {}),
+  });
+}
+
+/**
+ * The AdmissionReview answering a mutating webhook's request: always allowed (denial, with its reasons,
+ * is the validating webhook's job), with the patch as base64 JSON when there is one. An empty patch
+ * sends no patch fields at all: the API server then changes nothing.
+ */
+export function mutationResponse(identity: ReviewIdentity, mutation: Mutation): AdmissionReview {
+  return review(identity, {
+    uid: identity.uid,
+    allowed: true,
+    ...(mutation.patch.length > 0 ? { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(mutation.patch), 'utf8').toString('base64') } : {}),
   });
 }
 

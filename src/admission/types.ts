@@ -68,6 +68,10 @@ export interface AdmissionResponse {
   readonly allowed: boolean;
   readonly status?: AdmissionStatus;
   readonly warnings?: readonly string[];
+  /** A mutating webhook's change: always "JSONPatch", and only with a patch. */
+  readonly patchType?: 'JSONPatch';
+  /** The RFC 6902 operations as base64 of their JSON. */
+  readonly patch?: string;
 }
 
 export interface AdmissionReview {

@@ -1,4 +1,6 @@
+import { defaultReview, type DefaultedReview, type Mutator } from '../admission/defaulting.js';
 import { describeObject, isAdmissionReview, objectRefOf, reviewFor, type ObjectRef, type RequestOptions } from '../admission/synthesize.js';
+import { inWorkload, templatePodMutation, type TemplatePods } from '../admission/template-pods.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { Decision } from '../engine/index.js';
 import { describeThrown } from '../errors.js';
@@ -7,11 +9,12 @@ import { outcomeOf, type DocumentResult, type LocatedViolation, type Report } fr
 
 /**
  * `wasmgate eval` as a pipeline: read (manifests/) → normalise each document as the API server
- * would and synthesize its AdmissionReview (prepareReviews) → decide (the engine) → report.
+ * would and synthesize its AdmissionReview (prepareReviews) → default it where the mutating webhook
+ * would (admission/defaulting) → decide (the engine) → report.
  */
 
-/** What decides a review: the Engine, or anything shaped like it. */
-export interface Decider {
+/** What defaults and decides a review: the Engine, or anything shaped like it. */
+export interface Decider extends Mutator {
   evaluate(input: object | Uint8Array): Promise<Decision>;
   readonly workers?: number;
 }
@@ -107,8 +110,8 @@ function byPosition<T extends InputProblem>(files: readonly string[], items: T[]
 }
 
 /**
- * Decides every manifest: each becomes an AdmissionReview (or is one), goes to the engine as JSON
- * bytes, and comes back as a result in input order. A document that cannot be turned into a review
+ * Decides every manifest: each becomes an AdmissionReview (or is one), is defaulted where the mutating
+ * webhook would be called, goes to the engine as JSON bytes, and comes back as a result in input order. A document that cannot be turned into a review
  * is an input problem; one the policy fails on is an "error" result. Nothing here throws for bad input.
  */
 export async function evaluateManifests(engine: Decider, set: ManifestSet, options: EvaluateOptions = {}): Promise<Report> {
@@ -119,17 +122,42 @@ export async function evaluateManifests(engine: Decider, set: ManifestSet, optio
   let done = 0;
 
   const decideOne = async ({ manifest, review, object }: PreparedReview): Promise<DocumentResult> => {
+    const failed = (what: string, err: unknown): DocumentResult => ({
+      source: manifest.source,
+      object,
+      outcome: 'error',
+      violations: [],
+      error: `the policy could not ${what} ${describeObject(object)}: ${describeThrown(err)}`,
+    });
+    // As the API server does: the mutating webhook's patch first, then the validating webhook decides.
+    let defaulted: DefaultedReview;
+    let pods: TemplatePods | undefined;
     try {
-      const decision = await engine.evaluate(Buffer.from(JSON.stringify(review), 'utf8'));
-      return { source: manifest.source, object, outcome: outcomeOf(decision), violations: locate(manifest, decision) };
+      defaulted = await defaultReview(engine, review);
     } catch (err) {
+      return failed('default', err);
+    }
+    try {
+      // Reported, never applied: the API server stores a workload as sent; its pods are defaulted when created.
+      pods = await templatePodMutation(engine, review);
+    } catch (err) {
+      return failed('default the pods of', err);
+    }
+    try {
+      const decision = await engine.evaluate(Buffer.from(JSON.stringify(defaulted.review), 'utf8'));
+      const stored = defaulted.review.request.object;
       return {
         source: manifest.source,
         object,
-        outcome: 'error',
-        violations: [],
-        error: `the policy could not decide ${describeObject(object)}: ${describeThrown(err)}`,
+        outcome: outcomeOf(decision),
+        violations: locate(manifest, decision),
+        patch: defaulted.mutation.patch,
+        profile: defaulted.mutation.profile,
+        ...(pods ? { pods: inWorkload(pods) } : {}),
+        ...(stored ? { stored } : {}),
       };
+    } catch (err) {
+      return failed('decide', err);
     }
   };
 

@@ -11,6 +11,7 @@ export interface ServeConfig {
   readonly port: number;
   readonly host?: string;
   readonly path: string;
+  readonly mutatePath: string;
   readonly bundle: string;
   readonly dataFile?: string;
   readonly gatekeeper?: string;
@@ -181,8 +182,13 @@ export function loadServeConfig(sources: ConfigSources = {}): LoadedConfig {
     if ((config.tls.certFile === undefined) !== (config.tls.keyFile === undefined)) {
       errors.push('tls.certFile and tls.keyFile: set both or neither (neither generates a self-signed pair)');
     }
-    if (['/healthz', '/readyz', '/metrics'].includes(config.path.replace(/\/+$/, ''))) {
-      errors.push(`path ${config.path} is taken by the server's own endpoint of that name: choose another`);
+    for (const key of ['path', 'mutatePath'] as const) {
+      if (['/healthz', '/readyz', '/metrics'].includes(config[key].replace(/\/+$/, ''))) {
+        errors.push(`${key} ${config[key]} is taken by the server's own endpoint of that name: choose another`);
+      }
+    }
+    if (config.path.replace(/\/+$/, '') === config.mutatePath.replace(/\/+$/, '')) {
+      errors.push(`path and mutatePath are both ${config.path}: the validating and the mutating endpoint need paths of their own`);
     }
     if (config.gatekeeperOnly && config.gatekeeper === undefined) errors.push('gatekeeperOnly: set gatekeeper too (the directory of templates that decide alone)');
     if (config.requestTimeout < config.headersTimeout) {

@@ -35,7 +35,13 @@ export const optionSpecs = [
     key: 'path',
     parse: string({ pattern: /^\/[A-Za-z0-9._~\-/]*$/, hint: 'an absolute URL path such as /validate' }),
     default: '/validate',
-    description: 'URL path of the AdmissionReview endpoint',
+    description: 'URL path of the validating AdmissionReview endpoint',
+  }),
+  option({
+    key: 'mutatePath',
+    parse: string({ pattern: /^\/[A-Za-z0-9._~\-/]*$/, hint: 'an absolute URL path such as /mutate' }),
+    default: '/mutate',
+    description: 'URL path of the mutating AdmissionReview endpoint (the PodSecurityPolicy defaulting)',
   }),
   option({
     key: 'bundle',

@@ -12,6 +12,7 @@ export const defaultBundleDir = join(packageRoot, 'wasm');
 export const entrypoints = {
   decision: 'wasmgate/main/decision',
   configErrors: 'wasmgate/main/config_errors',
+  mutation: 'wasmgate/main/mutation',
 } as const;
 
 /** A compiled policy as it sits on disk: the WASM module, compiled once, and its default data. */

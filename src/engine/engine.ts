@@ -5,6 +5,7 @@ import { inventoryInData } from '../gatekeeper/inventory.js';
 import { defaultBundleDir, loadBundle, type PolicyBundle } from './bundle.js';
 import { parseDecision, type Decision } from './decision.js';
 import { assertDataDocument, PolicyEvaluator, type PolicyInput } from './evaluator.js';
+import { noMutation, parseMutation, type Mutation } from './mutation.js';
 import { WorkerPool } from './pool.js';
 import { wasmPageBytes, type MemoryLimits } from './wasm-policy.js';
 
@@ -128,6 +129,23 @@ export class Engine {
   evaluateSync(input: PolicyInput): Decision {
     if (!this.checker) throw new WasmgateError('CONFIG_INVALID', 'evaluateSync decides with a bundle; this engine runs Gatekeeper templates alone');
     return this.checker.decide(input);
+  }
+
+  /**
+   * The defaulting for one AdmissionReview (the mutation entrypoint), on a worker under the same
+   * deadline and memory ceiling as decisions.
+   */
+  async mutate(input: PolicyInput | Uint8Array, options: EvaluateOptions = {}): Promise<Mutation> {
+    const { input: moved, transfer } = transferable(input);
+    return parseMutation(await this.pool.run({ kind: 'mutate', input: moved }, transfer, options.deadline));
+  }
+
+  /**
+   * The same defaulting, in the calling thread, with no deadline: for tests and small runs. Gatekeeper's
+   * templates only validate: an engine without a bundle has nothing to default.
+   */
+  mutateSync(input: PolicyInput): Mutation {
+    return this.checker ? this.checker.mutate(input) : noMutation;
   }
 
   /** Replaces the policy's data everywhere, or throws DATA_INVALID and keeps the old data. */

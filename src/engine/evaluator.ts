@@ -1,6 +1,7 @@
 import { WasmgateError } from '../errors.js';
 import { entrypoints, type PolicyBundle } from './bundle.js';
 import { parseDecision, type Decision } from './decision.js';
+import { parseMutation, type Mutation } from './mutation.js';
 import { defaultMemoryLimits, WasmPolicy, type MemoryLimits, type PrintSink } from './wasm-policy.js';
 
 export type PolicyInput = object | ArrayBuffer;
@@ -60,6 +61,11 @@ export class PolicyEvaluator {
   /** The decision for one AdmissionReview (an object, or its JSON bytes as an ArrayBuffer). */
   decide(input: PolicyInput): Decision {
     return parseDecision(this.run(entrypoints.decision, input));
+  }
+
+  /** The defaulting for one AdmissionReview: the JSON patch and the PodSecurityPolicy chosen. */
+  mutate(input: PolicyInput): Mutation {
+    return parseMutation(this.run(entrypoints.mutation, input));
   }
 
   /** What the policy finds wrong with its current data (empty when the data is valid). */

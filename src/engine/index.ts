@@ -11,4 +11,6 @@ export {
   type Violation,
   type EnforcementAction,
 } from './decision.js';
+export { parseMutation, patchOperations, type JsonPatchOp, type Mutation } from './mutation.js';
+export { applyJsonPatch } from './json-patch.js';
 export { requiredBuiltins, WasmPolicy, defaultMemoryLimits, type MemoryLimits } from './wasm-policy.js';

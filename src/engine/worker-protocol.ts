@@ -14,7 +14,7 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { readonly id: number; readonly kind: 'decide'; readonly input: object | ArrayBuffer }
+  | { readonly id: number; readonly kind: 'decide' | 'mutate'; readonly input: object | ArrayBuffer }
   | { readonly id: number; readonly kind: 'setData'; readonly data: unknown };
 
 export type WorkerReply =

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isWasmgateError } from '../errors.js';
 import { GatekeeperDecider, mergeDecisions } from '../gatekeeper/decider.js';
 import type { Decision } from './decision.js';
+import { noMutation, type Mutation } from './mutation.js';
 import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -22,6 +23,11 @@ function decide(input: PolicyInput): Decision {
   return (fromBundle ?? fromGatekeeper)!;
 }
 
+/** Gatekeeper's templates only validate: the bundle's mutation is the whole of it. */
+function mutate(input: PolicyInput): Mutation {
+  return evaluator ? evaluator.mutate(input) : noMutation;
+}
+
 function setData(data: unknown): void {
   evaluator?.setData(data);
   gatekeeper?.setData(data);
@@ -29,7 +35,9 @@ function setData(data: unknown): void {
 
 port.on('message', (request: WorkerRequest) => {
   try {
-    const value = request.kind === 'decide' ? decide(request.input) : setData(request.data);
+    let value: unknown;
+    if (request.kind === 'setData') value = setData(request.data);
+    else value = request.kind === 'decide' ? decide(request.input) : mutate(request.input);
     reply({ id: request.id, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0) });
   } catch (err) {
     reply({

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { readBundleFiles } from '../engine/bundle.js';
 import { builtinTable } from '../engine/builtins/index.js';
-import { memoryImportMinimum } from '../engine/wasm-binary.js';
+import { memoryPagesNeeded } from '../engine/wasm-binary.js';
 import { packageRoot } from '../paths.js';
 import { generateCapabilities } from '../toolchain/capabilities.js';
 import { runOpa, type OpaTool } from '../toolchain/opa.js';
@@ -116,7 +116,7 @@ export async function compileTemplate(template: ConstraintTemplate, options: Com
   return {
     template,
     module: new WebAssembly.Module(wasm),
-    memoryMinPages: memoryImportMinimum(wasm),
+    memoryMinPages: memoryPagesNeeded(wasm),
     entrypoint,
     hash: createHash('sha256').update(wasm).digest('hex'),
   };

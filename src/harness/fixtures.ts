@@ -1,4 +1,6 @@
+import { defaultReview, type DefaultedReview, type Mutator } from '../admission/defaulting.js';
 import { describeObject, objectRefOf, reviewFor, type ObjectRef } from '../admission/synthesize.js';
+import { inWorkload, templatePodMutation, type TemplatePods } from '../admission/template-pods.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { Decision } from '../engine/index.js';
 import { describeThrown } from '../errors.js';
@@ -58,23 +60,37 @@ export async function loadFixtures(paths: readonly string[]): Promise<FixtureSet
 
 export interface FixtureOutcome {
   readonly fixture: FixtureCase;
-  /** The WASM engine's decision (absent when it failed). */
+  /** The WASM engine's mutation, where the API server calls the mutating webhook, and the review it leaves. */
+  readonly defaulted?: DefaultedReview;
+  /** For a workload: the WASM engine's mutation of the pods it creates. */
+  readonly pods?: TemplatePods;
+  /** The WASM engine's decision of the defaulted review (absent when it failed). */
   readonly decision?: Decision;
   readonly error?: string;
   /** What did not meet the expectation: empty when the fixture passed. */
   readonly failures: readonly string[];
 }
 
-/** Decides every fixture on the engine and checks it against its expectation. */
-export async function runFixtures(engine: { evaluate(input: object | Uint8Array): Promise<Decision> }, cases: readonly FixtureCase[]): Promise<FixtureOutcome[]> {
+/**
+ * Mutates (where the API server would) and then decides every fixture on the engine, as the API server
+ * runs the two webhooks, and checks both against the fixture's expectation; a workload's mutation is
+ * that of the pods it creates.
+ */
+export async function runFixtures(engine: Mutator & { evaluate(input: object | Uint8Array): Promise<Decision> }, cases: readonly FixtureCase[]): Promise<FixtureOutcome[]> {
   return Promise.all(
     cases.map(async (fixture) => {
+      let defaulted: DefaultedReview | undefined;
+      let pods: TemplatePods | undefined;
       try {
-        const decision = await engine.evaluate(Buffer.from(JSON.stringify(fixture.review), 'utf8'));
-        return { fixture, decision, failures: checkExpectation(fixture.expectation, decision) };
+        defaulted = await defaultReview(engine, fixture.review);
+        pods = await templatePodMutation(engine, fixture.review);
+        const decision = await engine.evaluate(Buffer.from(JSON.stringify(defaulted.review), 'utf8'));
+        // A workload's mutation, for its expectations, is its pods', in the workload's paths.
+        const mutation = pods ? inWorkload(pods) : defaulted.mutation;
+        return { fixture, defaulted, ...(pods ? { pods } : {}), decision, failures: checkExpectation(fixture.expectation, decision, mutation) };
       } catch (err) {
-        const error = `the policy could not decide ${describeObject(fixture.object)}: ${describeThrown(err)}`;
-        return { fixture, error, failures: [error] };
+        const error = `the policy could not ${defaulted ? 'decide' : 'default'} ${describeObject(fixture.object)}: ${describeThrown(err)}`;
+        return { fixture, ...(defaulted ? { defaulted } : {}), error, failures: [error] };
       }
     }),
   );

@@ -1,15 +1,17 @@
 import { isAbsolute, join, relative } from 'node:path';
+import { reachesMutatingWebhook, type DefaultedReview } from '../admission/defaulting.js';
 import { describeObject } from '../admission/synthesize.js';
-import { Engine, engineDefaults, type Decision } from '../engine/index.js';
+import { inWorkload } from '../admission/template-pods.js';
+import { Engine, engineDefaults, entrypoints, type Decision } from '../engine/index.js';
 import { describeThrown } from '../errors.js';
 import type { InputProblem } from '../manifests/index.js';
 import { describePosition } from '../output/report.js';
 import { buildPolicies } from '../toolchain/build.js';
 import { resolveOpa, type OpaTool } from '../toolchain/opa.js';
-import { describeDecision, describeExpectation } from './expectations.js';
+import { describeDecision, describeExpectation, describeMutation } from './expectations.js';
 import { loadFixtures, runFixtures, type FixtureCase, type FixtureOutcome } from './fixtures.js';
 import { gatekeeperStage } from './gatekeeper.js';
-import { canonicalDecision, opaEvaluateMany, readOpaDecision } from './parity.js';
+import { canonicalDecision, canonicalMutation, opaEvaluateMany, readOpaDecision, readOpaMutation } from './parity.js';
 import { opaCoverage, runOpaTests, runTestsOnWasm, testEntrypoint, testLocation, type RegoTest } from './rego-tests.js';
 
 export * from './expectations.js';
@@ -158,6 +160,8 @@ function fixtureFailure(outcome: FixtureOutcome): Failure {
       ...outcome.failures,
       `expected: ${describeExpectation(f.expectation).join('\n          ')}`,
       ...(outcome.decision ? [`actual:   ${describeDecision(outcome.decision).join('\n          ')}`] : []),
+      ...(outcome.pods ? [`its pods: ${describeMutation(inWorkload(outcome.pods))}`] : []),
+      ...(outcome.defaulted && reachesMutatingWebhook(f.review.request) ? [`mutation: ${describeMutation(outcome.defaulted.mutation)}`] : []),
     ],
   };
 }
@@ -174,10 +178,36 @@ function sameSet(a: Decision, b: Decision): boolean {
   return a.allowed === b.allowed && key(a) === key(b);
 }
 
+/** Mutations where the engine computed one (pods on CREATE), the same asked of `opa eval`: what differs. */
+async function mutationParity(opa: OpaTool, policiesDir: string, outcomes: readonly FixtureOutcome[], divergent: Map<FixtureCase, string>): Promise<Failure[]> {
+  // What the engine mutated: created pods, and the pods workloads create.
+  const mutated = outcomes.flatMap((o) => {
+    if (o.pods) return [{ o, review: o.pods.review, mutation: o.pods.mutation }];
+    if (o.defaulted && reachesMutatingWebhook(o.fixture.review.request)) return [{ o, review: o.fixture.review, mutation: o.defaulted.mutation }];
+    return [];
+  });
+  const raw = await opaEvaluateMany(opa, policiesDir, mutated.map((m) => m.review), entrypoints.mutation);
+  const failures: Failure[] = [];
+  mutated.forEach(({ o, mutation }, i) => {
+    const fromOpa = readOpaMutation(raw[i]);
+    const opaText = 'mutation' in fromOpa ? canonicalMutation(fromOpa.mutation) : `error: ${fromOpa.error}`;
+    const wasmText = canonicalMutation(mutation);
+    if (opaText === wasmText) return;
+    divergent.set(o.fixture, opaText);
+    failures.push({
+      title: `${describeObject(o.fixture.object)}: opa eval and the WASM engine mutate differently`,
+      where: `${o.fixture.source.file}:${o.fixture.source.line}`,
+      details: [`opa eval:    ${opaText}`, `WASM engine: ${wasmText}`],
+    });
+  });
+  return failures;
+}
+
 async function parityStage(opa: OpaTool, policiesDir: string, outcomes: readonly FixtureOutcome[], divergent: Map<FixtureCase, string>): Promise<Stage> {
   const name = 'Fixture parity (opa eval on the Rego source vs the WASM engine)';
-  const decided = outcomes.filter((o): o is FixtureOutcome & { decision: Decision } => o.decision !== undefined);
-  const raw = await opaEvaluateMany(opa, policiesDir, decided.map((o) => o.fixture.review));
+  const decided = outcomes.filter((o): o is FixtureOutcome & { decision: Decision; defaulted: DefaultedReview } => o.decision !== undefined && o.defaulted !== undefined);
+  // Each side decides the review the engine decided: the object after the mutation.
+  const raw = await opaEvaluateMany(opa, policiesDir, decided.map((o) => o.defaulted.review));
   const failures: Failure[] = [];
   decided.forEach((o, i) => {
     const fromOpa = readOpaDecision(raw[i]);
@@ -195,7 +225,8 @@ async function parityStage(opa: OpaTool, policiesDir: string, outcomes: readonly
       ],
     });
   });
-  return { name, passed: decided.length - failures.length, failures, notes: [] };
+  failures.push(...(await mutationParity(opa, policiesDir, outcomes, divergent)));
+  return { name, passed: decided.filter((o) => !divergent.has(o.fixture)).length, failures, notes: [] };
 }
 
 export interface FixtureCheckOptions {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { entrypoints, parseDecision, type Decision } from '../engine/index.js';
+import { entrypoints, parseDecision, parseMutation, type Decision, type Mutation } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
 import { runOpa, type OpaTool } from '../toolchain/opa.js';
 
@@ -59,4 +59,34 @@ export function readOpaDecision(raw: unknown): OpaDecision {
 /** Identical decisions: the same allowed, the same violations in the same order. */
 export function sameDecision(a: Decision, b: Decision): boolean {
   return canonicalDecision(a) === canonicalDecision(b);
+}
+
+/** JSON with every object's keys sorted: two values print equal exactly when they are equal. */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * A mutation as text in which equal mutations print equal: operations in their order (it is part of
+ * the patch), the keys of the values they carry sorted (an object's key order means nothing in JSON,
+ * and OPA sorts them where the WebAssembly build keeps the order they were built in).
+ */
+export function canonicalMutation(mutation: Mutation): string {
+  return sortedJson({ profile: mutation.profile, patch: mutation.patch });
+}
+
+export type OpaMutation = { readonly mutation: Mutation } | { readonly error: string };
+
+/** OPA's raw mutation checked like the engine checks its own. */
+export function readOpaMutation(raw: unknown): OpaMutation {
+  try {
+    return { mutation: parseMutation(raw) };
+  } catch (err) {
+    return { error: describeThrown(err) };
+  }
 }

@@ -52,6 +52,21 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  readonly mutations = new Counter({
+    name: 'wasmgate_mutation_requests_total',
+    help: 'AdmissionReview requests answered by the mutating endpoint, by operation and result (patched, unchanged, failed_closed, failed_open)',
+    labelNames: ['operation', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly mutationDuration = new Histogram({
+    name: 'wasmgate_mutation_duration_seconds',
+    help: 'Time from a mutating AdmissionReview request\'s arrival (headers read) to its answer, by operation and result',
+    labelNames: ['operation', 'result'] as const,
+    buckets: latencyBuckets,
+    registers: [this.registry],
+  });
+
   readonly evaluationErrors = new Counter({
     name: 'wasmgate_evaluation_errors_total',
     help: 'Policy evaluations that failed, by reason (timeout: past the evaluation deadline)',

@@ -5,6 +5,7 @@ import { junit } from './junit.js';
 import { sarif } from './sarif.js';
 import { tap } from './tap.js';
 import { text } from './text.js';
+import { yamlStream } from './yaml.js';
 
 export * from './report.js';
 
@@ -26,7 +27,7 @@ export interface Formatter {
   format(report: Report, options?: FormatOptions): string;
 }
 
-export const formatters: Readonly<Record<string, Formatter>> = { text, json, junit, tap, sarif, github };
+export const formatters: Readonly<Record<string, Formatter>> = { text, json, junit, tap, sarif, github, yaml: yamlStream };
 
 export const formatNames = Object.keys(formatters);
 

@@ -4,7 +4,7 @@ import { exitCodeOf, summarize, type Report } from './report.js';
 /** For programs: the whole report as one JSON document (format version 1). */
 export const json: Formatter = {
   name: 'json',
-  description: 'one JSON document: summary, results, input errors',
+  description: 'one JSON document: summary, results (with each patch and PSP), input errors',
   format(report: Report): string {
     const counts = summarize(report);
     const document = {
@@ -34,6 +34,9 @@ export const json: Formatter = {
         outcome: r.outcome,
         allowed: r.outcome !== 'denied' && r.outcome !== 'error',
         violations: r.violations,
+        patch: r.patch ?? [],
+        profile: r.profile ?? null,
+        ...(r.pods ? { pods: { patch: r.pods.patch, profile: r.pods.profile } } : {}),
         ...(r.error !== undefined ? { error: r.error } : {}),
       })),
       errors: report.problems,

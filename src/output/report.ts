@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { Decision, Violation } from '../engine/index.js';
+import type { Decision, JsonPatchOp, Mutation, Violation } from '../engine/index.js';
 import { stdinName, type InputNote, type InputProblem, type SourceRef } from '../manifests/index.js';
 import type { ObjectRef } from '../admission/synthesize.js';
 
@@ -22,6 +22,14 @@ export interface DocumentResult {
   readonly violations: readonly LocatedViolation[];
   /** Why the document could not be decided (outcome "error"). */
   readonly error?: string;
+  /** What the mutating webhook would change (PSP's defaulting), in order; none when absent. */
+  readonly patch?: readonly JsonPatchOp[];
+  /** The PodSecurityPolicy chosen by the mutation; none when absent. */
+  readonly profile?: string | null;
+  /** For a workload: what the mutating webhook would do to each pod it creates, in the workload's paths. */
+  readonly pods?: Mutation;
+  /** The object as the API server would store it: defaults applied (none for a DELETE or an error). */
+  readonly stored?: Readonly<Record<string, unknown>>;
 }
 
 export interface Report {

@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import { describeObject } from '../admission/synthesize.js';
 import type { FormatOptions, Formatter } from './index.js';
+import { describePatch } from './patch.js';
 import { describePosition, isFailure, summaryLine, type DocumentResult, type Report } from './report.js';
 import type { InputNote, InputProblem } from '../manifests/index.js';
 
@@ -12,8 +13,9 @@ function indented(message: string, indent: string): string {
 }
 
 /**
- * For people: results grouped by file, each document with its violations under it, input errors
- * where they occurred, and a summary line. Allowed documents are listed only when verbose.
+ * For people: results grouped by file, each document with what PSP would default and its violations
+ * under it, input errors where they occurred, and a summary line. Allowed documents are listed only
+ * when defaulted, or when verbose.
  */
 export const text: Formatter = {
   name: 'text',
@@ -34,11 +36,17 @@ export const text: Formatter = {
     };
 
     report.results.forEach((result, order) => {
-      if (result.outcome === 'allowed' && result.violations.length === 0 && !options.verbose) return;
+      const defaults = describePatch(result.patch ?? []);
+      const podDefaults = describePatch(result.pods?.patch ?? []);
+      if (result.outcome === 'allowed' && result.violations.length === 0 && defaults.length === 0 && podDefaults.length === 0 && !options.verbose) return;
       const where = describePosition(result.source);
       const head = `  ${mark[result.outcome]}  ${c.bold(describeObject(result.object))}  ${c.dim(where)}`;
       const lines = [head];
       if (result.error) lines.push(`      ${c.red(indented(result.error, '      '))}`);
+      if (defaults.length > 0) lines.push(`      ${c.cyan(`defaulted by PSP ${result.profile ?? '(none)'}`)}: ${defaults.join(', ')}`);
+      else if (result.profile && options.verbose) lines.push(`      ${c.dim(`admitted by PSP ${result.profile} as it is`)}`);
+      if (podDefaults.length > 0) lines.push(`      ${c.cyan(`its pods defaulted by PSP ${result.pods!.profile ?? '(none)'}`)}: ${podDefaults.join(', ')}`);
+      else if (result.pods?.profile && options.verbose) lines.push(`      ${c.dim(`its pods admitted by PSP ${result.pods.profile} as they are`)}`);
       for (const v of result.violations) {
         const action = v.action === 'deny' ? c.red('deny  ') : v.action === 'warn' ? c.yellow('warn  ') : c.dim('dryrun');
         const at = v.path ? c.dim(` (${v.path}${v.line !== undefined ? `, line ${v.line}` : ''})`) : '';

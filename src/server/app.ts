@@ -6,6 +6,7 @@ import {
   healthz,
   metricsHandler,
   methodNotAllowed,
+  mutationHandler,
   notFound,
   readyz,
   reviewRoute,
@@ -17,7 +18,8 @@ export type { AppContext } from './handlers.js';
 /**
  * The webhook's routes. It never listens: `listen.ts` puts it behind TLS, tests may drive it as it is.
  *
- * POST {path}   AdmissionReview in, AdmissionReview out (body read raw, up to config.bodyLimit)
+ * POST {path}         AdmissionReview in, AdmissionReview out (body read raw, up to config.bodyLimit)
+ * POST {mutatePath}   the same, answered with the policy's JSONPatch (the mutating webhook)
  * GET /healthz  the process is alive
  * GET /readyz   a self-checked policy is loaded and the server is not draining
  * GET /metrics  Prometheus text
@@ -29,9 +31,13 @@ export function createApp(ctx: AppContext): Express {
   app.set('query parser', false);
   app.use(closeWhenDraining(ctx));
 
-  const path = ctx.config.path;
-  app.post(path, ...reviewRoute(ctx), admissionHandler(ctx));
-  app.all(path, methodNotAllowed(['POST']));
+  for (const [path, handler] of [
+    [ctx.config.path, admissionHandler(ctx)],
+    [ctx.config.mutatePath, mutationHandler(ctx)],
+  ] as const) {
+    app.post(path, ...reviewRoute(ctx), handler);
+    app.all(path, methodNotAllowed(['POST']));
+  }
   for (const [route, handler] of [
     ['/healthz', healthz],
     ['/readyz', readyz(ctx)],

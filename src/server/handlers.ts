@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { AdmissionRequest } from '../admission/types.js';
 import type { ServeConfig } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
 import { describeValue, logValue, shortText } from '../observability/echo.js';
@@ -8,12 +9,13 @@ import { maskObject } from '../observability/mask.js';
 import { kindLabel, type WebhookMetrics } from '../observability/metrics.js';
 import { reviewBudget, type Budget } from './budget.js';
 import { HttpError, mapError } from './errors.js';
+import { mutateBody, type MutationResult } from './mutation.js';
 import type { PolicyHolder } from './policy.js';
 import { objectName, reviewBody, type ReviewResult } from './review.js';
 
 /** What the handlers share: settings, the policy being served, metrics, the log, and shutdown state. */
 export interface AppContext {
-  readonly config: Pick<ServeConfig, 'path' | 'bodyLimit' | 'failOpen' | 'evalTimeout' | 'reviewTimeout' | 'log'>;
+  readonly config: Pick<ServeConfig, 'path' | 'mutatePath' | 'bodyLimit' | 'failOpen' | 'evalTimeout' | 'reviewTimeout' | 'log'>;
   readonly policy: PolicyHolder;
   readonly metrics: WebhookMetrics;
   readonly logger: Logger;
@@ -132,11 +134,9 @@ export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
 
 export const notFound: RequestHandler = (req, _res, next) => next(new HttpError(404, `nothing is served at ${shortText(req.path)}`));
 
-function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: number): void {
-  const { request } = result;
-  const ids = (action: string) => [...new Set(result.violations.filter((v) => v.action === action).map((v) => v.policy))];
-  // Request fields are the client's: strings cut to a bound, anything else logged as its type only.
-  const line: Record<string, unknown> = {
+/** What every admission log line says of its request: strings cut to a bound, anything else logged as its type only (they are the client's). */
+function requestFields(request: AdmissionRequest): Record<string, unknown> {
+  return {
     uid: logValue(request.uid),
     kind: logValue(request.kind.kind),
     group: logValue(request.kind.group),
@@ -146,6 +146,21 @@ function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: num
     operation: request.operation,
     user: logValue(request.userInfo?.username) ?? '',
     dryRun: request.dryRun === true,
+  };
+}
+
+/** With log.objects, the (masked) objects of the request join its log line. */
+function addObjects(ctx: AppContext, line: Record<string, unknown>, request: AdmissionRequest): void {
+  if (!ctx.config.log.objects) return;
+  if (request.object) line.object = maskObject(request.object, request.kind.kind);
+  if (request.oldObject) line.oldObject = maskObject(request.oldObject, request.kind.kind);
+}
+
+function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: number): void {
+  const { request } = result;
+  const ids = (action: string) => [...new Set(result.violations.filter((v) => v.action === action).map((v) => v.policy))];
+  const line: Record<string, unknown> = {
+    ...requestFields(request),
     decision: result.decision,
     denied: ids('deny'),
     warned: ids('warn'),
@@ -154,10 +169,7 @@ function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: num
     revision: result.revision,
   };
   if (result.failure) line.failure = result.failure;
-  if (ctx.config.log.objects) {
-    if (request.object) line.object = maskObject(request.object, request.kind.kind);
-    if (request.oldObject) line.oldObject = maskObject(request.oldObject, request.kind.kind);
-  }
+  addObjects(ctx, line, request);
   if (result.failure?.reason === 'shed') ctx.logger.error(line, `admission ${result.decision}: shed, no policy worker was free within the request's time budget`);
   else if (result.failure) ctx.logger.error(line, `admission ${result.decision}: the policy could not be evaluated`);
   else ctx.logger.info(line, `admission ${result.decision}`);
@@ -183,6 +195,41 @@ export function admissionHandler(ctx: AppContext): RequestHandler {
     const seconds = elapsedSeconds(res);
     logDecision(ctx, result, seconds);
     recordMetrics(ctx, result, seconds);
+  };
+}
+
+/** The mutation's log line: the request, the PSP chosen and the paths patched (values stay out of the log). */
+function logMutation(ctx: AppContext, result: MutationResult, durationSeconds: number): void {
+  const line: Record<string, unknown> = {
+    ...requestFields(result.request),
+    mutation: result.result,
+    profile: result.profile,
+    patched: result.patch.map((op) => `${op.op} ${op.path}`),
+    durationMs: Math.round(durationSeconds * 1e6) / 1e3,
+    revision: result.revision,
+  };
+  if (result.failure) line.failure = result.failure;
+  addObjects(ctx, line, result.request);
+  if (result.failure) ctx.logger.error(line, `mutation ${result.result}: the policy could not be evaluated`);
+  else ctx.logger.info(line, `mutation ${result.result}`);
+}
+
+function recordMutationMetrics(ctx: AppContext, result: MutationResult, durationSeconds: number): void {
+  const labels = { operation: result.request.operation, result: result.result };
+  ctx.metrics.mutations.inc(labels);
+  ctx.metrics.mutationDuration.observe(labels, durationSeconds);
+  if (result.failure?.reason === 'shed') ctx.metrics.shed.inc();
+  else if (result.failure) ctx.metrics.evaluationErrors.inc({ reason: result.failure.reason });
+}
+
+/** POST of an AdmissionReview to the mutating endpoint: default it, answer it, then log and count it. */
+export function mutationHandler(ctx: AppContext): RequestHandler {
+  return async (req, res) => {
+    const result = await mutateBody(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
+    res.json(result.response);
+    const seconds = elapsedSeconds(res);
+    logMutation(ctx, result, seconds);
+    recordMutationMetrics(ctx, result, seconds);
   };
 }
 

@@ -60,8 +60,9 @@ export const selfCheckReview = Object.freeze({
 });
 
 /**
- * Loads a policy into fresh workers and checks it: every worker must decide the self-check review
- * (allowed or not: a well-formed decision is what counts). Throws, with the engine closed, otherwise.
+ * Loads a policy into fresh workers and checks it: they must decide and mutate the self-check review
+ * (allowed or not, patched or not: a well-formed answer is what counts). Throws, with the engine
+ * closed, otherwise.
  */
 export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> {
   const data = options.dataFile === undefined ? undefined : readDataFile(options.dataFile);
@@ -78,7 +79,7 @@ export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> 
   try {
     // Once all have started, the samples go one to each worker.
     await engine.ready();
-    await Promise.all(Array.from({ length: engine.workers }, () => engine.evaluate(selfCheckReview)));
+    await Promise.all(Array.from({ length: engine.workers }, () => Promise.all([engine.evaluate(selfCheckReview), engine.mutate(selfCheckReview)])));
   } catch (err) {
     await engine.close();
     throw new WasmgateError('BUNDLE_INVALID', `the policy failed its self-check: ${describeThrown(err)}`, { cause: err });

@@ -32,7 +32,7 @@ export interface ReviewResult {
  * Parses the body once, in this thread: JSON.parse, then the AdmissionReview shape check. The parsed
  * value serves only the shape check and the answer (uid, apiVersion); the policy gets the bytes.
  */
-function parseBody(body: unknown): AdmissionReview & { request: AdmissionRequest } {
+export function parseBody(body: unknown): AdmissionReview & { request: AdmissionRequest } {
   if (!Buffer.isBuffer(body) || body.byteLength === 0) throw new HttpError(400, 'the request has no body: send an AdmissionReview');
   let value: unknown;
   try {
@@ -50,7 +50,7 @@ function parseBody(body: unknown): AdmissionReview & { request: AdmissionRequest
  * one for a body of 4 KiB or more) hands that ArrayBuffer over: it is transferred to the worker, not
  * copied. A smaller one lives in Node's shared buffer pool; the engine copies its bytes out.
  */
-function bytesForWorker(body: Buffer): ArrayBuffer | Uint8Array {
+export function bytesForWorker(body: Buffer): ArrayBuffer | Uint8Array {
   const whole = body.buffer;
   return whole instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === whole.byteLength ? whole : body;
 }
@@ -68,6 +68,14 @@ function reasonOf(code: ErrorCode | undefined): EvaluationErrorReason {
     default:
       return 'failed';
   }
+}
+
+export type EvaluationFailure = NonNullable<ReviewResult['failure']>;
+
+/** What the log and metrics say of an evaluation that failed. */
+export function failureOf(err: unknown): EvaluationFailure {
+  const code = isWasmgateError(err) ? err.code : undefined;
+  return { reason: reasonOf(code), ...(code ? { code } : {}), message: err instanceof Error ? err.message : String(err) };
 }
 
 /**
@@ -89,20 +97,20 @@ export async function reviewBody(body: unknown, policy: PolicyHolder, settings: 
       revision,
     };
   } catch (err) {
-    const code = isWasmgateError(err) ? err.code : undefined;
+    const failure = failureOf(err);
     return {
       request: review.request,
-      response: failureResponse(identity, budgetedReason(code, settings), settings.failOpen),
+      response: failureResponse(identity, budgetedReason(failure.code, settings), settings.failOpen),
       decision: settings.failOpen ? 'failed_open' : 'failed_closed',
       violations: [],
       revision,
-      failure: { reason: reasonOf(code), ...(code ? { code } : {}), message: err instanceof Error ? err.message : String(err) },
+      failure,
     };
   }
 }
 
 /** Why a review failed, in the client's words; when its time budget ended it, says which budget. */
-function budgetedReason(code: ErrorCode | undefined, settings: ReviewSettings): string {
+export function budgetedReason(code: ErrorCode | undefined, settings: ReviewSettings): string {
   const { budget } = settings;
   if (budget !== undefined && (code === 'OVERLOADED' || code === 'EVAL_TIMEOUT') && remaining(budget, performance.now()) <= 1) {
     const which = `its time budget of ${budget.ms} ms (${budget.from})`;

@@ -204,7 +204,7 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
         const host = wildcard ? 'localhost' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
         const url = `https://${host}:${address.port}${this.config.path}`;
         this.logger.info(
-          { address: address.address, port: address.port, path: this.config.path, url },
+          { address: address.address, port: address.port, path: this.config.path, url, mutateUrl: `https://${host}:${address.port}${this.config.mutatePath}` },
           this.tlsFiles.selfSigned
             ? `listening on ${url} (self-signed: try curl --cacert ${this.tlsFiles.certFile} https://${host}:${address.port}/readyz)`
             : `listening on ${url}`,

@@ -4,6 +4,7 @@ import {
   denialMessage,
   failureReason,
   failureResponse,
+  mutationResponse,
   warningLimits,
   warningsFor,
 } from '../../dist/admission/respond.js';
@@ -104,4 +105,15 @@ t.test('failure reasons name no internals', async (t) => {
   t.match(failureReason('MEMORY_LIMIT', 1), /more memory/);
   t.match(failureReason('ENGINE_CLOSED', 1), /shutting down/);
   t.match(failureReason(undefined, 1), /the policy failed/);
+});
+
+t.test('a mutation answers allowed, with the patch as base64 JSON only when there is one', async (t) => {
+  const patch = [{ op: 'add', path: '/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } }] as const;
+  for (const identity of [v1, v1beta1]) {
+    const response = mutationResponse(identity, { patch, profile: 'restricted' });
+    t.same(Object.keys(response.response!).sort(), ['allowed', 'patch', 'patchType', 'uid']);
+    t.match(response, { apiVersion: identity.apiVersion, kind: 'AdmissionReview', response: { uid: identity.uid, allowed: true, patchType: 'JSONPatch' } });
+    t.same(JSON.parse(Buffer.from(response.response!.patch!, 'base64').toString('utf8')), patch);
+    t.same(mutationResponse(identity, { patch: [], profile: 'restricted' }), { apiVersion: identity.apiVersion, kind: 'AdmissionReview', response: { uid: identity.uid, allowed: true } });
+  }
 });

@@ -171,6 +171,7 @@ request:
       containers:
       - name: c
         image: evil.io/x
+        imagePullPolicy: Always
 `;
   const path = file('review.yaml', review);
   const { report } = await evalJson([path]);

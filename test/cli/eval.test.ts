@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import yaml from 'js-yaml';
 import t from 'tap';
 import { cli, evalCommand as run, sharedEngine, wasmgate } from '../helpers/eval-cli.js';
 import { compilePolicies, repoRoot } from '../helpers/policies.js';
@@ -48,7 +49,7 @@ t.test('help answers for the program and each command', async (t) => {
     t.match(run!.stdout, /^Usage: wasmgate/);
   }
   t.match(root!.stdout, /eval \[options\] \[paths\.\.\.\]/);
-  t.match(evalHelp!.stdout, /--output <format>\s+output format \(choices: "text", "json", "junit",\s+"tap", "sarif", "github", default: "text"\)/);
+  t.match(evalHelp!.stdout, /--output <format>\s+output format \(choices: "text", "json", "junit",\s+"tap", "sarif", "github", "yaml", default:\s+"text"\)/);
   t.match(evalHelp!.stdout, /Exit codes: 0 nothing denied, 1 something denied/);
   t.match(testHelp!.stdout, /# expect: allow \| deny \| warn/);
 });
@@ -61,7 +62,7 @@ t.test('usage errors exit 2 with a hint', async (t) => {
   t.match(wasmgate(['eval', '--outptu', 'json', allowed]).stderr, /Did you mean --output\?/);
   const format = await evalCommand(['-o', 'xml', allowed]);
   t.equal(format.code, 2);
-  t.match(format.stderr, /Allowed choices are text, json, junit, tap, sarif, github/);
+  t.match(format.stderr, /Allowed choices are text, json, junit, tap, sarif, github, yaml/);
   const operation = await evalCommand(['--operation', 'PATCH', allowed]);
   t.equal(operation.code, 2);
   t.match(operation.stderr, /expected one of CREATE, UPDATE, DELETE, CONNECT/);
@@ -256,4 +257,134 @@ t.test('every output format through the command line, same exit code', async (t)
     t.equal(run.code, 1, format);
     t.match(run.stdout, /evil/, `${format} names the denied object`);
   }
+});
+
+t.test('-o json: each document\'s patch and PSP, the pod decided as it is after the mutation', async (t) => {
+  const manifests = [
+    pod('bare', 'good.io/app:1'),
+    pod('pulled', 'good.io/app:1', true, '').replace('image: good.io/app:1', 'image: good.io/app:1\n      imagePullPolicy: Always'),
+    pod('evil', 'evil.io/app:1'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels: {team: a}\n',
+  ].join('---\n');
+  const { report, code } = await evalJson(['-'], manifests);
+  t.equal(code, 1);
+  t.same(
+    report.results.map((r: Record<string, unknown>) => [r.name, r.outcome, r.profile, r.patch]),
+    [
+      ['bare', 'allowed', 'good', [{ op: 'add', path: '/spec/containers/0/imagePullPolicy', value: 'Always' }]],
+      ['pulled', 'allowed', 'good', []],
+      ['evil', 'denied', null, []],
+      ['cm', 'allowed', null, []],
+    ],
+  );
+  t.match(report.results[2].violations, [{ policy: 'registries' }, { policy: 'stale-images' }], 'what the mutation left undefaulted is decided as sent');
+  const update = await evalJson(['--operation', 'UPDATE', '-'], pod('bare', 'good.io/app:1'));
+  t.match(update.report.results, [{ outcome: 'warned', profile: null, patch: [], violations: [{ policy: 'stale-images', path: 'spec.containers[0].imagePullPolicy' }] }], 'no mutating webhook on UPDATE: the pod is decided as it is');
+});
+
+t.test('text says what would be defaulted, and by which PSP', async (t) => {
+  const run = await evalCommand(['--policy', compiled, '-'], `${pod('bare', 'good.io/app:1')}---\n${pod('evil', 'evil.io/app:1')}`);
+  t.equal(run.code, 1);
+  t.match(run.stdout, /✓ allowed {2}Pod default\/bare {2}line 1, document 0\n {6}defaulted by PSP good: spec\.containers\[0\]\.imagePullPolicy="Always"\n/);
+  t.notMatch(run.stdout, /evil[^\n]*\n {6}defaulted/, 'nothing is said of a pod no PSP admits');
+  const quiet = await evalCommand(['--policy', compiled, '--operation', 'DELETE', '-'], pod('bare', 'good.io/app:1'));
+  t.notMatch(quiet.stdout, /defaulted/);
+});
+
+t.test('-o yaml prints the objects as they would be stored, defaults applied, denied ones left out', async (t) => {
+  const input = file('stream.yaml', [pod('bare', 'good.io/app:1'), pod('evil', 'evil.io/app:1'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  labels: {team: a}\n'].join('---\n'));
+  const run = await evalCommand(['--policy', compiled, '-o', 'yaml', input]);
+  t.equal(run.code, 1, 'the exit code is the decisions\'');
+  const docs = yaml.loadAll(run.stdout).filter((d) => d !== null && d !== undefined) as Record<string, any>[];
+  t.same(docs.map((d) => `${d.kind}/${d.metadata.name}`), ['Pod/bare', 'ConfigMap/cm']);
+  t.same(docs[0]!.spec.containers, [{ name: 'main', image: 'good.io/app:1', imagePullPolicy: 'Always' }]);
+  t.equal(docs[0]!.metadata.namespace, 'default', 'with the namespace the API server fills in');
+  t.match(run.stdout, /^# Pod default\/bare at .*stream\.yaml:1 \(document 0\): defaulted by PSP good\n/);
+  t.match(run.stdout, /# Pod default\/evil at .*stream\.yaml:11 \(document 1\): denied, left out\n# ConfigMap default\/cm/);
+  t.match(run.stdout, /# 3 documents in 1 file: 2 allowed, 0 warned, 1 denied\n$/);
+});
+
+t.test('a mutation that fails is an evaluation error for its document, never "nothing to default"', async (t) => {
+  const echo = await compilePolicies(join(repoRoot, 'test', 'server', 'policies', 'echo'));
+  const asked = (name: string, mutation: unknown) =>
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  mutation: ${JSON.stringify(mutation)}\n  containers: [{name: a, image: x}]\n`;
+  const run = await evalCommand(
+    ['--policy', echo, '-o', 'json', '-'],
+    [asked('malformed', { patch: 'all', profile: null }), asked('unappliable', { patch: [{ op: 'add', path: '/metadata/annotations/x', value: 'y' }], profile: 'p' })].join('---\n'),
+    { ownEngine: true },
+  );
+  t.equal(run.code, 2);
+  const results = JSON.parse(run.stdout).results;
+  t.match(results, [
+    { name: 'malformed', outcome: 'error', patch: [], profile: null, error: /could not default Pod default\/malformed: the policy returned a malformed mutation: patch is not an array/ },
+    { name: 'unappliable', outcome: 'error', error: /could not default Pod default\/unappliable: the policy's patch cannot be applied: operation 0 \(add \/metadata\/annotations\/x\)/ },
+  ]);
+});
+
+t.test('the default policies: PSP defaulting in eval, the chosen PSP, and the pods as they would be stored', async (t) => {
+  const psPod = (name: string, namespace: string, extra: Record<string, unknown> = {}, container: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace },
+      spec: { ...extra, containers: [{ name: 'app', image: 'quay.io/cybozu/unbound:1.19', resources: { limits: { cpu: '100m', memory: '64Mi' } }, ...container }] },
+    });
+  const input = [
+    psPod('bare', 'app-a'),
+    psPod('dns', 'internet-egress', { serviceAccountName: 'unbound' }, { securityContext: { capabilities: { add: ['NET_BIND_SERVICE'] } } }),
+    psPod('root', 'app-a', {}, { securityContext: { privileged: true } }),
+  ].join('\n---\n');
+  const own = { ownEngine: true };
+  const json = await evalCommand(['-o', 'json', '--group', 'system:masters', '-'], input, own);
+  t.equal(json.code, 1, json.stderr);
+  const results = JSON.parse(json.stdout).results;
+  t.same(results.map((r: Record<string, unknown>) => [r.name, r.outcome, r.profile]), [
+    ['bare', 'allowed', 'restricted'],
+    ['dns', 'allowed', 'unbound'],
+    ['root', 'denied', null],
+  ]);
+  t.same(results[2].patch, [], 'no PSP admits a privileged pod: nothing is defaulted');
+  t.match(results[2].violations, [{ policy: /^pod-security\./ }]);
+
+  const text = await evalCommand(['--group', 'system:masters', '-'], input, own);
+  t.match(text.stdout, /Pod app-a\/bare {2}line 1, document 0\n {6}defaulted by PSP restricted: spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, .*spec\.securityContext\.fsGroup=1, spec\.securityContext\.supplementalGroups=\[1\]\n/);
+  t.match(text.stdout, /Pod internet-egress\/dns {2}line \d+, document 1\n {6}defaulted by PSP unbound: spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, spec\.containers\[0\]\.securityContext\.readOnlyRootFilesystem=true\n/);
+
+  const stored = await evalCommand(['-o', 'yaml', '--group', 'system:masters', '-'], input, own);
+  const docs = yaml.loadAll(stored.stdout).filter((d) => d !== null && d !== undefined) as Record<string, any>[];
+  t.same(docs.map((d) => [d.metadata.name, d.metadata.annotations]), [
+    ['bare', { 'kubernetes.io/psp': 'restricted' }],
+    ['dns', { 'kubernetes.io/psp': 'unbound' }],
+  ]);
+  t.same(docs[0]!.spec.securityContext, { fsGroup: 1, supplementalGroups: [1] });
+  // What eval printed is what the cluster would store: sent again, it needs no defaulting and passes as it is.
+  const again = await evalCommand(['-o', 'json', '--group', 'system:masters', '-'], docs.map((d) => JSON.stringify(d)).join('\n---\n'), own);
+  t.equal(again.code, 0);
+  t.same(JSON.parse(again.stdout).results.map((r: Record<string, unknown>) => [r.name, r.outcome, r.profile, (r.patch as unknown[]).length]), [
+    ['bare', 'allowed', 'restricted', 0],
+    ['dns', 'allowed', 'unbound', 0],
+  ], 'idempotent: the defaulted pods get no patch');
+});
+
+t.test('the default policies: a workload is stored as sent, and eval reports what its pods will get', async (t) => {
+  const deployment = JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'quay.io/cybozu/ubuntu:22.04', resources: { limits: { cpu: '100m', memory: '64Mi' } } }] } } },
+  });
+  const privileged = deployment.replace('"name":"web","image"', '"name":"web","securityContext":{"privileged":true},"image"');
+  const own = { ownEngine: true };
+  const json = await evalCommand(['-o', 'json', '-'], `${deployment}\n---\n${privileged}`, own);
+  const [admitted, refused] = JSON.parse(json.stdout).results;
+  t.match(admitted, { kind: 'Deployment', outcome: 'allowed', patch: [], profile: null, pods: { profile: 'restricted' } }, 'the Deployment itself is not mutated');
+  t.ok(admitted.pods.patch.every((op: { path: string }) => op.path.startsWith('/spec/template/')), 'its pods\' patch is in the Deployment\'s paths');
+  t.match(admitted.pods.patch, [{ op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } }]);
+  t.match(refused, { outcome: 'denied', pods: { profile: null, patch: [] } });
+
+  const text = await evalCommand(['-'], deployment, own);
+  t.match(text.stdout, /✓ allowed {2}Deployment shop\/web {2}line 1, document 0\n {6}its pods defaulted by PSP restricted: spec\.template\.spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, .*spec\.template\.spec\.securityContext\.fsGroup=1/);
+  const stored = await evalCommand(['-o', 'yaml', '-'], deployment, own);
+  t.match(stored.stdout, /^# Deployment shop\/web at <stdin>:1 \(document 0\): its pods will be defaulted by PSP restricted\n/);
+  t.same((yaml.load(stored.stdout.split('\n---\n')[0]!) as Record<string, any>).spec, JSON.parse(deployment).spec, 'printed as sent');
 });

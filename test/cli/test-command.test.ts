@@ -18,11 +18,11 @@ function wasmgateTest(args: string[]) {
 t.test('wasmgate test on a sound policy set: every stage passes, exit 0', async (t) => {
   const run = wasmgateTest(['--policies', join(harness, 'policies', 'good'), '--fixtures', join(harness, 'fixtures', 'good')]);
   t.equal(run.code, 0, run.stdout + run.stderr);
-  t.match(run.stdout, /✓ Rego unit tests \(opa test\): 8 passed\n {4}1 skipped \(todo_\)/);
+  t.match(run.stdout, /✓ Rego unit tests \(opa test\): 10 passed\n {4}1 skipped \(todo_\)/);
   t.match(run.stdout, /✓ Coverage of the policies \(at least 95%\): \d+\.\d\d% of the policy lines/);
-  t.match(run.stdout, /✓ Rego unit tests on the WASM engine \(same result as opa test\): 8 passed/);
-  t.match(run.stdout, /✓ Fixtures \(test\/harness\/fixtures\/good\): 6 passed/);
-  t.match(run.stdout, /✓ Fixture parity \(opa eval on the Rego source vs the WASM engine\): 6 passed/);
+  t.match(run.stdout, /✓ Rego unit tests on the WASM engine \(same result as opa test\): 10 passed/);
+  t.match(run.stdout, /✓ Fixtures \(test\/harness\/fixtures\/good\): 7 passed/);
+  t.match(run.stdout, /✓ Fixture parity \(opa eval on the Rego source vs the WASM engine\): 7 passed/);
   t.match(run.stdout, /All policy tests passed/);
 });
 
@@ -31,6 +31,7 @@ t.test('wasmgate test catches a WASM-vs-OPA divergence: exit 1, both results sho
   t.equal(run.code, 1);
   t.match(run.stdout, /✗ data\.wasmgate\.main_test\.test_first_word_is_alpha: OPA and the WASM engine disagree {2}test\/harness\/policies\/divergent\/main_test\.rego:\d+\n {6}opa test: {4}pass\n {6}WASM engine: fail/);
   t.match(run.stdout, /✗ ConfigMap default\/words: opa eval and the WASM engine decide differently {2}test\/harness\/fixtures\/divergent\/words\.yaml:2/);
+  t.match(run.stdout, /✗ Pod default\/words: opa eval and the WASM engine mutate differently {2}test\/harness\/fixtures\/divergent\/words\.yaml:10\n {6}opa eval: {4}\{"patch":\[\{"op":"add"/);
   t.notMatch(run.stdout, /Coverage/, '--coverage 0 turns the floor off');
 });
 

@@ -26,7 +26,10 @@ export function compliantPod(name: string, namespace = testNamespace, options: {
         runAsGroup: 10000,
         fsGroup: 10000,
         supplementalGroups: [10001],
-        seccompProfile: { type: 'RuntimeDefault' },
+        // wasmgate's own namespace enforces the Pod Security Standard restricted, which requires a
+        // seccomp profile; the default restricted PodSecurityPolicy allows none elsewhere (as PSP
+        // did), the PSP "wasmgate" of that namespace allows RuntimeDefault.
+        ...(namespace === 'wasmgate-system' ? { seccompProfile: { type: 'RuntimeDefault' } } : {}),
       },
       containers: [
         {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { Engine, loadBundle, parseDecision, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
+import { applyJsonPatch, Engine, loadBundle, parseDecision, PolicyEvaluator, readDataFile, WasmPolicy } from '../../dist/engine/index.js';
 import { dataSegmentPages, memoryImportMinimum } from '../../dist/engine/wasm-binary.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
@@ -57,6 +57,37 @@ t.test('1,000 mixed evaluations on the pool equal in-thread evaluation', async (
   const stats = engine.stats();
   t.equal(stats.workers, 2);
   t.ok(stats.wasmMemoryBytes.every((bytes) => bytes >= 64 * 1024), `every worker reports its WASM memory (${stats.wasmMemoryBytes.join(', ')})`);
+});
+
+t.test('mutations: typed, on the pool as in-thread, idempotent once applied', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 2 });
+  t.teardown(() => engine.close());
+  t.same(engine.mutateSync(review('labelled', 1, true)), { patch: [], profile: 'team' });
+  const bare = review('bare', 1, false);
+  const mutation = engine.mutateSync(bare);
+  t.same(mutation, { patch: [{ op: 'add', path: '/metadata/labels', value: { team: 'unassigned' } }], profile: 'team' });
+  const defaulted = { ...bare, request: { ...bare.request, object: applyJsonPatch(bare.request.object, mutation.patch) } };
+  t.same(await engine.mutate(defaulted), { patch: [], profile: 'team' }, 'a second pass patches nothing');
+  t.equal((await engine.evaluate(defaulted)).violations.length, 0, 'and the defaulted object has nothing to warn about');
+
+  const inputs = Array.from({ length: 200 }, (_, i) => review(`obj-${i}`, 1, i % 2 === 0, i % 3 === 0 ? { metadata: { name: `obj-${i}`, labels: { x: '1' } } } : {}));
+  const pooled = await Promise.all(inputs.map((input, i) => engine.mutate(i % 2 === 0 ? input : Buffer.from(JSON.stringify(input)))));
+  t.same(pooled, inputs.map((input) => engine.mutateSync(input)));
+  t.ok(new Set(pooled.map((m) => JSON.stringify(m.patch))).size === 3, 'the mix has every kind of patch');
+});
+
+t.test('a malformed or slow mutation is an error, never an empty patch', async (t) => {
+  const engine = await Engine.load({ bundle: basic, workers: 1, timeoutMs: 300 });
+  t.teardown(() => engine.close());
+  const asked = (mutation: unknown) => review('m', 1, true, { mutation });
+  await t.rejects(engine.mutate(asked({ patch: 'all', profile: null })), { code: 'EVAL_FAILED', message: /malformed mutation: patch is not an array/ });
+  t.throws(() => engine.mutateSync(asked({ patch: [{ op: 'add', path: '/a' }], profile: null })), { code: 'EVAL_FAILED', message: /has no value/ });
+  const err = await engine.mutate(review('stuck', 1, true, { spin: 100000 })).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(isWasmgateError(err, 'EVAL_TIMEOUT'), `the decisions' deadline holds for mutations (got ${String(err)})`);
+  t.same(await engine.mutate(review('after', 1, true)), { patch: [], profile: 'team' }, 'the replacement worker answers');
 });
 
 t.test('an evaluation past its deadline times out and the pool keeps answering', async (t) => {

@@ -75,3 +75,62 @@ t.test('outcomes are checked as the fixture format defines them', async (t) => {
     else t.match(problems.join('\n'), problem, name);
   }
 });
+
+t.test('mutation directives: the PSP chosen, the exact patch, fields defaulted', async (t) => {
+  const { expectation, errors } = parseExpectation([
+    '# expect: allow',
+    '# expect-profile: restricted',
+    '# expect-patch: [{"op": "add", "path": "/spec/securityContext", "value": {"fsGroup": 1}}]',
+    '# expect-default: spec.securityContext.fsGroup=1',
+    '# expect-default: metadata.annotations["kubernetes.io/psp"]="restricted"',
+  ]);
+  t.same(errors, []);
+  t.match(expectation, {
+    profile: 'restricted',
+    patch: [{ op: 'add', path: '/spec/securityContext', value: { fsGroup: 1 } }],
+    defaults: ['spec.securityContext.fsGroup=1', 'metadata.annotations["kubernetes.io/psp"]="restricted"'],
+  });
+  t.equal(parseExpectation(['# expect: deny', '# expect-profile: none']).expectation?.profile, null, '"none" is no PSP');
+  t.same(parseExpectation(['# expect: deny']).expectation, { outcome: 'deny', violations: [], request: {} }, 'unstated, nothing is expected of the mutation');
+
+  const bad: [string[], RegExp][] = [
+    [['# expect: allow', '# expect-profile:'], /needs a PSP name, or none/],
+    [['# expect: allow', '# expect-profile: a', '# expect-profile: b'], /"# expect-profile:" appears twice/],
+    [['# expect: allow', '# expect-patch: [{op: add}]'], /"# expect-patch: \[\{op: add\}\]" is not JSON/],
+    [['# expect: allow', '# expect-patch: {"op": "add"}'], /is no RFC 6902 patch: patch is not an array/],
+    [['# expect: allow', '# expect-patch: [{"op": "add", "path": "x", "value": 1}]'], /is no RFC 6902 patch: patch\[0\]\.path is "x", not a JSON pointer/],
+    [['# expect: allow', '# expect-default: spec.fsGroup'], /must read "<field path>=<JSON value>"/],
+    [['# expect: allow', '# expect-profiles: x'], /unknown directive "expect-profiles:"/],
+  ];
+  for (const [comments, message] of bad) t.match(parseExpectation(comments).errors.join('\n'), message, comments.join(' | '));
+});
+
+t.test('the mutation is checked against what the fixture states of it', async (t) => {
+  const allowed = { allowed: true, violations: [] };
+  const restricted = {
+    profile: 'restricted',
+    patch: [
+      { op: 'add', path: '/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } },
+      { op: 'add', path: '/spec/securityContext', value: { fsGroup: 1, supplementalGroups: [1] } },
+    ],
+  } as const;
+  const base = { ...expect('allow') };
+  const table: [string, Expectation, object, RegExp | null][] = [
+    ['the PSP named', { ...base, profile: 'restricted' }, restricted, null],
+    ['another PSP', { ...base, profile: 'unbound' }, restricted, /expected PSP unbound to be chosen, but restricted was/],
+    ['none expected', { ...base, profile: null }, restricted, /expected PSP none to be chosen, but restricted was/],
+    ['one expected, none chosen', { ...base, profile: 'restricted' }, { profile: null, patch: [] }, /expected PSP restricted to be chosen, but none was/],
+    ['the exact patch', { ...base, patch: restricted.patch }, restricted, null],
+    ['another patch', { ...base, patch: [] }, restricted, /expected the patch \[\], but it was \[\{"op":"add"/],
+    ['a field set', { ...base, defaults: ['spec.securityContext.supplementalGroups=[1]'] }, restricted, null],
+    ['the annotation is a field too', { ...base, defaults: ['metadata.annotations["kubernetes.io/psp"]="restricted"'] }, restricted, null],
+    ['a field not set', { ...base, defaults: ['spec.securityContext.runAsUser=1'] }, restricted, /expected the defaulting to set spec\.securityContext\.runAsUser=1, but it sets metadata\.annotations\["kubernetes\.io\/psp"\]="restricted", spec\.securityContext\.fsGroup=1, spec\.securityContext\.supplementalGroups=\[1\]/],
+    ['nothing set', { ...base, defaults: ['spec.a=1'] }, { profile: null, patch: [] }, /but it sets nothing/],
+  ];
+  for (const [name, expectation, mutation, problem] of table) {
+    const problems = checkExpectation(expectation, allowed, mutation as never);
+    if (problem === null) t.same(problems, [], name);
+    else t.match(problems.join('\n'), problem, name);
+  }
+  t.same(checkExpectation({ ...base, profile: null, patch: [] }, allowed), [], 'no mutation at all meets "none" and "[]"');
+});

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { harnessExitCode, opaEvaluateMany, runPolicyTests, type HarnessReport } from '../../dist/harness/index.js';
+import { canonicalMutation, harnessExitCode, opaEvaluateMany, runPolicyTests, type HarnessReport } from '../../dist/harness/index.js';
 import { renderHarnessReport } from '../../dist/harness/render.js';
 import { opaTool, repoRoot } from '../helpers/policies.js';
 
@@ -22,15 +22,28 @@ t.test('a sound policy set passes every stage', async (t) => {
   t.same(
     report.stages.map((s) => [s.name.split(' (')[0], s.passed, s.failures.length, s.error]),
     [
-      ['Rego unit tests', 8, 0, undefined],
+      ['Rego unit tests', 10, 0, undefined],
       ['Coverage of the policies', 1, 0, undefined],
-      ['Rego unit tests on the WASM engine', 8, 0, undefined],
-      ['Fixtures', 6, 0, undefined],
-      ['Fixture parity', 6, 0, undefined],
+      ['Rego unit tests on the WASM engine', 10, 0, undefined],
+      ['Fixtures', 7, 0, undefined],
+      ['Fixture parity', 7, 0, undefined],
     ],
   );
   t.match(stage(report, 'Rego unit tests (opa')!.notes, ['1 skipped (todo_)']);
   t.same(report.problems, []);
+  t.same(
+    report.fixtures.map((f) => [f.fixture.object.name, f.defaulted?.mutation.profile, f.defaulted?.review.request.object?.spec]),
+    [
+      ['settings', null, undefined],
+      ['settings', null, undefined],
+      ['app', null, undefined],
+      ['web', 'good', { containers: [{ name: 'web', image: 'good.io/web:1', imagePullPolicy: 'Always' }] }],
+      ['bad', null, { containers: [{ name: 'web', image: 'bad.io/web:1' }] }],
+      ['unlabelled', null, { template: { spec: { containers: [{ name: 'web', image: 'good.io/web:1' }] } } }],
+      ['defaulted', 'good', { containers: [{ name: 'web', image: 'good.io/web:1', imagePullPolicy: 'Always' }, { name: 'pinned', image: 'good.io/web:1', imagePullPolicy: 'IfNotPresent' }] }],
+    ],
+    'pods created are decided as the mutation leaves them',
+  );
   t.equal(harnessExitCode(report), 0);
   t.match(renderHarnessReport(report), /All policy tests passed/);
   t.same(
@@ -40,8 +53,9 @@ t.test('a sound policy set passes every stage', async (t) => {
       ['context.yaml', 14, 'CREATE', 'locked', 'root', true],
       ['context.yaml', 23, 'DELETE', undefined, 'fixture-user', false],
       ['pods.yaml', 3, 'CREATE', 'app', 'fixture-user', true],
-      ['pods.yaml', 16, 'CREATE', 'default', 'fixture-user', false],
-      ['pods.yaml', 28, 'CREATE', 'default', 'fixture-user', true],
+      ['pods.yaml', 20, 'CREATE', 'default', 'fixture-user', false],
+      ['pods.yaml', 32, 'CREATE', 'default', 'fixture-user', true],
+      ['pods.yaml', 49, 'CREATE', 'default', 'fixture-user', true],
     ],
     'the directives shape each request (user fixture-user unless named)',
   );
@@ -62,17 +76,22 @@ t.test('a divergence between OPA and the WASM engine fails, with both results sh
   t.same(wasm.failures.map((f) => f.title), ['data.wasmgate.main_test.test_first_word_is_alpha: OPA and the WASM engine disagree']);
   t.same(wasm.failures[0]!.details, ['opa test:    pass', 'WASM engine: fail (value undefined)']);
   t.match(wasm.failures[0]!.where, /divergent\/main_test\.rego:\d+$/);
-  t.equal(stage(report, 'Fixtures')!.failures.length, 0, 'the fixture’s own expectation holds');
+  t.equal(stage(report, 'Fixtures')!.failures.length, 0, 'the fixtures’ own expectations hold');
   const parity = stage(report, 'Fixture parity')!;
-  t.equal(parity.failures.length, 1);
+  t.equal(parity.failures.length, 2);
+  t.equal(parity.passed, 0);
+  t.match(parity.failures[1], {
+    title: 'Pod default/words: opa eval and the WASM engine mutate differently',
+    details: [/^opa eval: {4}\{"patch":\[\{"op":"add","path":"\/metadata\/labels","value":\{"words":"alpha,beta,delta,gamma,mu,omega,zeta"\}\}\],"profile":null\}$/, /^WASM engine: (?!.*"alpha,beta,delta)/],
+  });
   const details = parity.failures[0]!.details.join('\n');
   t.match(details, /the same violations in another order/);
   t.match(details, /opa eval: {4}warn \(allowed\)\n {13}1\. \[warn\] words: alpha/);
   t.match(details, /WASM engine: warn \(allowed\)\n {13}1\. \[warn\] words: (?!alpha)/);
-  t.equal(report.divergent.size, 1);
+  t.equal(report.divergent.size, 2);
   const text = renderHarnessReport(report);
-  t.match(text, /✗ Fixture parity .*: 0 passed, 1 failed/);
-  t.match(text, /Policy tests FAILED: 2 failures\./);
+  t.match(text, /✗ Fixture parity .*: 0 passed, 2 failed/);
+  t.match(text, /Policy tests FAILED: 3 failures\./);
 });
 
 function policiesWith(files: Record<string, string>): string {
@@ -89,7 +108,8 @@ t.test('a failing Rego test and a wrong fixture are each reported where they are
   const fixtures = mkdtempSync(join(tmpdir(), 'wasmgate-broken-fixtures-'));
   writeFileSync(
     join(fixtures, 'wrong.yaml'),
-    '# expect: deny\n# expect-violation: registries: not from\napiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\n  labels: {team: a}\nspec:\n  containers: [{name: c, image: good.io/x}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: no-expectation}\n',
+    '# expect: deny\n# expect-violation: registries: not from\napiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\n  labels: {team: a}\nspec:\n  containers: [{name: c, image: good.io/x}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: no-expectation}\n' +
+      '---\n# expect: allow\n# expect-profile: restricted\n# expect-default: spec.containers[0].imagePullPolicy="Never"\napiVersion: v1\nkind: Pod\nmetadata:\n  name: other-psp\n  labels: {team: a}\nspec:\n  containers: [{name: c, image: good.io/x}]\n',
   );
   writeFileSync(join(fixtures, 'broken.yaml'), '# expect: allow\nkind: [\n');
   const report = await runPolicyTests({ policiesDir: policies, outDir: outDir(), fixtures: [fixtures], coverage: 95, opa: opaTool(), workers: 1 });
@@ -99,11 +119,19 @@ t.test('a failing Rego test and a wrong fixture are each reported where they are
   t.match(stage(report, 'Coverage')!.error, /not measured: OPA reports coverage only when every Rego test passes/);
   t.equal(stage(report, 'Rego unit tests on the WASM engine')!.failures.length, 0, 'the failing test fails on both, so they agree');
   const fixtureStage = stage(report, 'Fixtures')!;
-  t.equal(fixtureStage.failures.length, 1);
+  t.equal(fixtureStage.failures.length, 2);
   t.match(fixtureStage.failures[0], {
     title: 'Pod default/fine',
     where: `${join(fixtures, 'wrong.yaml')}:3 (document 0)`,
-    details: ['expected it to be denied, but it was allowed', /expected a violation of registries/, /^expected: deny/, /^actual: {3}allow \(no violations\)/],
+    details: ['expected it to be denied, but it was allowed', /expected a violation of registries/, /^expected: deny/, /^actual: {3}allow \(no violations\)/, 'mutation: PSP good, defaults spec.containers[0].imagePullPolicy="Always"'],
+  });
+  t.match(fixtureStage.failures[1], {
+    title: 'Pod default/other-psp',
+    details: [
+      'expected PSP restricted to be chosen, but good was',
+      'expected the defaulting to set spec.containers[0].imagePullPolicy="Never", but it sets spec.containers[0].imagePullPolicy="Always"',
+      /^expected: allow\n {10}PSP restricted\n {10}defaults spec/,
+    ],
   });
   t.same(
     report.problems.map((p) => [p.file.replace(fixtures, ''), p.line]),
@@ -148,4 +176,15 @@ t.test('a Rego test that never returns on WASM fails by name within its deadline
     },
   ]);
   t.equal(wasm.failures.length, 1);
+});
+
+t.test('mutations compare by value: operation order counts, the key order of the values they carry does not', async (t) => {
+  const op = (value: Record<string, unknown>) => ({ op: 'add' as const, path: '/spec/securityContext', value });
+  const a = { profile: 'restricted', patch: [op({ fsGroup: 1, supplementalGroups: [1], seLinuxOptions: { level: 's0', user: 'u' } })] };
+  const b = { profile: 'restricted', patch: [op({ seLinuxOptions: { user: 'u', level: 's0' }, supplementalGroups: [1], fsGroup: 1 })] };
+  t.equal(canonicalMutation(a), canonicalMutation(b));
+  t.not(canonicalMutation(a), canonicalMutation({ ...a, profile: 'unbound' }));
+  t.not(canonicalMutation(a), canonicalMutation({ ...a, patch: [op({ fsGroup: 2, supplementalGroups: [1], seLinuxOptions: { level: 's0', user: 'u' } })] }));
+  const two = [op({ a: 1 }), { op: 'remove' as const, path: '/spec/x' }];
+  t.not(canonicalMutation({ profile: null, patch: two }), canonicalMutation({ profile: null, patch: [...two].reverse() }), 'reordered operations are another patch');
 });

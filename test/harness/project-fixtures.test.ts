@@ -37,3 +37,12 @@ for (const [file, outcomes] of byFile) {
     }
   });
 }
+
+t.test('the pods a workload creates, mutated by the host, get a PSP exactly when the Rego admits the template', async (t) => {
+  const workloads = checked.fixtures.filter((o) => o.pods !== undefined && o.decision !== undefined);
+  t.ok(workloads.length >= 10, `${workloads.length} workload fixtures`);
+  for (const { fixture, decision, pods } of workloads) {
+    const refused = decision!.violations.some((v) => v.policy.startsWith('pod-security.') && v.action === 'deny');
+    t.equal(pods!.mutation.profile === null, refused, `${describeObject(fixture.object)} (line ${fixture.source.line}): PSP ${pods!.mutation.profile ?? 'none'}`);
+  }
+});

@@ -34,7 +34,12 @@ export async function sharedEngine(bundle: string, teardown: (fn: () => unknown)
   // No deadline to speak of: these tests are about decisions, and a loaded machine must not turn one into a timeout.
   const shared = await Engine.load({ bundle, workers: 2, timeoutMs: 60_000 });
   teardown(() => shared.close());
-  return async () => ({ evaluate: (input: object | Uint8Array) => shared.evaluate(input), workers: 2, close: async () => {} });
+  return async () => ({
+    evaluate: (input: object | Uint8Array) => shared.evaluate(input),
+    mutate: (input: object | Uint8Array) => shared.mutate(input),
+    workers: 2,
+    close: async () => {},
+  });
 }
 
 export interface EvalCommandOptions {

@@ -66,7 +66,7 @@ t.test('exit code and counts come from the result model', async (t) => {
 });
 
 t.test('every format is registered and none mutates the report', async (t) => {
-  t.same(formatNames, ['text', 'json', 'junit', 'tap', 'sarif', 'github']);
+  t.same(formatNames, ['text', 'json', 'junit', 'tap', 'sarif', 'github', 'yaml']);
   for (const name of formatNames) {
     const r = report();
     const before = JSON.stringify(r);
@@ -259,6 +259,108 @@ t.test('github: one annotation per finding on its file and line, properly escape
   t.match(lines[4], /^::error file=deploy\/c\.yaml,line=3,col=5,title=wasmgate%3A input error::YAML syntax error/);
   t.match(lines[5], /^4 documents/);
   t.match(format('github', report({ failOnWarn: true })), /::error file=deploy\/a\.yaml,line=23/, 'warnings are errors under --fail-on-warn');
+});
+
+/** A report of pods as an offline run of the PSP defaults leaves them. */
+function defaultedReport(): Report {
+  const stored = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop', ...extra }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+  return {
+    files: ['pods.yaml'],
+    results: [
+      {
+        source: { file: 'pods.yaml', line: 1, document: 0 },
+        object: { kind: 'Pod', namespace: 'shop', name: 'bare' },
+        outcome: 'allowed',
+        violations: [],
+        patch: [
+          { op: 'add', path: '/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } },
+          { op: 'add', path: '/spec/containers/0/securityContext', value: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } },
+          { op: 'add', path: '/spec/securityContext', value: { fsGroup: 1 } },
+        ],
+        profile: 'restricted',
+        stored: stored('bare', { annotations: { 'kubernetes.io/psp': 'restricted' } }),
+      },
+      {
+        source: { file: 'pods.yaml', line: 12, document: 1 },
+        object: { kind: 'Pod', namespace: 'shop', name: 'as-is' },
+        outcome: 'allowed',
+        violations: [],
+        patch: [{ op: 'add', path: '/metadata/annotations', value: { 'kubernetes.io/psp': 'unbound' } }],
+        profile: 'unbound',
+        stored: stored('as-is', { annotations: { 'kubernetes.io/psp': 'unbound' } }),
+      },
+      {
+        source: { file: 'pods.yaml', line: 20, document: 2 },
+        object: { kind: 'Pod', namespace: 'shop', name: 'root' },
+        outcome: 'denied',
+        violations: [{ policy: 'pod-security.privileged', action: 'deny', message: 'no PSP allows privileged' }],
+        patch: [],
+        profile: null,
+        stored: stored('root'),
+      },
+      {
+        source: { file: 'pods.yaml', line: 30, document: 3 },
+        object: { kind: 'Deployment', namespace: 'shop', name: 'web' },
+        outcome: 'allowed',
+        violations: [],
+        patch: [],
+        profile: null,
+        pods: {
+          profile: 'restricted',
+          patch: [
+            { op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } },
+            { op: 'add', path: '/spec/template/spec/securityContext', value: { fsGroup: 1 } },
+          ],
+        },
+        stored: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { template: { spec: { containers: [] } } } },
+      },
+    ],
+    problems: [],
+    failOnWarn: false,
+  };
+}
+
+t.test('json: each result has its patch ([] when none) and its PSP (null when none)', async (t) => {
+  const doc = JSON.parse(format('json', defaultedReport()));
+  t.same(
+    doc.results.map((r: Record<string, unknown>) => [r.name, r.profile, (r.patch as unknown[]).length]),
+    [
+      ['bare', 'restricted', 3],
+      ['as-is', 'unbound', 1],
+      ['root', null, 0],
+      ['web', null, 0],
+    ],
+  );
+  t.same(doc.results.map((r: Record<string, unknown>) => r.pods), [undefined, undefined, undefined, { profile: 'restricted', patch: defaultedReport().results[3]!.pods!.patch }], 'a workload says what its pods get');
+  const plain = JSON.parse(format('json'));
+  t.ok(plain.results.every((r: Record<string, unknown>) => Array.isArray(r.patch) && r.patch.length === 0 && r.profile === null), 'results without a mutation say so');
+});
+
+t.test('text: what PSP defaults is listed, even for an allowed document; the annotation alone only when verbose', async (t) => {
+  const out = format('text', defaultedReport());
+  t.match(
+    out,
+    /✓ allowed {2}Pod shop\/bare {2}line 1, document 0\n {6}defaulted by PSP restricted: spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, spec\.containers\[0\]\.securityContext\.capabilities\.drop=\["ALL"\], spec\.securityContext\.fsGroup=1\n/,
+  );
+  t.notMatch(out, /as-is/, 'a pod admitted as it is is an allowed document like any other');
+  t.match(format('text', defaultedReport(), { verbose: true }), /Pod shop\/as-is {2}line 12, document 1\n {6}admitted by PSP unbound as it is\n/);
+  t.notMatch(out, /root[^\n]*\n {6}(defaulted|admitted)/);
+  t.match(out, /✓ allowed {2}Deployment shop\/web {2}line 30, document 3\n {6}its pods defaulted by PSP restricted: spec\.template\.spec\.securityContext\.fsGroup=1\n/, 'the template\'s annotation left out too');
+});
+
+t.test('yaml: the stored objects in order, denied ones left out and named, the summary last', async (t) => {
+  const out = format('yaml', defaultedReport());
+  const docs = yaml.loadAll(out).filter((d) => d !== null && d !== undefined) as Record<string, any>[];
+  t.same(docs.map((d) => d.metadata.name), ['bare', 'as-is', 'web']);
+  t.match(out, /# Deployment shop\/web at pods\.yaml:30 \(document 3\): its pods will be defaulted by PSP restricted\napiVersion: apps\/v1\n/);
+  t.same(docs[0]!.metadata.annotations, { 'kubernetes.io/psp': 'restricted' });
+  t.match(out, /^# Pod shop\/bare at pods\.yaml:1 \(document 0\): defaulted by PSP restricted\napiVersion: v1\n/);
+  t.match(out, /---\n# Pod shop\/root at pods\.yaml:20 \(document 2\): denied, left out\n# Deployment shop\/web/);
+  t.match(out, /\n---\n# 4 documents in 1 file: 3 allowed, 0 warned, 1 denied\n$/);
+  const broken = format('yaml');
+  t.match(broken, /# Pod shop\/slow at deploy\/b\.yaml:9 \(document 0, item 1\): not decided, left out/);
+  t.match(broken, /# input error: deploy\/c\.yaml:3: YAML syntax error: bad <value> & "quotes" 'apos' 100% a,b: c second line\n/, 'a message keeps to its comment line');
+  t.equal(yaml.loadAll(broken).filter((d) => d !== null && d !== undefined).length, 0, 'objects without a stored form are not printed');
 });
 
 t.test('github and sarif: files relative to the working directory given', async (t) => {

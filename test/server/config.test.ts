@@ -21,6 +21,7 @@ t.test('defaults: serve with no flags starts on 8443 with the built policy, fail
   t.match(config, {
     port: 8443,
     path: '/validate',
+    mutatePath: '/mutate',
     bundle: defaultBundleDir,
     failOpen: false,
     bodyLimit: 8 * 1024 * 1024,
@@ -98,6 +99,9 @@ t.test('settings that only make sense together', async (t) => {
   t.throws(() => loadServeConfig({ flags: { tlsCertFile: cert }, env: {} }), { message: /tls\.certFile and tls\.keyFile: set both or neither/ });
   t.throws(() => loadServeConfig({ flags: { path: '/metrics' }, env: {} }), { message: /path \/metrics is taken/ });
   t.throws(() => loadServeConfig({ flags: { path: 'validate' }, env: {} }), { message: /path \(--path\): expected an absolute URL path/ });
+  t.throws(() => loadServeConfig({ flags: { mutatePath: '/healthz/' }, env: {} }), { message: /mutatePath \/healthz\/ is taken/ });
+  t.throws(() => loadServeConfig({ flags: { mutatePath: '/validate' }, env: {} }), { message: /path and mutatePath are both \/validate: .* need paths of their own/ });
+  t.equal(loadServeConfig({ env: { WASMGATE_MUTATE_PATH: '/psp/mutate' } }).config.mutatePath, '/psp/mutate');
   t.throws(() => loadServeConfig({ flags: { headersTimeout: '20s', requestTimeout: '10s' }, env: {} }), { message: /requestTimeout .* must not be shorter than headersTimeout/ });
   const { warnings } = loadServeConfig({ flags: { keepAliveTimeout: '60s' }, env: {} });
   t.match(warnings, [/keepAliveTimeout is 60000 ms: the API server keeps idle connections for 90000 ms/]);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import t from 'tap';
 import { envName, optionSpecs } from '../../dist/config/index.js';
-import { loadBundle, PolicyEvaluator, readDataFile } from '../../dist/engine/index.js';
+import { applyJsonPatch, loadBundle, PolicyEvaluator, readDataFile } from '../../dist/engine/index.js';
 import { repoRoot } from '../helpers/policies.js';
 
 const deployDir = join(repoRoot, 'deploy');
@@ -24,6 +24,7 @@ const deployment = one('Deployment');
 const pod = deployment.spec.template.spec;
 const container = pod.containers[0];
 const webhookConfig = one('ValidatingWebhookConfiguration');
+const mutatingConfig = one('MutatingWebhookConfiguration');
 const dataFile = join(deployDir, 'data.yaml');
 
 t.test('kustomization lists every manifest', async (t) => {
@@ -81,13 +82,14 @@ t.test('every WASMGATE_ variable of the Deployment is a setting, with a valid va
 
 t.test('the webhook configuration is one the API server can rely on', async (t) => {
   const service = one('Service');
+  const defaults = Object.fromEntries(optionSpecs.map((s) => [s.key, s.default]));
   for (const webhook of webhookConfig.webhooks as Obj[]) {
     t.same(webhook.admissionReviewVersions, ['v1', 'v1beta1'], `${webhook.name}: both review versions`);
     t.equal(webhook.sideEffects, 'None');
     t.equal(webhook.failurePolicy, 'Fail');
     t.equal(webhook.timeoutSeconds, 3);
     t.equal(webhook.matchPolicy, 'Equivalent');
-    t.match(webhook.clientConfig.service, { name: service.metadata.name, namespace: service.metadata.namespace, path: '/validate', port: 443 });
+    t.match(webhook.clientConfig.service, { name: service.metadata.name, namespace: service.metadata.namespace, path: defaults.path, port: 443 });
     for (const rule of webhook.rules as Obj[]) {
       t.notOk(rule.resources.includes('*') || rule.resources.some((r: string) => r.startsWith('*')), `${webhook.name}: no wildcard resources`);
       t.notOk(rule.apiGroups.includes('*'), `${webhook.name}: no wildcard groups`);
@@ -115,6 +117,21 @@ t.test('the webhook configuration is one the API server can rely on', async (t) 
   t.equal(docs.find((d) => d.kind === 'Issuer' && d.metadata.name === serving.spec.issuerRef.name)?.spec.ca?.secretName, 'wasmgate-ca', 'which a CA signs');
 });
 
+t.test('the mutating webhook: pods on CREATE, reinvoked if needed, like the validating one otherwise', async (t) => {
+  const defaults = Object.fromEntries(optionSpecs.map((s) => [s.key, s.default]));
+  const [validating] = webhookConfig.webhooks as Obj[];
+  t.equal(mutatingConfig.webhooks.length, 1);
+  const [webhook] = mutatingConfig.webhooks as Obj[];
+  t.equal(webhook.name, 'pod-security.wasmgate.io');
+  for (const key of ['admissionReviewVersions', 'sideEffects', 'failurePolicy', 'timeoutSeconds', 'matchPolicy', 'namespaceSelector']) {
+    t.same(webhook[key], validating![key], `${key} as the validating webhook's`);
+  }
+  t.same(webhook.clientConfig.service, { ...validating!.clientConfig.service, path: defaults.mutatePath }, 'the same Service, at the mutating path');
+  t.equal(webhook.reinvocationPolicy, 'IfNeeded', 'called again after a later webhook changes the pod');
+  t.same(webhook.rules, [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: 'Namespaced' }], 'PSP defaulted pods on create only');
+  t.same(mutatingConfig.metadata.annotations, webhookConfig.metadata.annotations, 'cert-manager injects the same CA');
+});
+
 t.test('the compiled policies accept deploy/data.yaml and the Deployment itself', async (t) => {
   // Fails when the policies grow a required setting that deploy/data.yaml lacks: update it from policies/data.yaml.
   const evaluator = new PolicyEvaluator(await loadBundle(), { data: readDataFile(dataFile) });
@@ -134,4 +151,29 @@ t.test('the compiled policies accept deploy/data.yaml and the Deployment itself'
   });
   t.same(decision.violations, [], 'no violation of any kind');
   t.equal(decision.allowed, true);
+});
+
+t.test('the pods the Deployment creates pass the default policies, as mutated and then validated', async (t) => {
+  const evaluator = new PolicyEvaluator(await loadBundle(), { data: readDataFile(dataFile) });
+  const namespace = deployment.metadata.namespace;
+  const created = { apiVersion: 'v1', kind: 'Pod', metadata: { ...deployment.spec.template.metadata, name: 'wasmgate-pod', namespace }, spec: pod };
+  const review = (object: unknown) => ({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'deploy-pod',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      name: 'wasmgate-pod',
+      namespace,
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
+      object,
+    },
+  });
+  const mutation = evaluator.mutate(review(created));
+  t.equal(mutation.profile, 'wasmgate', 'the PodSecurityPolicy made for it admits it (restricted allows no seccomp profile)');
+  const decision = evaluator.decide(review(applyJsonPatch(created, mutation.patch)));
+  t.same(decision.violations, [], 'no violation of any kind once defaulted');
+  t.equal(evaluator.mutate(review(applyJsonPatch(created, mutation.patch))).patch.length, 0, 'and nothing more to default');
 });

@@ -90,9 +90,9 @@ export function call(port: number, path: string, options: Call): Promise<Reply> 
   });
 }
 
-/** POSTs an AdmissionReview as JSON. */
+/** POSTs an AdmissionReview as JSON to the validating endpoint (or `extra.path`). */
 export function admit(port: number, ca: Buffer | Buffer[], review: unknown, extra: Partial<Call> = {}): Promise<Reply> {
-  return call(port, '/validate', {
+  return call(port, extra.path ?? '/validate', {
     ca,
     method: 'POST',
     headers: { 'content-type': 'application/json' },

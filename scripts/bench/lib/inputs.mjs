@@ -55,7 +55,9 @@ function container(r, index, { violate }) {
 function podSpec(r, containers, opts) {
   return {
     serviceAccountName: 'default',
-    securityContext: { runAsNonRoot: true, runAsUser: 10000, fsGroup: 10000, seccompProfile: { type: 'RuntimeDefault' } },
+    // As the validating webhook sees a pod the PSP mutation already defaulted (no seccompProfile:
+    // the default restricted PodSecurityPolicy allows none).
+    securityContext: { runAsNonRoot: true, runAsUser: 10000, fsGroup: 10000, supplementalGroups: [10000] },
     containers: Array.from({ length: containers }, (_, i) => container(r, i, opts)),
     volumes: [
       { name: 'config', configMap: { name: `cfg-${hex(r, 6)}` } },

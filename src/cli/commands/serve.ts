@@ -14,7 +14,7 @@ function describe(spec: (typeof optionSpecs)[number]): string {
 export function registerServe(program: Command): void {
   const command = program
     .command('serve')
-    .description('serve the compiled policy as an HTTPS ValidatingAdmissionWebhook (AdmissionReview v1 and v1beta1)')
+    .description('serve the compiled policy as HTTPS admission webhooks, validating and mutating (AdmissionReview v1 and v1beta1)')
     .addOption(new Option('--config <file>', `YAML file of settings (keys as below, e.g. port, tls.certFile) [${configFileEnv}]`));
   for (const spec of optionSpecs) {
     const flag = flagName(spec.key);

@@ -23,3 +23,6 @@ allowed := false if count(_found) > 0
 decision := {"allowed": allowed, "violations": [v | some v in _found]}
 
 config_errors := set()
+
+# Every wasmgate policy has the mutation entrypoint; this one defaults nothing.
+mutation := {"patch": [], "profile": null}

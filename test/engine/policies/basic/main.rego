@@ -31,3 +31,15 @@ slow if {
 }
 
 violations contains {"policy": "slow", "message": "spun", "action": "deny"} if slow
+
+# The mutation: an object without a team label gets team "unassigned"; object.mutation, when set,
+# is returned as it is (malformed ones too), and object.spin slows it like the decision.
+mutation := input.request.object.mutation if {
+	_ = input.request.object.mutation
+} else := {"patch": [], "profile": "slow"} if {
+	slow
+} else := {"patch": [], "profile": "team"} if {
+	input.request.object.metadata.labels.team
+} else := {"patch": [{"op": "add", "path": "/metadata/labels", "value": {"team": "unassigned"}}], "profile": "team"} if {
+	not input.request.object.metadata.labels
+} else := {"patch": [{"op": "add", "path": "/metadata/labels/team", "value": "unassigned"}], "profile": "team"}

@@ -1,5 +1,7 @@
 # A small stand-in for the real policy set, with the same contract:
-# decision {allowed, violations: [{policy, message, action, path?}]} and config_errors.
+# decision {allowed, violations: [{policy, message, action, path?}]}, config_errors and mutation
+# {patch, profile}: a Pod created with images from the registry is admitted under profile "good",
+# its containers defaulted to imagePullPolicy Always (which the decision asks of every Pod).
 package wasmgate.main
 
 _req := object.get(input, "request", {})
@@ -38,6 +40,20 @@ _found contains {"policy": "labels", "action": "warn", "path": "metadata.labels"
 	not _obj.metadata.labels.team
 }
 
+# What the mutation defaults, the decision requires: a pod it defaulted passes, one it did not (an
+# update) is told.
+_found contains {
+	"policy": "stale-images",
+	"action": "warn",
+	"path": sprintf("spec.containers[%d].imagePullPolicy", [i]),
+	"message": sprintf("%s: container %s may run a stale image: set imagePullPolicy Always", [_label, c.name]),
+} if {
+	_req.operation in {"CREATE", "UPDATE"}
+	_obj.kind == "Pod"
+	some i, c in _obj.spec.containers
+	object.get(c, "imagePullPolicy", "IfNotPresent") != "Always"
+}
+
 _found contains {"policy": "locked", "action": "deny", "message": sprintf("%s: user %q may not change namespace locked", [_label, _req.userInfo.username])} if {
 	_req.namespace == "locked"
 	not _admin
@@ -62,3 +78,20 @@ allowed := false if {
 decision := {"allowed": allowed, "violations": _violations}
 
 config_errors contains "config.registry must be a string" if not is_string(data.config.registry)
+
+_admissible_pod if {
+	_req.operation == "CREATE"
+	_obj.kind == "Pod"
+	every c in _obj.spec.containers {
+		startswith(c.image, data.config.registry)
+	}
+}
+
+_pull_always := [{"op": "add", "path": sprintf("/spec/containers/%d/imagePullPolicy", [i]), "value": "Always"} |
+	some i, c in _obj.spec.containers
+	not c.imagePullPolicy
+]
+
+mutation := {"patch": _pull_always, "profile": "good"} if {
+	_admissible_pod
+} else := {"patch": [], "profile": null}

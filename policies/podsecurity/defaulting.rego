@@ -1,0 +1,150 @@
+# What a PSP fills in (simpleProvider.MutatePod of Kubernetes v1.24).
+#
+# A "view" is the part of a pod a PSP may change, everything else being
+# read from the pod itself: {sc: the pod securityContext, ann: the pod's
+# annotations, rc: runtimeClassName, ctrs: [each container's
+# securityContext, in the order of pod.ctrs]}. as_is(pod) is the pod as
+# sent; defaulted(pod, p) the pod after PSP p's defaulting.
+package wasmgate.podsecurity
+
+as_is(pod) := {
+	"sc": _obj(pod.spec, "securityContext"),
+	"ann": _obj(pod.meta, "annotations"),
+	"rc": object.get(pod.spec, "runtimeClassName", null),
+	"ctrs": [_obj(c.c, "securityContext") | some c in pod.ctrs],
+}
+
+defaulted(pod, p) := {"sc": sc, "ann": ann, "rc": _default_runtime_class(pod.spec, p), "ctrs": ctrs} if {
+	sc0 := _obj(pod.spec, "securityContext")
+	sc := object.union_n([sc0, _default_supplemental_groups(sc0, p), _default_fs_group(sc0, p), _default_selinux(sc0, p)])
+	ann0 := _obj(pod.meta, "annotations")
+	ann1 := object.union(ann0, _default_seccomp(ann0, sc0, p))
+	ann := object.union(ann1, _default_apparmor(ann1, pod.ctrs, p))
+	ctrs := [_default_container(_obj(c.c, "securityContext"), sc, p) | some c in pod.ctrs]
+}
+
+# --- pod level ---
+
+_default_supplemental_groups(sc, p) := {"supplementalGroups": [p.supplemental_groups.ranges[0].min]} if {
+	p.supplemental_groups.rule == "MustRunAs"
+	object.get(sc, "supplementalGroups", null) == null
+} else := {}
+
+_default_fs_group(sc, p) := {"fsGroup": p.fs_group.ranges[0].min} if {
+	p.fs_group.rule == "MustRunAs"
+	object.get(sc, "fsGroup", null) == null
+} else := {}
+
+_default_selinux(sc, p) := {"seLinuxOptions": p.selinux.options} if {
+	p.selinux.rule == "MustRunAs"
+	object.get(sc, "seLinuxOptions", null) == null
+} else := {}
+
+# The pod annotation seccomp.Strategy.Generate sets: the annotation itself, else the
+# securityContext.seccompProfile field as an annotation, else the PSP's default.
+_default_seccomp(ann, sc, p) := {seccomp_pod_key: profile} if {
+	profile := _seccomp_generated(ann, sc, p)
+	profile != ""
+	profile != object.get(ann, seccomp_pod_key, null)
+} else := {}
+
+_seccomp_generated(ann, sc, p) := v if {
+	v := _annotation(ann, seccomp_pod_key)
+	v != ""
+} else := seccomp_field_profile(sc.seccompProfile) if {
+	is_object(sc.seccompProfile)
+} else := p.seccomp.default
+
+# podutil.SeccompAnnotationForField: "" for an unknown type or a Localhost without a profile.
+seccomp_field_profile(f) := "unconfined" if {
+	f.type == "Unconfined"
+} else := "runtime/default" if {
+	f.type == "RuntimeDefault"
+} else := concat("", ["localhost/", f.localhostProfile]) if {
+	f.type == "Localhost"
+	is_string(f.localhostProfile)
+} else := ""
+
+# AppArmor: the PSP's default profile for every container without one.
+_default_apparmor(ann, ctrs, p) := {key: p.apparmor.default |
+	some c in ctrs
+	key := concat("", [apparmor_container_prefix, _container_name(c.c)])
+	_annotation(ann, key) == ""
+} if p.apparmor.default != ""
+
+else := {}
+
+_container_name(c) := n if {
+	n := c.name
+	is_string(n)
+} else := ""
+
+_default_runtime_class(spec, p) := p.runtime_class.default if {
+	p.runtime_class != null
+	object.get(spec, "runtimeClassName", null) == null
+} else := object.get(spec, "runtimeClassName", null)
+
+# --- containers (mutateContainer) ---
+
+# effective(sc, pod_sc, field): the container's value, else the pod's, else null.
+effective(sc, pod_sc, field) := v if {
+	v := sc[field]
+	v != null
+} else := object.get(pod_sc, field, null)
+
+_default_container(sc0, pod_sc, p) := object.union_n([
+	_default_capabilities(sc0, p),
+	_default_run_as_user(sc0, pod_sc, p),
+	_default_run_as_group(sc0, pod_sc, p),
+	_default_non_root(sc0, pod_sc, p),
+	_default_read_only(sc0, p),
+	_default_escalation(sc0, p),
+])
+
+_default_run_as_user(sc, pod_sc, p) := {"runAsUser": p.run_as_user.ranges[0].min} if {
+	p.run_as_user.rule == "MustRunAs"
+	effective(sc, pod_sc, "runAsUser") == null
+} else := {}
+
+_default_run_as_group(sc, pod_sc, p) := {"runAsGroup": p.run_as_group.ranges[0].min} if {
+	p.run_as_group.rule == "MustRunAs"
+	effective(sc, pod_sc, "runAsGroup") == null
+} else := {}
+
+# (Under MustRunAsNonRoot no runAsUser is generated, so the one checked is the original.)
+_default_non_root(sc, pod_sc, p) := {"runAsNonRoot": true} if {
+	p.run_as_user.rule == "MustRunAsNonRoot"
+	effective(sc, pod_sc, "runAsNonRoot") == null
+	effective(sc, pod_sc, "runAsUser") == null
+} else := {}
+
+_default_read_only(sc, p) := {"readOnlyRootFilesystem": true} if {
+	p.rorf
+	object.get(sc, "readOnlyRootFilesystem", null) == null
+} else := {}
+
+_default_escalation(sc, p) := {"allowPrivilegeEscalation": p.dape} if {
+	p.dape != null
+	object.get(sc, "allowPrivilegeEscalation", null) == null
+} else := {"allowPrivilegeEscalation": false} if {
+	not p.ape
+	object.get(sc, "allowPrivilegeEscalation", null) == null
+} else := {}
+
+# The securityContext with its capabilities as capabilities.Strategy.Generate
+# leaves them: unchanged when nothing is missing, else the union of the
+# container's and the PSP's add (less what the container drops) and drop
+# lists, each sorted and without duplicates.
+_default_capabilities(sc, p) := object.union(object.remove(sc, ["capabilities"]), {"capabilities": caps}) if {
+	caps0 := _obj(sc, "capabilities")
+	add0 := _strings(caps0, "add")
+	drop0 := _strings(caps0, "drop")
+	add := (p.default_add - drop0) | add0
+	drop := p.required_drop | drop0
+	count(add) + count(drop) != count(add0) + count(drop0)
+	caps := object.union(_non_empty("add", add), _non_empty("drop", drop))
+} else := sc
+
+_non_empty(key, xs) := {key: sort(xs)} if count(xs) > 0
+
+else := {}

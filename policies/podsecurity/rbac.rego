@@ -1,0 +1,119 @@
+# Who may use which PodSecurityPolicy: config.podSecurity.rbac evaluated as
+# Kubernetes' RBAC authorizer answers the PSP plugin's question "may this
+# user `use` podsecuritypolicies/<name> (group policy or extensions) in the
+# pod's namespace?" (pkg/registry/rbac/validation/rule.go).
+package wasmgate.podsecurity
+
+_rbac_objects := os if {
+	os := _settings.rbac
+	is_array(os)
+} else := []
+
+_rbac_of_kind(kind) := [o | some o in _rbac_objects; is_object(o); o.kind == kind]
+
+# Role keys: "ClusterRole/<name>" and "Role/<namespace>/<name>".
+_role_key(kind, ns, name) := concat("/", [kind, name]) if kind == "ClusterRole"
+
+else := concat("/", [kind, ns, name])
+
+_role_rules[key] := _arr(role, "rules") if {
+	some kind in ["ClusterRole", "Role"]
+	some role in _rbac_of_kind(kind)
+	key := _role_key(kind, object.get(_obj(role, "metadata"), "namespace", ""), role.metadata.name)
+}
+
+# A rule granting `use` of PSPs: {"all": bool, "names": set}.
+_rule_grant(rule) := {"all": count(names) == 0, "names": names} if {
+	is_object(rule)
+	_any_in(_strings(rule, "verbs"), {"use", "*"})
+	_any_in(_strings(rule, "apiGroups"), {"policy", "extensions", "*"})
+	_any_in(_strings(rule, "resources"), {"podsecuritypolicies", "*"})
+	names := _strings(rule, "resourceNames")
+}
+
+_any_in(xs, wanted) if {
+	some x in xs
+	x in wanted
+}
+
+# Every binding that grants some PSP: {"ns" ("" for a ClusterRoleBinding), "subjects", "all", "names"}.
+_grants contains grant if {
+	some kind in ["ClusterRoleBinding", "RoleBinding"]
+	some binding in _rbac_of_kind(kind)
+	ns := _binding_namespace(kind, binding)
+	ref := _obj(binding, "roleRef")
+	_ref_allowed(kind, ref.kind)
+	grants := [g | some rule in _role_rules[_role_key(ref.kind, ns, ref.name)]; g := _rule_grant(rule)]
+	count(grants) > 0
+	grant := {
+		"ns": ns,
+		"subjects": [s | some s in _arr(binding, "subjects"); is_object(s)],
+		"all": _some_all(grants),
+		"names": {n | some g in grants; some n in g.names},
+	}
+}
+
+_binding_namespace("ClusterRoleBinding", _) := ""
+
+_binding_namespace("RoleBinding", binding) := object.get(_obj(binding, "metadata"), "namespace", "")
+
+# A ClusterRoleBinding can only refer to a ClusterRole.
+_ref_allowed("ClusterRoleBinding", "ClusterRole")
+
+_ref_allowed("RoleBinding", kind) if kind in {"ClusterRole", "Role"}
+
+_some_all(grants) if {
+	some g in grants
+	g.all
+} else := false
+
+# usable(infos, ns): the PSP names any of infos ({username, groups}) may use in namespace ns.
+usable(infos, ns) := {name |
+	some g in _grants
+	_grant_in_namespace(g, ns)
+	some info in infos
+	some s in g.subjects
+	_applies(s, info, g.ns)
+	some name, _ in _first_index
+	_grants_name(g, name)
+}
+
+_grant_in_namespace(g, _) if g.ns == ""
+
+_grant_in_namespace(g, ns) if {
+	ns != ""
+	g.ns == ns
+}
+
+_grants_name(g, _) if g.all
+
+_grants_name(g, name) if name in g.names
+
+_applies(s, info, _) if {
+	s.kind == "User"
+	s.name == info.username
+}
+
+_applies(s, info, _) if {
+	s.kind == "Group"
+	s.name in info.groups
+}
+
+# A ServiceAccount subject without a namespace is in the binding's namespace.
+_applies(s, info, binding_ns) if {
+	s.kind == "ServiceAccount"
+	sa_ns := _subject_namespace(s, binding_ns)
+	sa_ns != ""
+	info.username == concat(":", ["system:serviceaccount", sa_ns, s.name])
+}
+
+_subject_namespace(s, binding_ns) := s.namespace if {
+	is_string(s.namespace)
+	s.namespace != ""
+} else := binding_ns
+
+# The identity of a service account as the API server authenticates it.
+service_account_info(ns, sa) := {
+	"username": concat(":", ["system:serviceaccount", ns, sa]),
+	"groups": {"system:serviceaccounts", concat(":", ["system:serviceaccounts", ns])},
+}

@@ -32,8 +32,9 @@ t.test('a failing Rego test shows the expression and the values involved, not on
 t.test('a test failing on both engines is not counted as passed on the WASM engine', async (t) => {
   const report = await runPolicyTests({ policiesDir: withFailingTest(), outDir: mkdtempSync(join(tmpdir(), 'wasmgate-out-')), coverage: 0, opa: opaTool() });
   const text = renderHarnessReport(report);
-  t.match(text, /✗ Rego unit tests \(opa test\): 8 passed, 1 failed\n/);
-  t.match(text, /Rego unit tests on the WASM engine \(same result as opa test\): 8 passed, 1 failed on both/);
-  t.notMatch(text, /: 9 passed/, 'never the failing test among the passes');
+  const passed = Number(/✗ Rego unit tests \(opa test\): (\d+) passed, 1 failed\n/.exec(text)?.[1]);
+  t.ok(passed > 0, text);
+  t.match(text, `Rego unit tests on the WASM engine (same result as opa test): ${passed} passed, 1 failed on both`);
+  t.notMatch(text, `: ${passed + 1} passed`, 'never the failing test among the passes');
   t.match(text, /Policy tests FAILED: 1 failure\./);
 });

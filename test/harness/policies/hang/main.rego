@@ -6,4 +6,6 @@ decision := {"allowed": true, "violations": []}
 
 config_errors := set()
 
+mutation := {"patch": [], "profile": null}
+
 unchanged(s) := replace(s, "", "")

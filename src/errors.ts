@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'OVERLOADED'
   | 'ENGINE_CLOSED'
   | 'INPUT_INVALID'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'PSP_ORACLE_FAILED';
 
 export class WasmgateError extends Error {
   readonly code: ErrorCode;

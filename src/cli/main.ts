@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerEval } from './commands/eval.js';
+import { registerFmt } from './commands/fmt.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
 import { registerVerify } from './commands/verify.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerEval(program);
   registerTest(program);
+  registerFmt(program);
   registerVerify(program);
   return program;
 }

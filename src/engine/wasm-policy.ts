@@ -49,7 +49,8 @@ export type PrintSink = (line: string) => void;
  * an instance whose imports all refuse is enough to call the `builtins` export.
  */
 export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: number): string[] {
-  const memory = new WebAssembly.Memory({ initial: Math.max(2, memoryMinPages) });
+  // As much as an instance starts with: OPA may declare a minimum below what its data segments fill.
+  const memory = new WebAssembly.Memory({ initial: Math.max(defaultMemoryLimits.initialPages, memoryMinPages) });
   const refuse = () => {
     throw new Error('not callable while reading the builtin list');
   };

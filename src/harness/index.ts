@@ -65,23 +65,33 @@ export interface HarnessOptions {
   readonly wasmTestTimeoutMs?: number;
   /** Paths of gator Suites (Gatekeeper templates' tests) to run as a last stage. */
   readonly gatekeeper?: readonly string[];
+  /**
+   * A regular expression selecting what runs: the Rego tests whose name (data.pkg.test_x) it matches,
+   * as `opa test --run` does, and the fixtures whose file or object ("Pod ns/name") it matches.
+   * Coverage is not measured then: a subset of the tests does not cover the policies.
+   */
+  readonly run?: string;
 }
 
 function stageError(name: string, err: unknown): Stage {
   return { name, passed: 0, failures: [], notes: [], error: describeThrown(err) };
 }
 
-function opaStage(tests: readonly RegoTest[]): Stage {
+function opaStage(tests: readonly RegoTest[], only: string | undefined): Stage {
   const failures = tests
     .filter((t) => t.outcome === 'fail' || t.outcome === 'error')
     .map((t) => ({
       title: `${t.package}.${t.name}`,
       where: testLocation(t),
-      details: [t.outcome === 'error' ? `error: ${t.error ?? 'unknown'}` : 'FAIL (the rule is not true)'],
+      details:
+        t.outcome === 'error'
+          ? [`error: ${t.error ?? 'unknown'}`]
+          : ['FAIL (the rule is not true)', ...(t.explanation ? ['the expression that failed, with its values (opa test --var-values):', ...t.explanation.map((l) => `  ${l}`)] : [])],
     }));
   const skipped = tests.filter((t) => t.outcome === 'skip').length;
   const notes = [
-    ...(tests.length === 0 ? ['no Rego tests found (rules named test_*)'] : []),
+    ...(tests.length === 0 ? [only === undefined ? 'no Rego tests found (rules named test_*)' : `no Rego test name matches --run ${only}`] : []),
+    ...(only !== undefined && tests.length > 0 ? [`only the tests matching --run ${only}; coverage is not measured`] : []),
     ...(skipped > 0 ? [`${skipped} skipped (todo_)`] : []),
   ];
   return { name: 'Rego unit tests (opa test)', passed: tests.filter((t) => t.outcome === 'pass').length, failures, notes };
@@ -109,6 +119,7 @@ async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly 
   const onWasm = await runTestsOnWasm(opa, policiesDir, tests, capabilitiesFile, timeoutMs);
   const failures: Failure[] = [];
   let passed = 0;
+  let failedOnBoth = 0;
   const duplicates = new Set<string>();
   for (const test of tests) {
     if (test.outcome === 'skip') continue;
@@ -118,8 +129,10 @@ async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly 
     }
     const wasm = onWasm.get(testEntrypoint(test));
     if (!wasm) continue;
-    if (wasm.outcome === test.outcome) passed++;
-    else {
+    if (wasm.outcome === test.outcome) {
+      if (test.outcome === 'pass') passed++;
+      else failedOnBoth++;
+    } else {
       failures.push({
         title: `${test.package}.${test.name}: OPA and the WASM engine disagree`,
         where: testLocation(test),
@@ -133,7 +146,9 @@ async function wasmTestStage(opa: OpaTool, policiesDir: string, tests: readonly 
   const notes = [...duplicates].map(
     (d) => `${d} has several definitions: opa test runs each alone, the WASM engine only the rule as a whole, so it is not compared (give each test its own name)`,
   );
-  return { name, passed, failures, notes };
+  // A test that fails on both engines agrees, but is no pass: the count says so.
+  const summary = failedOnBoth > 0 ? `${passed} passed, ${failedOnBoth} failed on both (as in opa test above)${failures.length > 0 ? `, ${failures.length} disagree` : ''}` : undefined;
+  return { name, passed, failures, notes, ...(summary ? { summary } : {}) };
 }
 
 function fixtureFailure(outcome: FixtureOutcome): Failure {
@@ -222,6 +237,8 @@ export interface FixtureCheckOptions {
   readonly bundleDir: string;
   readonly fixtures: readonly string[];
   readonly workers?: number;
+  /** Only the fixtures whose file (as given) or object ("Pod ns/name") this regular expression matches. */
+  readonly run?: string;
 }
 
 /**
@@ -229,12 +246,15 @@ export interface FixtureCheckOptions {
  * expectation, then all of them decided by one `opa eval` on the source and compared.
  */
 export async function checkFixtures(options: FixtureCheckOptions): Promise<Pick<HarnessReport, 'stages' | 'problems' | 'fixtures' | 'divergent'>> {
-  const set = await loadFixtures(options.fixtures);
+  const loaded = await loadFixtures(options.fixtures);
+  const only = options.run === undefined ? undefined : new RegExp(options.run);
+  const set = only ? { ...loaded, cases: loaded.cases.filter((c) => only.test(c.source.file) || only.test(describeObject(c.object))) } : loaded;
   const stages: Stage[] = [];
   const divergent = new Map<FixtureCase, string>();
   let fixtures: FixtureOutcome[] = [];
   if (set.cases.length === 0) {
-    if (set.problems.length === 0) stages.push({ name: 'Fixtures', passed: 0, failures: [], notes: [`no fixture documents in ${options.fixtures.join(', ')}`] });
+    const none = only ? `no fixture in ${options.fixtures.join(', ')} matches --run ${options.run}` : `no fixture documents in ${options.fixtures.join(', ')}`;
+    if (set.problems.length === 0) stages.push({ name: 'Fixtures', passed: 0, failures: [], notes: [none] });
     return { stages, problems: set.problems, fixtures, divergent };
   }
   const engine = await Engine.load({ bundle: options.bundleDir, workers: options.workers ?? Math.min(engineDefaults.workers, 4) });
@@ -244,7 +264,7 @@ export async function checkFixtures(options: FixtureCheckOptions): Promise<Pick<
     await engine.close();
   }
   const failed = fixtures.filter((o) => o.failures.length > 0);
-  stages.push({ name: `Fixtures (${options.fixtures.join(', ')})`, passed: fixtures.length - failed.length, failures: failed.map(fixtureFailure), notes: [] });
+  stages.push({ name: `Fixtures (${options.fixtures.join(', ')})`, passed: fixtures.length - failed.length, failures: failed.map(fixtureFailure), notes: only ? [`only the ${set.cases.length} of ${loaded.cases.length} fixtures matching --run ${options.run}`] : [] });
   stages.push(await parityStage(options.opa, options.policiesDir, fixtures, divergent).catch((err: unknown) => stageError('Fixture parity', err)));
   return { stages, problems: set.problems, fixtures, divergent };
 }
@@ -262,12 +282,12 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
   const stages: Stage[] = [];
 
   // OPA's own runs need no build: start them while the policies compile.
-  const opaTests = runOpaTests(opa, policiesDir).then(
+  const opaTests = runOpaTests(opa, policiesDir, options.run).then(
     (tests) => ({ tests }),
     (err: unknown) => ({ err }),
   );
   const coverage =
-    options.coverage > 0
+    options.coverage > 0 && options.run === undefined
       ? coverageStage(opa, policiesDir, options.coverage).catch((err: unknown) => stageError(`Coverage of the policies (at least ${options.coverage}%)`, err))
       : undefined;
   let compiled = true;
@@ -280,7 +300,7 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
 
   const opaResult = await opaTests;
   const tests = 'tests' in opaResult ? opaResult.tests : undefined;
-  stages.push(tests ? opaStage(tests) : stageError('Rego unit tests (opa test)', (opaResult as { err: unknown }).err));
+  stages.push(tests ? opaStage(tests, options.run) : stageError('Rego unit tests (opa test)', (opaResult as { err: unknown }).err));
   if (coverage) stages.push(await coverage);
   if (tests && compiled) {
     stages.push(await wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json'), options.wasmTestTimeoutMs).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err)));
@@ -292,7 +312,7 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
       : [];
   if (!options.fixtures || options.fixtures.length === 0) return { stages: [...stages, ...(await gatekeeper())], problems: [], fixtures: [], divergent: new Map() };
   if (!compiled) return { stages: [...stages, ...(await gatekeeper())], problems: (await loadFixtures(options.fixtures)).problems, fixtures: [], divergent: new Map() };
-  const checked = await checkFixtures({ opa, policiesDir, bundleDir: options.outDir, fixtures: options.fixtures, workers: options.workers });
+  const checked = await checkFixtures({ opa, policiesDir, bundleDir: options.outDir, fixtures: options.fixtures, workers: options.workers, run: options.run });
   return { ...checked, stages: [...stages, ...checked.stages, ...(await gatekeeper())] };
 }
 

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadBundle, type PolicyBundle } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
-import { runOpa, type OpaTool } from '../toolchain/opa.js';
+import { opaMessage, runOpa, type OpaTool } from '../toolchain/opa.js';
 import type { TestWorkerInit, TestWorkerReply } from './wasm-test-worker.js';
 
 /** How one Rego test ended. OPA passes a test only when its rule's value is exactly true. */
@@ -19,6 +19,8 @@ export interface RegoTest {
   readonly row: number;
   readonly outcome: TestOutcome;
   readonly error?: string;
+  /** For a failed test: OPA's explanation, the expression that failed with the values involved. */
+  readonly explanation?: readonly string[];
 }
 
 interface OpaTestJson {
@@ -30,17 +32,20 @@ interface OpaTestJson {
   error?: unknown;
 }
 
-/** `opa test` on the Rego sources: every test with its outcome (todo_ tests are skips). */
-export async function runOpaTests(opa: OpaTool, policiesDir: string): Promise<RegoTest[]> {
-  const run = await runOpa(opa, ['test', '--format', 'json', '--exit-zero-on-skipped', policiesDir]);
+/**
+ * `opa test` on the Rego sources: every test with its outcome (todo_ tests are skips); with `only`,
+ * just the tests whose name (data.pkg.test_x) matches that regular expression (`opa test --run`).
+ */
+export async function runOpaTests(opa: OpaTool, policiesDir: string, only?: string): Promise<RegoTest[]> {
+  const run = await runOpa(opa, ['test', '--format', 'json', '--exit-zero-on-skipped', ...(only !== undefined ? ['--run', only] : []), policiesDir]);
   let parsed: OpaTestJson[];
   try {
     parsed = JSON.parse(run.stdout) as OpaTestJson[];
     if (!Array.isArray(parsed)) throw new Error('not an array');
   } catch {
-    throw new WasmgateError('OPA_FAILED', `opa test could not run the tests:\n${(run.stderr || run.stdout).trim()}`);
+    throw new WasmgateError('OPA_FAILED', `opa test could not run the tests:\n${opaMessage(run)}`);
   }
-  return parsed.map((t) => ({
+  const tests: RegoTest[] = parsed.map((t) => ({
     package: t.package,
     name: t.name,
     file: t.location?.file ?? '',
@@ -48,6 +53,42 @@ export async function runOpaTests(opa: OpaTool, policiesDir: string): Promise<Re
     outcome: t.skip ? 'skip' : t.error ? 'error' : t.fail ? 'fail' : 'pass',
     ...(t.error ? { error: describeThrown(t.error) } : {}),
   }));
+  const failed = tests.filter((t) => t.outcome === 'fail');
+  if (failed.length === 0) return tests;
+  const explained = await explainFailures(opa, policiesDir, failed);
+  return tests.map((t) => {
+    const explanation = t.outcome === 'fail' ? explained.get(`${t.package}.${t.name}`) : undefined;
+    return explanation ? { ...t, explanation } : t;
+  });
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * OPA's own account of why tests failed (`opa test --var-values`: the failing expression, each term
+ * with its value), read from its text report, which is the only one that carries it in a readable
+ * form. Keyed by "data.pkg.test_name".
+ */
+async function explainFailures(opa: OpaTool, policiesDir: string, failed: readonly RegoTest[]): Promise<Map<string, string[]>> {
+  const names = [...new Set(failed.map((t) => escapeRegExp(`${t.package}.${t.name.replace(/#\d+$/, '')}`)))];
+  const run = await runOpa(opa, ['test', '--var-values', '--run', `^(${names.join('|')})$`, policiesDir]);
+  const explained = new Map<string, string[]>();
+  const lines = run.stdout.split('\n');
+  const start = lines.indexOf('FAILURES');
+  if (start < 0) return explained;
+  let current: string[] | undefined;
+  for (const line of lines.slice(start + 2)) {
+    if (/^-{20,}$/.test(line)) break;
+    const heading = /^(data\.\S+): FAIL\b/.exec(line);
+    if (heading) {
+      current = [];
+      explained.set(heading[1]!, current);
+    } else if (current && line.trim() !== '') {
+      const text = line.replace(/^ {2}/, '').replace(/^( *)\t/, '$1');
+      current.push(text.replace(/^(\/\S+\.rego)(?=:\d+:$)/, (file) => relative(process.cwd(), file)));
+    }
+  }
+  return explained;
 }
 
 export interface Coverage {
@@ -71,7 +112,7 @@ export async function opaCoverage(opa: OpaTool, policiesDir: string): Promise<Co
     if (/\bFAIL\b|\bERROR\b/.test(run.stdout + run.stderr)) {
       throw new WasmgateError('OPA_FAILED', 'not measured: OPA reports coverage only when every Rego test passes (see the failures above)');
     }
-    throw new WasmgateError('OPA_FAILED', `opa test --coverage failed:\n${(run.stderr || run.stdout).trim()}`);
+    throw new WasmgateError('OPA_FAILED', `opa test --coverage failed:\n${opaMessage(run)}`);
   }
   let covered = 0;
   let total = 0;
@@ -176,7 +217,7 @@ export async function runTestsOnWasm(
       '-o', bundleFile, policiesDir,
     ]);
     if (build.exitCode !== 0) {
-      throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${build.stderr.trim()}`);
+      throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${opaMessage(build)}`);
     }
     return await runEntrypoints(await loadBundle(bundleFile), entrypoints, timeoutMs);
   } finally {

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { WasmgateError } from '../errors.js';
-import { entrypoints as defaultEntrypoints, readBundleFiles } from '../engine/bundle.js';
+import { packageRoot } from '../paths.js';
+import { readBundleFiles } from '../engine/bundle.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
-import { runOpa, type OpaTool } from './opa.js';
+import { explainCompileErrors } from './compile-errors.js';
+import { describeRules, requiredEntrypoints, ruleOf } from './entrypoints.js';
+import { unformattedFiles } from './fmt.js';
+import { opaMessage, runOpa, type OpaRun, type OpaTool } from './opa.js';
 
 export interface BuildOptions {
   readonly opa: OpaTool;
@@ -44,18 +48,27 @@ function fingerprint(options: BuildOptions, entrypoints: readonly string[]): str
   return hash.digest('hex');
 }
 
-function explainCompileErrors(stderr: string): string {
-  const missing = /entrypoint "([^"]+)" does not refer to a rule/.exec(stderr)?.[1];
-  if (missing) {
-    return `${stderr.trim()}\n\nA wasmgate policy defines every entrypoint the engine calls: ${Object.values(defaultEntrypoints).join(', ')}; ${missing} is missing.`;
+const missingEntrypointError = /entrypoint "([^"]+)" does not refer to a rule/;
+
+/**
+ * The entrypoints the policies do not define. OPA names only the first one it misses, so the build
+ * is tried again without each one named until OPA names no more.
+ */
+async function missingEntrypoints(
+  firstError: string,
+  entrypoints: readonly string[],
+  compile: (targets: readonly string[]) => Promise<OpaRun>,
+): Promise<string[]> {
+  const missing: string[] = [];
+  let error = firstError;
+  for (;;) {
+    const name = missingEntrypointError.exec(error)?.[1];
+    if (name === undefined || missing.includes(name)) return missing;
+    missing.push(name);
+    const rest = entrypoints.filter((e) => !missing.includes(e));
+    if (rest.length === 0) return missing;
+    error = opaMessage(await compile(rest));
   }
-  const undefinedBuiltins = [...stderr.matchAll(/undefined function ([\w.]+)/g)].map((m) => m[1]);
-  if (undefinedBuiltins.length === 0) return stderr.trim();
-  return (
-    `${stderr.trim()}\n\nThe policy calls builtins wasmgate's engine cannot run: ${[...new Set(undefinedBuiltins)].join(', ')}. ` +
-    `They are not compiled into OPA's WASM and neither the SDK nor wasmgate's host implements them ` +
-    `(see src/engine/builtins/). Rewrite the rule without them, or add a host builtin.`
-  );
 }
 
 /**
@@ -67,7 +80,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   const log = options.log ?? (() => {});
   const policiesDir = resolve(options.policiesDir);
   const outDir = resolve(options.outDir);
-  const entrypoints = options.entrypoints ?? Object.values(defaultEntrypoints);
+  const entrypoints = options.entrypoints ?? requiredEntrypoints;
   if (!existsSync(policiesDir) || !statSync(policiesDir).isDirectory()) {
     throw new WasmgateError('INPUT_INVALID', `policy directory ${policiesDir} does not exist`);
   }
@@ -85,39 +98,53 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   mkdirSync(outDir, { recursive: true });
   rmSync(stampFile, { force: true });
 
-  const fmt = await runOpa(options.opa, ['fmt', '--list', policiesDir]);
-  if (fmt.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa fmt failed:\n${fmt.stderr}`);
-  const unformatted = fmt.stdout.split('\n').filter(Boolean);
+  const unformatted = await unformattedFiles(options.opa, [policiesDir]);
   if (unformatted.length > 0) {
+    // npm runs scripts in the package root: name the directory from there.
+    const fromRoot = relative(packageRoot, policiesDir);
+    const npmArgs = fromRoot === 'policies' ? '' : ` -- ${fromRoot.startsWith('..') || isAbsolute(fromRoot) ? policiesDir : fromRoot}`;
     throw new WasmgateError(
       'OPA_FAILED',
-      `these policy files are not formatted (run "opa fmt -w ${relative(process.cwd(), policiesDir) || '.'}"):\n  ${unformatted.join('\n  ')}`,
+      `these policy files are not formatted as opa fmt writes them:\n  ${unformatted.join('\n  ')}\n` +
+        `Format them with "wasmgate fmt ${relative(process.cwd(), policiesDir) || '.'}" (in a wasmgate checkout: "npm run fmt${npmArgs}").`,
     );
   }
 
   const capabilitiesFile = join(outDir, 'capabilities.json');
-  const { excluded } = await generateCapabilities(options.opa, capabilitiesFile);
-  log(`capabilities: ${excluded.length} OPA builtins left out (the engine cannot run them)`);
+  const builtins = await generateCapabilities(options.opa, capabilitiesFile);
+  log(`capabilities: ${builtins.excluded.length} OPA builtins left out (the engine cannot run them)`);
 
   const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, policiesDir]);
-  if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(check.stderr)}`);
+  if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(opaMessage(check), builtins)}`);
 
   const bundle = join(outDir, 'bundle.tar.gz');
-  const build = await runOpa(options.opa, [
-    'build',
-    '-t',
-    'wasm',
-    '--capabilities',
-    capabilitiesFile,
-    '--ignore',
-    '*_test.rego',
-    ...entrypoints.flatMap((e) => ['-e', e]),
-    '-o',
-    bundle,
-    policiesDir,
-  ]);
-  // Some of opa build's errors (an entrypoint that names no rule) go to standard output.
-  if (build.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(`${build.stderr}\n${build.stdout}`)}`);
+  const compile = (targets: readonly string[]) =>
+    runOpa(options.opa, [
+      'build',
+      '-t',
+      'wasm',
+      '--capabilities',
+      capabilitiesFile,
+      '--ignore',
+      '*_test.rego',
+      ...targets.flatMap((e) => ['-e', e]),
+      '-o',
+      bundle,
+      policiesDir,
+    ]);
+  const build = await compile(entrypoints);
+  if (build.exitCode !== 0) {
+    const missing = await missingEntrypoints(opaMessage(build), entrypoints, compile);
+    if (missing.length > 0) {
+      throw new WasmgateError(
+        'INPUT_INVALID',
+        `${relative(process.cwd(), policiesDir) || '.'} does not define ${missing.map(ruleOf).join(' and ')}. ` +
+          `A policy directory must define ${describeRules(entrypoints)}: the rules wasmgate evaluates ` +
+          `(OPA entrypoints ${entrypoints.join(', ')}).\n${opaMessage(build)}`,
+      );
+    }
+    throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(opaMessage(build), builtins)}`);
+  }
   const files = await readBundleFiles(bundle, ['policy.wasm', 'data.json']);
   for (const name of ['policy.wasm', 'data.json']) {
     const file = files.get(name);

@@ -6,7 +6,7 @@ import { builtinTable } from '../engine/builtins/index.js';
 import { requiredBuiltins } from '../engine/wasm-policy.js';
 import { memoryPagesNeeded } from '../engine/wasm-binary.js';
 import { readBundleFile } from '../engine/bundle.js';
-import { runOpa, type OpaTool } from './opa.js';
+import { opaMessage, runOpa, type OpaTool } from './opa.js';
 
 interface BuiltinDecl {
   name: string;
@@ -41,7 +41,7 @@ async function hostCalledBuiltins(opa: OpaTool, all: BuiltinDecl[], workdir: str
   const bundle = join(workdir, 'probe.tar.gz');
   writeFileSync(source, `${lines.join('\n')}\n`);
   const run = await runOpa(opa, ['build', '-t', 'wasm', '-e', 'probe', source, '-o', bundle]);
-  if (run.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `probing OPA's WASM builtins failed:\n${run.stderr}`);
+  if (run.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `probing OPA's WASM builtins failed:\n${opaMessage(run)}`);
   const wasm = new Uint8Array(await readBundleFile(bundle, 'policy.wasm'));
   return new Set(requiredBuiltins(new WebAssembly.Module(wasm), memoryPagesNeeded(wasm)));
 }
@@ -49,11 +49,12 @@ async function hostCalledBuiltins(opa: OpaTool, all: BuiltinDecl[], workdir: str
 /**
  * The capabilities file the build passes to OPA: OPA's own builtins, less those the compiled module
  * would have to call out for and that neither the SDK nor our host implements. A policy calling one
- * of those then fails to compile, naming the builtin, instead of failing mid-request.
+ * of those then fails to compile, naming the builtin, instead of failing mid-request. Returns the
+ * builtins left out and those a policy may call by name (for telling a typo from a missing builtin).
  */
-export async function generateCapabilities(opa: OpaTool, outFile: string): Promise<{ excluded: string[] }> {
+export async function generateCapabilities(opa: OpaTool, outFile: string): Promise<{ excluded: string[]; available: string[] }> {
   const current = await runOpa(opa, ['capabilities', '--current']);
-  if (current.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa capabilities failed:\n${current.stderr}`);
+  if (current.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa capabilities failed:\n${opaMessage(current)}`);
   const capabilities = JSON.parse(current.stdout) as Capabilities;
   const workdir = mkdtempSync(join(tmpdir(), 'wasmgate-caps-'));
   try {
@@ -66,7 +67,7 @@ export async function generateCapabilities(opa: OpaTool, outFile: string): Promi
       return runnable;
     });
     writeFileSync(outFile, `${JSON.stringify(capabilities, null, 1)}\n`);
-    return { excluded };
+    return { excluded, available: capabilities.builtins.filter((b) => !isLanguageLevel(b) && !b.deprecated).map((b) => b.name) };
   } finally {
     rmSync(workdir, { recursive: true, force: true });
   }

@@ -7,7 +7,6 @@ import { packageRoot } from '../paths.js';
 
 const execFileAsync = promisify(execFile);
 
-
 const goModulePath = join(packageRoot, 'scripts', 'opa', 'go.mod');
 const opaModule = 'github.com/open-policy-agent/opa';
 
@@ -110,4 +109,12 @@ export async function runOpa(opa: OpaTool, args: readonly string[], cwd = packag
     }
     return { stdout: failed.stdout ?? '', stderr: failed.stderr ?? '', exitCode: failed.code };
   }
+}
+
+/** What OPA said about a failed run: some commands (build) print errors on stdout, others on stderr. */
+export function opaMessage(run: OpaRun): string {
+  return [run.stderr, run.stdout]
+    .map((text) => text.trim())
+    .filter(Boolean)
+    .join('\n');
 }

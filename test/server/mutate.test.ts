@@ -173,7 +173,7 @@ t.test('the default policies over HTTPS: PSP restricted defaults a bare pod, /va
 t.test('a policy without the mutation entrypoint is refused: by the build, and by serve\'s self-check', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-no-mutation-'));
   writeFileSync(join(dir, 'main.rego'), 'package wasmgate.main\n\ndecision := {"allowed": true, "violations": []}\n\nconfig_errors := set()\n');
-  await t.rejects(compilePolicies(dir), { code: 'OPA_FAILED', message: /wasmgate\/main\/mutation is missing/ });
+  await t.rejects(compilePolicies(dir), { code: 'INPUT_INVALID', message: /does not define data\.wasmgate\.main\.mutation\. A policy directory must define/ });
   const foreign = await compilePolicies(dir, ['wasmgate/main/decision', 'wasmgate/main/config_errors']);
   await t.rejects(startServer({ bundle: foreign }), { code: 'BUNDLE_INVALID', message: /self-check: the policy has no entrypoint wasmgate\/main\/mutation/ });
 });

@@ -2,15 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { manifestOperations, parseOperation, requestDefaults } from '../../admission/synthesize.js';
-import { Engine, engineDefaults, readDataFile } from '../../engine/index.js';
 import { describeThrown, isWasmgateError, WasmgateError } from '../../errors.js';
 import { readManifests, type InputProblem, type ManifestSet } from '../../manifests/index.js';
 import { describeSource, exitCodeOf, formatNames, formatterFor } from '../../output/index.js';
 import { packageRoot } from '../../paths.js';
 import { evaluateManifests, prepareReviews, type Decider, type PrepareOptions } from '../evaluate-manifests.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
-import { resolveGatekeeper, resolvePolicy } from '../policy-source.js';
-import { progressBar } from '../progress.js';
+import { describeRules } from '../../toolchain/entrypoints.js';
 
 export interface EvalFlags {
   output: string;
@@ -54,6 +52,8 @@ export type OpenEngine = (flags: EvalFlags, documents: number, io: CommandIO) =>
 
 /** The policy named by --policy (default wasm/), with --data, on a pool sized to the run. */
 export const loadEngine: OpenEngine = async (flags, documents, io) => {
+  // Loaded when a run needs them, so that --help and --version start fast.
+  const [{ Engine, engineDefaults, readDataFile }, { resolveGatekeeper, resolvePolicy }] = await Promise.all([import('../../engine/index.js'), import('../policy-source.js')]);
   const data = flags.data !== undefined ? readDataFile(flags.data) : undefined;
   const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
   const gatekeeper = await resolveGatekeeper(flags, log);
@@ -118,6 +118,7 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
     return usageExit;
   }
 
+  const { progressBar } = await import('../progress.js');
   const progress = progressBar(manifests.manifests.length, flags.progress, io.stderr);
   let report;
   try {
@@ -159,7 +160,7 @@ export function registerEval(program: Command, io: CommandIO = processIO, openEn
     .option('--group <group>', 'a group of the requesting user (repeatable; system:authenticated is always added)', (g: string, all: string[]) => [...all, g], [] as string[])
     .option('--ignore <glob>', 'leave out paths matching this glob: a name anywhere on the path (values-*.yaml, templates) or, with a /, a path (overlays/**) (repeatable)', (g: string, all: string[]) => [...all, g], [] as string[])
     .option('--crds <path>', 'CustomResourceDefinitions (files or directories, e.g. kubectl get crd -o yaml) that tell the scope and plural of custom kinds; not decided themselves (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
-    .option('--policy <path>', 'evaluate another policy: a directory of .rego (compiled with OPA), a compiled directory (policy.wasm) or a bundle .tar.gz')
+    .option('--policy <path>', `evaluate another policy: a directory of .rego (compiled with OPA; it must define ${describeRules()}), a compiled directory (policy.wasm) or a bundle .tar.gz`)
     .option('--data <file>', 'replace the policy data with this YAML or JSON file')
     .option('--gatekeeper <dir>', 'Gatekeeper ConstraintTemplates and Constraints (YAML) to decide with, beside the policy')
     .option('--gatekeeper-only', 'decide with the --gatekeeper templates alone, without the policy')

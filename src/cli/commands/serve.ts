@@ -1,8 +1,6 @@
 import { Option, type Command } from 'commander';
 import { configFileEnv, envName, flagName, loadServeConfig, optionSpecs } from '../../config/index.js';
 import { boolean } from '../../config/values.js';
-import { createLogger } from '../../observability/logger.js';
-import { WebhookServer } from '../../server/server.js';
 
 function describe(spec: (typeof optionSpecs)[number]): string {
   const shown = spec.defaultText ?? (spec.default === undefined ? undefined : String(spec.default));
@@ -35,6 +33,8 @@ export function registerServe(program: Command): void {
   command.action(async (flags: Record<string, unknown>) => {
     // Commander names `--tls-cert-file` tlsCertFile; the config module reads flags by those names.
     const { config, warnings } = loadServeConfig({ flags });
+    // Loaded when the server starts, so that --help and --version start fast.
+    const [{ createLogger }, { WebhookServer }] = await Promise.all([import('../../observability/logger.js'), import('../../server/server.js')]);
     const logger = createLogger({ level: config.log.level });
     for (const warning of warnings) logger.warn({ configFile: config.configFile }, `configuration: ${warning}`);
     const server = await WebhookServer.build(config, { logger });

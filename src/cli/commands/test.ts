@@ -2,10 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { describeThrown } from '../../errors.js';
-import { harnessExitCode, runPolicyTests } from '../../harness/index.js';
-import { renderHarnessReport } from '../../harness/render.js';
 import { processIO, useColor, type CommandIO } from '../io.js';
-import { outputDirFor } from '../policy-source.js';
 
 interface TestFlags {
   policies: string;
@@ -13,6 +10,7 @@ interface TestFlags {
   coverage: number;
   workers?: number;
   gatekeeper: string[];
+  run?: string;
 }
 
 const usageExit = 2;
@@ -32,6 +30,15 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function regularExpression(value: string): string {
+  try {
+    new RegExp(value);
+  } catch (err) {
+    throw new InvalidArgumentError(`not a regular expression: ${(err as Error).message}.`);
+  }
+  return value;
+}
+
 async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO): Promise<number> {
   const policiesDir = resolve(flags.policies);
   if (!existsSync(policiesDir) || !statSync(policiesDir).isDirectory()) {
@@ -41,6 +48,12 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO):
   let fixtures = flags.fixtures;
   if (!fixturesGiven && !existsSync(defaultFixtures)) fixtures = [];
   const log = (line: string) => io.stderr.write(`wasmgate: ${line}\n`);
+  // Loaded when the tests run, so that --help and --version start fast.
+  const [{ harnessExitCode, runPolicyTests }, { renderHarnessReport }, { outputDirFor }] = await Promise.all([
+    import('../../harness/index.js'),
+    import('../../harness/render.js'),
+    import('../policy-source.js'),
+  ]);
   const out = outputDirFor(policiesDir);
   let report;
   try {
@@ -51,6 +64,7 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO):
       coverage: flags.coverage,
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
       gatekeeper: flags.gatekeeper,
+      ...(flags.run !== undefined ? { run: flags.run } : {}),
       log,
     });
   } finally {
@@ -75,6 +89,12 @@ export function registerTest(program: Command, io: CommandIO = processIO): void 
     .addOption(new Option('--coverage <percent>', 'minimum coverage of the policy files (0 turns the check off)').default(95).argParser(percent))
     .addOption(new Option('--workers <n>', 'engine worker threads for the fixtures').argParser(positiveInteger))
     .option('--gatekeeper <path>', 'also run the gator Suites (Gatekeeper templates\' tests) under this path (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
+    .addOption(
+      new Option(
+        '--run <pattern>',
+        'run only what this regular expression matches: Rego tests by name (data.<package>.<test>, as opa test --run), fixtures by file path or object (Kind namespace/name); coverage is then not measured',
+      ).argParser(regularExpression),
+    )
     .addHelpText(
       'after',
       `

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { describeThrown } from '../../errors.js';
-import { findSuites, SuiteRunner, totalsOf, type SuiteResult, type TestResult } from '../../gatekeeper/verify.js';
+import type { SuiteResult, TestResult } from '../../gatekeeper/verify.js';
 import { resolveOpa } from '../../toolchain/opa.js';
 import { processIO, type CommandIO } from '../io.js';
 
@@ -43,6 +43,8 @@ function suiteFailed(suite: SuiteResult): boolean {
 }
 
 async function runVerify(paths: string[], flags: VerifyFlags, io: CommandIO): Promise<number> {
+  // Loaded when suites run, so that --help and --version start fast.
+  const { findSuites, SuiteRunner, totalsOf } = await import('../../gatekeeper/verify.js');
   const suites = await findSuites(paths.length > 0 ? paths : ['.']);
   if (suites.length === 0) {
     io.stderr.write(`wasmgate verify: no Suite files (kind: Suite, apiVersion: test.gatekeeper.sh/v1alpha1) under ${paths.join(', ') || '.'}\n`);

@@ -1,0 +1,15 @@
+import { entrypoints } from '../engine/bundle.js';
+
+/** The entrypoints every policy directory must provide: whatever the engine evaluates. */
+export const requiredEntrypoints: readonly string[] = Object.values(entrypoints);
+
+/** "wasmgate/main/decision" → "data.wasmgate.main.decision", the rule a policy author writes. */
+export function ruleOf(entrypoint: string): string {
+  return `data.${entrypoint.split('/').join('.')}`;
+}
+
+/** "data.wasmgate.main.decision and data.wasmgate.main.config_errors", for help texts and messages. */
+export function describeRules(list: readonly string[] = requiredEntrypoints): string {
+  const rules = list.map(ruleOf);
+  return rules.length <= 1 ? (rules[0] ?? '') : `${rules.slice(0, -1).join(', ')} and ${rules[rules.length - 1]}`;
+}

@@ -1,0 +1,38 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { buildPolicies } from '../../dist/toolchain/build.js';
+import { opaTool } from '../helpers/policies.js';
+
+/** A policy directory holding one main.rego with this text. */
+function policyDir(rego: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-build-src-'));
+  writeFileSync(join(dir, 'main.rego'), rego);
+  return dir;
+}
+
+const build = (policiesDir: string) => buildPolicies({ opa: opaTool(), policiesDir, outDir: mkdtempSync(join(tmpdir(), 'wasmgate-build-out-')) });
+
+t.test('a misspelt function is an unknown function, not a builtin the engine cannot run', async (t) => {
+  const dir = policyDir('package wasmgate.main\n\ndecision := {"allowed": cnt(input.a) == 0, "violations": []}\n\nconfig_errors := set()\n');
+  const err = await build(dir).then(() => undefined, (e: unknown) => e as Error);
+  t.ok(err, 'the build fails');
+  t.match(err?.message, /main\.rego:3: rego_type_error: undefined function cnt/, "OPA's own text");
+  t.match(err?.message, /cnt is not a function of OPA or of the policy \(misspelt\? did you mean count\?\)/);
+  t.notMatch(err?.message, /cannot run/);
+});
+
+t.test('an OPA builtin the engine cannot run is still named as such', async (t) => {
+  const dir = policyDir('package wasmgate.main\n\ndecision := {"allowed": true, "violations": [], "b": units.parse(input.q)}\n\nconfig_errors := set()\n');
+  const err = await build(dir).then(() => undefined, (e: unknown) => e as Error);
+  t.match(err?.message, /builtins wasmgate's engine cannot run: units\.parse/);
+  t.notMatch(err?.message, /not a function of OPA/);
+});
+
+t.test("opa build failures show OPA's own message (it writes them to stdout)", async (t) => {
+  // Passes opa check; only opa build, given the entrypoints, finds config_errors missing.
+  const dir = policyDir('package wasmgate.main\n\ndecision := {"allowed": true, "violations": []}\n');
+  const err = await build(dir).then(() => undefined, (e: unknown) => e as Error);
+  t.match(err?.message, /entrypoint "wasmgate\/main\/config_errors" does not refer to a rule or policy decision/);
+});

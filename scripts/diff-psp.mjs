@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run diff:psp -- [--cases N] [--seed S] [--show K] [--write FILE.md] [--bundle DIR] [--programs N] [--eval-runs K]
-// [--deployments D] [--system-masters]`: the differential test against
+// [--deployments D]`: the differential test against
 // Kubernetes v1.24.17's own PodSecurityPolicy plugin (README "Differential test against Kubernetes' PSP
 // plugin"). Generates N seeded cases, asks the oracle (scripts/psp, built on first use) and wasmgate's
 // compiled policy (wasm/ from `npm run build`, or --bundle), prints the agreement rates and the first K
@@ -22,7 +22,6 @@ const { values } = parseArgs({
     programs: { type: 'string', default: '40' },
     'eval-runs': { type: 'string', default: '3' },
     deployments: { type: 'string', default: '500' },
-    'system-masters': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.cases);
@@ -53,7 +52,7 @@ const wasmgate = new InProcessWasmgate(bundle);
 let outcomes;
 let templates;
 try {
-  outcomes = await differentialRun(oracle, generateCases(count, seed, { systemMasters: values['system-masters'] }), (r) =>
+  outcomes = await differentialRun(oracle, generateCases(count, seed), (r) =>
     wasmgate.evaluate(r.case, r.answer.input, r.answer.oldInput),
   );
   outcomes = await explainChoices(oracle, outcomes);

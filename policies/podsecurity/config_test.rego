@@ -284,3 +284,10 @@ test_rbac_extensions_group_and_names if {
 	_usable(rbac, [podsecurity.service_account_info("team", "web")], "elsewhere") == {"b"}
 	_usable(rbac, [podsecurity.service_account_info("team", "db")], "team") == set()
 }
+
+# kube-apiserver authorizes the group system:masters before RBAC is asked: its members may use every PSP.
+test_system_masters_use_every_psp if {
+	admin := {"username": "kubernetes-admin", "groups": {"system:masters", "system:authenticated"}}
+	_usable([], [admin], "team") == {"a", "b"}
+	_usable([], [_alice], "team") == set()
+}

@@ -630,21 +630,12 @@ export interface GeneratedCase {
   readonly update?: UpdateKind;
 }
 
-/**
- * A member of system:masters, whom kube-apiserver lets use every PSP whatever RBAC says. Not among the
- * default requesters while wasmgate does not model that (DISAGREEMENTS: open); `--system-masters` adds it.
- */
+/** A member of system:masters, whom kube-apiserver lets use every PSP whatever RBAC says. */
 export const systemMastersUser: UserInfo = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
 
-export interface GenerateOptions {
-  /** Also draw requests by a member of system:masters. */
-  readonly systemMasters?: boolean;
-}
-
 /** `count` cases drawn deterministically from `seed` (ids `<seed>-<n>`). */
-export function generateCases(count: number, seed: number, options: GenerateOptions = {}): GeneratedCase[] {
+export function generateCases(count: number, seed: number): GeneratedCase[] {
   if (!Number.isInteger(count) || count < 0) throw new Error(`case count ${count}: must be a non-negative integer`);
   if (count === 0) return [];
-  const requesters = options.systemMasters ? [...users, systemMastersUser] : users;
-  return fc.sample(caseDraft(requesters), { seed, numRuns: count }).map((d, i) => toCase(d, `${seed}-${i}`));
+  return fc.sample(caseDraft([...users, systemMastersUser]), { seed, numRuns: count }).map((d, i) => toCase(d, `${seed}-${i}`));
 }

@@ -1,8 +1,8 @@
-import { failureResponse, mutationResponse } from '../admission/respond.js';
+import { mutationResponse } from '../admission/respond.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { JsonPatchOp } from '../engine/mutation.js';
 import type { PolicyHolder } from './policy.js';
-import { budgetedReason, bytesForWorker, failureOf, parseBody, type EvaluationFailure, type ReviewSettings } from './review.js';
+import { bytesForWorker, failedAnswer, parseBody, type EvaluationFailure, type ReviewSettings } from './review.js';
 
 /** What the mutating webhook answered: a patch, nothing to change, or the failure policy's answer. */
 export type MutationLabel = 'patched' | 'unchanged' | 'failed_closed' | 'failed_open';
@@ -40,15 +40,7 @@ export async function mutateBody(body: unknown, policy: PolicyHolder, settings: 
       revision,
     };
   } catch (err) {
-    const failure = failureOf(err);
-    return {
-      request: review.request,
-      response: failureResponse(identity, budgetedReason(failure.code, settings), settings.failOpen),
-      result: settings.failOpen ? 'failed_open' : 'failed_closed',
-      patch: [],
-      profile: null,
-      revision,
-      failure,
-    };
+    const failed = failedAnswer(identity, err, settings);
+    return { request: review.request, response: failed.response, result: failed.label, patch: [], profile: null, revision, failure: failed.failure };
   }
 }

@@ -97,16 +97,23 @@ export async function reviewBody(body: unknown, policy: PolicyHolder, settings: 
       revision,
     };
   } catch (err) {
-    const failure = failureOf(err);
-    return {
-      request: review.request,
-      response: failureResponse(identity, budgetedReason(failure.code, settings), settings.failOpen),
-      decision: settings.failOpen ? 'failed_open' : 'failed_closed',
-      violations: [],
-      revision,
-      failure,
-    };
+    const failed = failedAnswer(identity, err, settings);
+    return { request: review.request, response: failed.response, decision: failed.label, violations: [], revision, failure: failed.failure };
   }
+}
+
+/** The failure policy's answer to a review whose evaluation failed (either endpoint), and what to log of it. */
+export function failedAnswer(
+  identity: Parameters<typeof failureResponse>[0],
+  err: unknown,
+  settings: ReviewSettings,
+): { response: AdmissionReview; label: 'failed_open' | 'failed_closed'; failure: EvaluationFailure } {
+  const failure = failureOf(err);
+  return {
+    response: failureResponse(identity, budgetedReason(failure.code, settings), settings.failOpen),
+    label: settings.failOpen ? 'failed_open' : 'failed_closed',
+    failure,
+  };
 }
 
 /** Why a review failed, in the client's words; when its time budget ended it, says which budget. */

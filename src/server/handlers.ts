@@ -11,7 +11,7 @@ import { reviewBudget, type Budget } from './budget.js';
 import { HttpError, mapError } from './errors.js';
 import { mutateBody, type MutationResult } from './mutation.js';
 import type { PolicyHolder } from './policy.js';
-import { objectName, reviewBody, type ReviewResult } from './review.js';
+import { objectName, reviewBody, type ReviewResult, type ReviewSettings } from './review.js';
 
 /** What the handlers share: settings, the policy being served, metrics, the log, and shutdown state. */
 export interface AppContext {
@@ -183,19 +183,34 @@ function recordMetrics(ctx: AppContext, result: ReviewResult, durationSeconds: n
   metrics.requests.inc({ operation, kind, decision: result.decision });
   metrics.duration.observe({ operation, decision: result.decision }, durationSeconds);
   for (const v of result.violations) metrics.violations.inc({ operation, kind, policy: metrics.policyLabel(v.policy), action: v.action });
-  if (result.failure?.reason === 'shed') metrics.shed.inc();
-  else if (result.failure) metrics.evaluationErrors.inc({ reason: result.failure.reason });
+  countFailure(ctx, result.failure);
 }
 
-/** POST of an AdmissionReview: decide it, answer it, then log and count it. */
-export function admissionHandler(ctx: AppContext): RequestHandler {
+/** A failed evaluation counts as shed (no worker in time) or as an evaluation error, on either endpoint. */
+function countFailure(ctx: AppContext, failure: ReviewResult['failure']): void {
+  if (failure?.reason === 'shed') ctx.metrics.shed.inc();
+  else if (failure) ctx.metrics.evaluationErrors.inc({ reason: failure.reason });
+}
+
+/** A POST of an AdmissionReview: answer it within its budget, then log and count what became of it. */
+function answering<R extends { readonly response: unknown }>(
+  ctx: AppContext,
+  answer: (body: unknown, policy: PolicyHolder, settings: ReviewSettings) => Promise<R>,
+  record: (ctx: AppContext, result: R, durationSeconds: number) => void,
+): RequestHandler {
   return async (req, res) => {
-    const result = await reviewBody(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
+    const result = await answer(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
     res.json(result.response);
-    const seconds = elapsedSeconds(res);
-    logDecision(ctx, result, seconds);
-    recordMetrics(ctx, result, seconds);
+    record(ctx, result, elapsedSeconds(res));
   };
+}
+
+/** The validating endpoint: decide the review. */
+export function admissionHandler(ctx: AppContext): RequestHandler {
+  return answering(ctx, reviewBody, (c, result, seconds) => {
+    logDecision(c, result, seconds);
+    recordMetrics(c, result, seconds);
+  });
 }
 
 /** The mutation's log line: the request, the PSP chosen and the paths patched (values stay out of the log). */
@@ -218,19 +233,15 @@ function recordMutationMetrics(ctx: AppContext, result: MutationResult, duration
   const labels = { operation: result.request.operation, result: result.result };
   ctx.metrics.mutations.inc(labels);
   ctx.metrics.mutationDuration.observe(labels, durationSeconds);
-  if (result.failure?.reason === 'shed') ctx.metrics.shed.inc();
-  else if (result.failure) ctx.metrics.evaluationErrors.inc({ reason: result.failure.reason });
+  countFailure(ctx, result.failure);
 }
 
-/** POST of an AdmissionReview to the mutating endpoint: default it, answer it, then log and count it. */
+/** The mutating endpoint: default the review. */
 export function mutationHandler(ctx: AppContext): RequestHandler {
-  return async (req, res) => {
-    const result = await mutateBody(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
-    res.json(result.response);
-    const seconds = elapsedSeconds(res);
-    logMutation(ctx, result, seconds);
-    recordMutationMetrics(ctx, result, seconds);
-  };
+  return answering(ctx, mutateBody, (c, result, seconds) => {
+    logMutation(c, result, seconds);
+    recordMutationMetrics(c, result, seconds);
+  });
 }
 
 export const healthz: RequestHandler = (_req, res) => {

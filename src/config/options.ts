@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { defaultBundleDir } from '../engine/bundle.js';
 import { boolean, bytes, duration, integer, oneOf, string, type Parser } from './values.js';
+import { usableCpus } from './cpus.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const tlsVersions = ['TLSv1.2', 'TLSv1.3'] as const;
@@ -57,8 +57,8 @@ export const optionSpecs = [
   option({
     key: 'workers',
     parse: integer(1, 256),
-    default: availableParallelism(),
-    defaultText: 'one per core',
+    default: usableCpus(),
+    defaultText: 'one per CPU the process may use (cores, lowered by its cgroup CPU quota)',
     description: 'policy worker threads',
   }),
   option({ key: 'evalTimeout', parse: duration(1, 10 * minute), default: 2000, defaultText: '2s', description: 'deadline of one policy evaluation' }),

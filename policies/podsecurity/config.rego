@@ -3,6 +3,7 @@
 # (pkg/apis/policy/validation), and the shape of the RBAC objects.
 package wasmgate.podsecurity
 
+import data.wasmgate.lib.chars
 import data.wasmgate.lib.config
 
 _path := "config.podSecurity"
@@ -45,10 +46,14 @@ _psp_name_errors(obj) := set() if {
 	_dns_subdomain(_name(obj))
 } else := {sprintf("metadata.name %v is not a valid name (a DNS subdomain: lower-case letters, digits, '-' and '.')", [object.get(_obj(obj, "metadata"), "name", null)])}
 
+# _dns_subdomain(s): DNS labels joined by dots, at most 253 characters (no regular
+# expression: see lib/chars).
 _dns_subdomain(s) if {
 	is_string(s)
 	count(s) <= 253
-	regex.match(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`, s)
+	every label in split(s, ".") {
+		config.namespace_name(label)
+	}
 }
 
 _psp_spec_errors(spec) := {"spec is required and must be an object"} if not is_object(spec)
@@ -200,8 +205,6 @@ _csi_driver_name(s) if {
 	_dns_subdomain(lower(s))
 }
 
-_sysctl_pattern := `^([a-z0-9]([-_a-z0-9]*[a-z0-9])?\.)*([a-z0-9][-_a-z0-9]*)?[a-z0-9*]$`
-
 _spec_sysctl_errors(spec) := {msg |
 	some field in ["allowedUnsafeSysctls", "forbiddenSysctls"]
 	some msg in _sysctl_list_errors(field, [s | some s in _arr(spec, field); is_string(s)])
@@ -223,9 +226,35 @@ _sysctl_list_errors(field, xs) := {sprintf("spec.%s[%d] %q is not a valid sysctl
 	_sysctl_pattern_valid(s)
 }
 
+# _sysctl_pattern_valid(s): the apiserver's sysctl pattern
+# ^([a-z0-9]([-_a-z0-9]*[a-z0-9])?\.)*([a-z0-9][-_a-z0-9]*)?[a-z0-9*]$ in at most 253
+# characters, without a regular expression (see lib/chars): dot-separated segments
+# of [-_a-z0-9] that start and end with [a-z0-9], except that the last may end in *.
 _sysctl_pattern_valid(s) if {
 	count(s) <= 253
-	regex.match(_sysctl_pattern, s)
+	segments := split(s, ".")
+	last := count(segments) - 1
+	every segment in array.slice(segments, 0, last) {
+		_sysctl_segment(segment)
+	}
+	_sysctl_last_segment(segments[last])
+}
+
+_sysctl_segment(s) if {
+	s != ""
+	chars.only(s, concat("", [chars.lower_alnum, "-_"]))
+	trim(s, "-_") == s
+}
+
+# The last segment's final character may be *; what comes before it is a segment's
+# start and middle: [a-z0-9][-_a-z0-9]* or nothing.
+_sysctl_last_segment(s) if {
+	s != ""
+	n := count(s)
+	chars.only(substring(s, n - 1, 1), concat("", [chars.lower_alnum, "*"]))
+	head := substring(s, 0, n - 1)
+	chars.only(head, concat("", [chars.lower_alnum, "-_"]))
+	trim_left(head, "-_") == head
 }
 
 _sysctls_overlap(a, f) if {

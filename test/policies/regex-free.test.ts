@@ -1,5 +1,6 @@
-// The policies check image references, quantities, registry locations and namespace names with string
-// functions instead of regex.match (OPA's WASM runtime compiles every pattern again on each evaluation).
+// The policies check image references, quantities, registry locations, namespace names, and the
+// PodSecurityPolicy names and sysctl patterns of config.podSecurity with string functions instead of
+// regex.match (OPA's WASM runtime compiles every pattern again on each evaluation).
 // This shows they decide exactly as the old regular expressions did: the old rules live, test-only, in
 // test/policies/regex-oracle/, and both are evaluated on thousands of seeded generated strings by
 // `opa eval` on the Rego source and by the engine on the compiled WASM.
@@ -137,16 +138,48 @@ const handwrittenLocations = ['quay.io', 'quay.io/', 'quay.io/cybozu', 'Quay.IO/
 const namespace = text(fc.oneof({ arbitrary: chars('abz09'), weight: 8 }, { arbitrary: chars('-'), weight: 2 }, { arbitrary: chars('A_. é\n'), weight: 1 }), 0, 12);
 const handwrittenNamespaces = ['', 'a', '0', '-', 'a-', '-a', 'a-b', 'a--b', 'kube-system', 'Kube-system', 'a_b', 'a.b', 'é', 'a ', 'a\n'];
 
+// DNS subdomains (PSP names): labels joined by dots, with the wrong characters, empty labels and edge
+// dashes now and then, and names around the 253-character limit.
+const subdomainUnit = fc.oneof({ arbitrary: chars('abz09'), weight: 12 }, { arbitrary: chars('-'), weight: 3 }, { arbitrary: chars('.'), weight: 1 }, { arbitrary: chars('A_* é'), weight: 1 });
+const subdomainLabel = fc.oneof({ arbitrary: text(subdomainUnit, 1, 8), weight: 12 }, { arbitrary: fc.constant(''), weight: 1 });
+const longLabels = (n: number) => fc.constantFrom(`${'a'.repeat(n)}`, `${'a.'.repeat(n >> 1)}b`.slice(-n), `${'ab-'.repeat(n)}`.slice(0, n));
+const subdomain = fc.oneof(
+  { arbitrary: fc.array(subdomainLabel, { minLength: 1, maxLength: 4 }).map((ls) => ls.join('.')), weight: 20 },
+  { arbitrary: fc.integer({ min: 251, max: 255 }).chain(longLabels), weight: 1 },
+);
+const handwrittenSubdomains = [
+  '', 'a', '0', '-', '.', 'a.', '.a', 'a..b', 'a.b', 'a-b.c-d', 'a-.b', 'a.-b', 'A', 'a_b', 'a*', 'é', 'a\n', '\na', 'a b',
+  'a'.repeat(253), 'a'.repeat(254), `${'a.'.repeat(126)}a`, `${'a.'.repeat(126)}ab`,
+];
+const handwrittenSubdomainValues = [null, 1, true, ['a'], { a: 'a' }];
+
+// Sysctl patterns: dot-separated segments of [-_a-z0-9], the last possibly ending in *.
+const sysctlUnit = fc.oneof({ arbitrary: chars('abz09'), weight: 12 }, { arbitrary: chars('-_'), weight: 4 }, { arbitrary: chars('.*'), weight: 2 }, { arbitrary: chars('A/ é\n'), weight: 1 });
+const sysctlSegment = fc.oneof({ arbitrary: text(sysctlUnit, 1, 8), weight: 12 }, { arbitrary: fc.constant(''), weight: 1 });
+const sysctl = fc.oneof(
+  { arbitrary: fc.tuple(fc.array(sysctlSegment, { minLength: 1, maxLength: 4 }), fc.constantFrom('', '', '*', '.*', '-*', '_*')).map(([ss, tail]) => ss.join('.') + tail), weight: 20 },
+  { arbitrary: fc.integer({ min: 251, max: 255 }).chain(longLabels).map((s) => `${s.slice(0, -1)}*`), weight: 1 },
+);
+const handwrittenSysctls = [
+  '', '*', '**', 'a', 'a*', 'a.*', '*.a', 'a.b', 'a..b', 'a.', '.a', 'a_b', '_a', 'a_', '-a', 'a-', 'a-*', 'a_*', 'a.-*', 'a.b_c-d.e*',
+  'kernel.shm_rmid_forced', 'net.core.*', 'net.*.b', 'a*b', 'A', 'a/b', 'a\n', 'é', 'a'.repeat(253), 'a'.repeat(254), `${'a'.repeat(252)}*`,
+];
+
 const inputs = {
   images: [...handwrittenReferences, ...sample(mutated(reference, stray), 3000, 1), ...sample(text(referenceAlphabet, 0, 40), 1000, 2)],
   quantities: [...handwrittenQuantities, ...sample(mutated(quantity, quantityAlphabet), 3000, 3), ...sample(text(quantityAlphabet, 0, 12), 1000, 4)],
   locations: [...handwrittenLocations, ...sample(mutated(location, locationUnit), 1500, 5), ...sample(text(locationUnit, 0, 30), 500, 6)],
   namespaces: [...handwrittenNamespaces, ...sample(namespace, 2000, 7)],
+  subdomains: [...handwrittenSubdomains, ...handwrittenSubdomainValues, ...sample(mutated(subdomain, subdomainUnit), 2000, 8)],
+  sysctls: [...handwrittenSysctls, ...sample(mutated(sysctl, sysctlUnit), 2000, 9)],
 };
 type Category = keyof typeof inputs;
 type Results = Record<Category, [unknown, unknown][]>;
 
-/** A directory with policies/lib (without its tests) and the oracle packages, for opa eval and opa build. */
+/**
+ * A directory with policies/lib (without its tests), the PodSecurityPolicy configuration checks and the
+ * oracle packages, for opa eval and opa build.
+ */
 function differentialPolicies(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-regex-free-'));
   const copy = (from: string, to: string, keep: (name: string) => boolean) => {
@@ -154,6 +187,7 @@ function differentialPolicies(): string {
     for (const name of readdirSync(from).filter(keep)) copyFileSync(join(from, name), join(dir, to, name));
   };
   copy(join(repoRoot, 'policies', 'lib'), 'lib', (name) => name.endsWith('.rego') && !name.endsWith('_test.rego'));
+  copy(join(repoRoot, 'policies', 'podsecurity'), 'podsecurity', (name) => name.endsWith('.rego') && !name.endsWith('_test.rego'));
   copy(join(repoRoot, 'test', 'policies', 'regex-oracle'), 'oracle', (name) => name.endsWith('.rego'));
   return dir;
 }

@@ -58,7 +58,14 @@ _dns_subdomain(s) if {
 
 _psp_spec_errors(spec) := {"spec is required and must be an object"} if not is_object(spec)
 
-else := (((((((config.unknown_key_errors("spec", spec, config.keys(_spec_types)) | _spec_type_errors(spec)) | _spec_rule_errors(spec)) | _spec_range_errors(spec)) | _spec_list_errors(spec)) | _spec_capability_errors(spec)) | _spec_path_errors(spec)) | _spec_sysctl_errors(spec)) | _spec_runtime_class_errors(spec)
+else := (((((((_spec_unknown_key_errors(spec) | _spec_type_errors(spec)) | _spec_rule_errors(spec)) | _spec_range_errors(spec)) | _spec_list_errors(spec)) | _spec_capability_errors(spec)) | _spec_path_errors(spec)) | _spec_sysctl_errors(spec)) | _spec_runtime_class_errors(spec)
+
+# config.unknown_key_errors for spec, looking each key up in _spec_types rather than in a set of its
+# keys built for every PSP on every request (the WASM runtime hashes each element it adds).
+_spec_unknown_key_errors(spec) := {sprintf("spec has unknown key %q (known: %s)", [k, concat(", ", sort(config.keys(_spec_types)))]) |
+	some k, _ in spec
+	not _spec_types[k]
+}
 
 _spec_types := {
 	"privileged": "boolean",

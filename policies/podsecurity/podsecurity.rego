@@ -125,8 +125,26 @@ _defaulted[name] := defaulted(pod, psps[name]) if some name in candidates
 
 _changed[name] if {
 	some name in candidates
-	_validated[name] != _as_is
+	_view_changed(_validated[name], _as_is)
 }
+
+# v != a, without comparing the annotations as whole objects: the WASM runtime compares objects by
+# sorting both key lists, and a pod may carry many annotations where the defaulting touches a few.
+# Equally many annotations, each in a with the same value, is the same annotations.
+_view_changed(v, a) if v.sc != a.sc
+
+_view_changed(v, a) if v.rc != a.rc
+
+_view_changed(v, a) if v.ctrs != a.ctrs
+
+_view_changed(v, a) if count(v.ann) != count(a.ann)
+
+_view_changed(v, a) if {
+	some k, x in v.ann
+	not _has_value(a.ann, k, x)
+}
+
+_has_value(obj, k, x) if obj[k] == x
 
 # What the validating phase compares the pod with: the defaulted pod, less a seccomp pod
 # annotation that only mirrors securityContext.seccompProfile. Kubernetes v1.24 copied the field

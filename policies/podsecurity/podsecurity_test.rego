@@ -224,3 +224,35 @@ test_pod_without_metadata_gets_metadata if {
 	inp := testdata.review_with("Pod", "app-a", "web", {"spec": _defaulted_pod_spec}, {})
 	main.mutation == {"patch": [{"op": "add", "path": "/metadata", "value": {"annotations": {"kubernetes.io/psp": "restricted"}}}], "profile": "restricted"} with input as inp
 }
+
+# _view_changed compares the annotations key by key: it agrees with != on views that differ in one
+# annotation's value, in one annotation more or less, or in nothing.
+test_view_changed_is_inequality if {
+	a := {"sc": {"fsGroup": 1}, "ann": {"x": "1", "y": "2"}, "rc": null, "ctrs": [{}]}
+	views := [
+		a,
+		_with(a, "ann", {"x": "1", "y": "3"}),
+		_with(a, "ann", {"x": "1"}),
+		_with(a, "ann", {"x": "1", "y": "2", "z": "3"}),
+		_with(a, "ann", {"x": "1", "z": "2"}),
+		_with(a, "ann", {}),
+		_with(a, "sc", {"fsGroup": 2}),
+		_with(a, "rc", "gvisor"),
+		_with(a, "ctrs", [{"privileged": false}]),
+	]
+	every v in views {
+		_changed_as_bool(v, a) == _differ(v, a)
+		_changed_as_bool(a, v) == _differ(v, a)
+	}
+}
+
+_changed_as_bool(v, a) if podsecurity._view_changed(v, a)
+
+else := false
+
+_differ(v, a) if v != a
+
+else := false
+
+# a with key k set to x (object.union would merge nested objects).
+_with(a, k, x) := object.union(object.remove(a, [k]), {k: x})

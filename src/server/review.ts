@@ -116,10 +116,16 @@ export function failedAnswer(
   };
 }
 
-/** Why a review failed, in the client's words; when its time budget ended it, says which budget. */
+/**
+ * Why a review failed, in the client's words; when its time budget ended it, says which budget. Only
+ * the budget sheds (OVERLOADED); a stopped evaluation was the budget's doing when the budget was (all
+ * but) spent — within its answer margin, since a timer may fire a little before performance.now() says
+ * it is due.
+ */
 export function budgetedReason(code: ErrorCode | undefined, settings: ReviewSettings): string {
   const { budget } = settings;
-  if (budget !== undefined && (code === 'OVERLOADED' || code === 'EVAL_TIMEOUT') && remaining(budget, performance.now()) <= 1) {
+  const budgetEnded = budget !== undefined && (code === 'OVERLOADED' || (code === 'EVAL_TIMEOUT' && remaining(budget, performance.now()) <= budget.marginMs));
+  if (budgetEnded) {
     const which = `its time budget of ${budget.ms} ms (${budget.from})`;
     return code === 'OVERLOADED' ? `no policy worker was free within ${which}` : `the evaluation did not finish within ${which}`;
   }

@@ -1,6 +1,8 @@
 // Every review is answered within its time budget (the API server's ?timeout=), whatever the queue holds.
 import t from 'tap';
+import { performance } from 'node:perf_hooks';
 import { parseGoDuration, reviewBudget } from '../../dist/server/budget.js';
+import { budgetedReason } from '../../dist/server/review.js';
 import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
@@ -15,6 +17,16 @@ t.test('the budget is the API server\'s timeout (Go duration text), capped by re
   t.match(reviewBudget('/validate', 0, 10_000), { ms: 10_000, from: 'reviewTimeout' }, 'no timeout: the cap');
   t.match(reviewBudget('/validate?timeout=soon', 0, 2000), { ms: 2000, from: 'reviewTimeout', answerBy: 1800 }, 'an unreadable timeout: the cap');
   t.match(reviewBudget('/validate?timeout=0s', 0, 2000), { ms: 2000 }, 'zero: the cap');
+});
+
+t.test('a shed review is said to be shed even when its timer fired a little before the answer was due', async (t) => {
+  // Node starts a timer from the event loop's cached time, so it can fire some milliseconds early.
+  const budget = { ...reviewBudget('/validate?timeout=1s', performance.now() - 880, 10_000), from: "the API server's timeout=1s" };
+  const settings = { failOpen: false, timeoutMs: 2000, budget };
+  t.match(budgetedReason('OVERLOADED', settings), /^no policy worker was free within its time budget of 1000 ms/);
+  t.match(budgetedReason('EVAL_TIMEOUT', settings), /^the evaluation did not finish within its time budget of 1000 ms/);
+  const early = { ...settings, budget: reviewBudget('/validate?timeout=10s', performance.now(), 10_000) };
+  t.notMatch(budgetedReason('EVAL_TIMEOUT', early), /budget/, 'an evaluation deadline long before the budget ends is the deadline');
 });
 
 t.test('reviews queued behind a slow one are shed at the end of their budget, before reaching a worker', async (t) => {

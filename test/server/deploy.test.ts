@@ -6,6 +6,7 @@ import yaml from 'js-yaml';
 import t from 'tap';
 import { envName, optionSpecs } from '../../dist/config/index.js';
 import { applyJsonPatch, loadBundle, PolicyEvaluator, readDataFile } from '../../dist/engine/index.js';
+import { synthesizeReview } from '../../dist/admission/synthesize.js';
 import { repoRoot } from '../helpers/policies.js';
 
 const deployDir = join(repoRoot, 'deploy');
@@ -135,20 +136,7 @@ t.test('the mutating webhook: pods on CREATE, reinvoked if needed, like the vali
 t.test('the compiled policies accept deploy/data.yaml and the Deployment itself', async (t) => {
   // Fails when the policies grow a required setting that deploy/data.yaml lacks: update it from policies/data.yaml.
   const evaluator = new PolicyEvaluator(await loadBundle(), { data: readDataFile(dataFile) });
-  const decision = evaluator.decide({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'deploy-test',
-      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      resource: { group: 'apps', version: 'v1', resource: 'deployments' },
-      name: deployment.metadata.name,
-      namespace: deployment.metadata.namespace,
-      operation: 'CREATE',
-      userInfo: { username: 'platform-admin', groups: ['system:authenticated'] },
-      object: deployment,
-    },
-  });
+  const decision = evaluator.decide(synthesizeReview(deployment, { uid: 'deploy-test', user: 'platform-admin' }));
   t.same(decision.violations, [], 'no violation of any kind');
   t.equal(decision.allowed, true);
 });
@@ -157,20 +145,9 @@ t.test('the pods the Deployment creates pass the default policies, as mutated an
   const evaluator = new PolicyEvaluator(await loadBundle(), { data: readDataFile(dataFile) });
   const namespace = deployment.metadata.namespace;
   const created = { apiVersion: 'v1', kind: 'Pod', metadata: { ...deployment.spec.template.metadata, name: 'wasmgate-pod', namespace }, spec: pod };
-  const review = (object: unknown) => ({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'deploy-pod',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      name: 'wasmgate-pod',
-      namespace,
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
-      object,
-    },
-  });
+  // As the ReplicaSet controller creates it: the API server's review of a new Pod.
+  const controller = { uid: 'deploy-pod', user: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'] };
+  const review = (object: Record<string, unknown>) => synthesizeReview(object, controller);
   const mutation = evaluator.mutate(review(created));
   t.equal(mutation.profile, 'wasmgate', 'the PodSecurityPolicy made for it admits it (restricted allows no seccomp profile)');
   const decision = evaluator.decide(review(applyJsonPatch(created, mutation.patch)));

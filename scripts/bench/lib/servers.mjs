@@ -40,8 +40,10 @@ export async function startServer(which, ctx, { cpus, probe, env = {}, extraArgs
   let url;
   if (which === 'wasmgate') {
     url = `https://127.0.0.1:${port}/validate`;
+    // With the heap flags `npm start` and the image run it with.
+    const { serveNodeFlags } = await import(join(ctx.root, 'dist', 'config', 'node-flags.js'));
     proc = startProcess(process.execPath, [
-      join(ctx.root, 'dist', 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port),
+      ...serveNodeFlags, join(ctx.root, 'dist', 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port),
       '--tls-cert-file', cert, '--tls-key-file', key, '--no-watch', ...extraArgs,
     ], { cpus, logFile, env, cwd: ctx.root });
   } else if (which === 'floor') {

@@ -192,6 +192,17 @@ function countFailure(ctx: AppContext, failure: ReviewResult['failure']): void {
   else if (failure) ctx.metrics.evaluationErrors.inc({ reason: failure.reason });
 }
 
+/**
+ * Sends a JSON answer as one write: serialised once, headers and body together. express's `res.json`
+ * costs ~0.1–0.2 ms more a review (content negotiation of the charset, a freshness check against the
+ * request's headers, the body converted again), which the review routes do not need.
+ */
+export function writeJson(res: Response, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 /** A POST of an AdmissionReview: answer it within its budget, then log and count what became of it. */
 function answering<R extends { readonly response: unknown }>(
   ctx: AppContext,
@@ -200,7 +211,7 @@ function answering<R extends { readonly response: unknown }>(
 ): RequestHandler {
   return async (req, res) => {
     const result = await answer(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
-    res.json(result.response);
+    writeJson(res, 200, result.response);
     record(ctx, result, elapsedSeconds(res));
   };
 }

@@ -10,7 +10,7 @@ import t from 'tap';
 import { describeObject } from '../../dist/admission/synthesize.js';
 import { checkFixtures, describeDecision, describeExpectation } from '../../dist/harness/index.js';
 import { wasmgate } from '../helpers/eval-cli.js';
-import { compilePolicies, opaEval, opaTool, repoRoot } from '../helpers/policies.js';
+import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
 
 const here = join(repoRoot, 'test', 'policies', 'scope');
 const shipped = yaml.load(readFileSync(join(repoRoot, 'policies', 'data.yaml'), 'utf8')) as { config: Record<string, unknown> };
@@ -81,24 +81,20 @@ t.test('wasmgate eval --data with a broken config.scope: exit 2, every bad key n
 
 t.test("policies/README.md's scope example is valid data and does what its comments say", async (t) => {
   const guide = readFileSync(join(repoRoot, 'policies', 'README.md'), 'utf8');
-  const section = guide.slice(guide.indexOf('## Scoping a policy'));
-  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  const block = /```yaml\n([\s\S]*?)```/.exec(guide.slice(guide.indexOf('## Scoping a policy')))?.[1];
   t.ok(block, 'the section has a yaml example');
-  const scope = (yaml.load(block!) as { config: { scope: Record<string, unknown> } }).config.scope;
-  const ref = (query: string) => `${query} with data.config.scope as ${JSON.stringify(scope)}`;
-  t.same(await opaEval(join(repoRoot, 'policies'), ref('data.wasmgate.main.config_errors')), []);
-  const deployment = (namespace: string, name: string) => ({
-    request: {
-      kind: { group: 'apps', version: 'v1', kind: 'Deployment' },
-      namespace,
-      name,
-      operation: 'CREATE',
-      object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace } },
-    },
-  });
-  const applies = (id: string, input: unknown) => opaEval(join(repoRoot, 'policies'), ref(`data.wasmgate.lib.scope.applies("${id}")`), input);
-  t.equal(await applies('registries', deployment('team-a', 'legacy-importer')), undefined, 'the exception');
-  t.equal(await applies('registries', deployment('team-b', 'legacy-importer')), true);
-  t.equal(await applies('limits.missing', deployment('sandbox-1', 'web')), undefined, 'excludedNamespaces');
-  t.equal(await applies('limits.missing', deployment('team-a', 'web')), true);
+  const example = join(mkdtempSync(join(tmpdir(), 'wasmgate-scope-guide-')), 'data.yaml');
+  writeFileSync(example, withScope((yaml.load(block!) as { config: { scope: unknown } }).config.scope));
+  const run = wasmgate(['eval', '--policy', bundleDir, '--data', example, '-o', 'json', join(here, 'fixtures', 'exceptions.yaml'), join(here, 'fixtures', 'namespaces.yaml')]);
+  t.not(run.code, 2, 'the data is accepted', { stderr: run.stderr });
+  const results = (JSON.parse(run.stdout) as { results: { kind: string; namespace?: string; name: string; violations: { policy: string }[] }[] }).results;
+  const policies = (kind: string, namespace: string, name: string) =>
+    results.filter((r) => r.kind === kind && r.namespace === namespace && r.name === name).map((r) => r.violations.map((v) => v.policy));
+  t.same(policies('Deployment', 'team-a', 'legacy-importer'), [[]], 'the exception covers the Deployment ...');
+  t.same(policies('Pod', 'team-a', 'legacy-importer-6b7f9c5d4-*'), [[]], '... and its pods');
+  t.same(policies('Deployment', 'team-b', 'legacy-importer'), [['registries']], 'in team-a only');
+  t.same(policies('Pod', 'sandbox-alice', 'scratch'), [[]], 'limits is excluded from sandbox-*');
+  t.same(policies('Pod', 'sandbox', 'scratch'), [['limits.missing', 'limits.missing']], 'but not from sandbox');
+  t.same(policies('NetworkPolicy', 'monitoring', 'early'), [[]], 'calico.order applies in team-* and prod only');
+  t.same(policies('NetworkPolicy', 'team-a', 'early'), [['calico.order']]);
 });

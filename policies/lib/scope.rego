@@ -6,8 +6,9 @@
 #   when every entry that names it matches (no entry: it applies).
 #   errors(known): the problems in config.scope, given the known ids and
 #   families.
-#   An entry matches as Gatekeeper's spec.match does (pkg/mutation/match/
-#   match.go, and pkg/target/matcher.go's matchAny for object/oldObject):
+#   An entry matches as Gatekeeper's spec.match does (open-policy-agent/
+#   gatekeeper@dd8507e pkg/mutation/match/match.go, and pkg/target/
+#   matcher.go's matchAny for object/oldObject):
 #   kinds [{apiGroups, kinds}] ("*" or [] any); namespaces and
 #   excludedNamespaces (exact or "prefix*"), tested against a Namespace
 #   object's own name and not at all for other cluster-scoped objects;

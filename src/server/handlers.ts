@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { describeValue, logValue, shortText } from '../observability/echo.js';
 import { maskObject } from '../observability/mask.js';
 import { kindLabel, type WebhookMetrics } from '../observability/metrics.js';
+import { reviewSteps, type ReviewSteps } from '../observability/steps.js';
 import { reviewBudget, type Budget } from './budget.js';
 import { HttpError, mapError } from './errors.js';
 import { mutateBody, type MutationResult } from './mutation.js';
@@ -210,9 +211,16 @@ function answering<R extends { readonly response: unknown }>(
   record: (ctx: AppContext, result: R, durationSeconds: number) => void,
 ): RequestHandler {
   return async (req, res) => {
+    const bodyRead = performance.now();
     const result = await answer(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
+    const evaluated = performance.now();
     writeJson(res, 200, result.response);
+    const answered = performance.now();
     record(ctx, result, elapsedSeconds(res));
+    if (reviewSteps.hasSubscribers) {
+      const steps: ReviewSteps = { arrived: (res as Timed)[started] ?? bodyRead, bodyRead, evaluated, answered, recorded: performance.now() };
+      reviewSteps.publish(steps);
+    }
   };
 }
 

@@ -12,5 +12,8 @@
  *   the machine's memory): under load what requests waiting for a worker got promoted is collected
  *   at ~20 MiB instead of ~45 MiB. 512 MiB of JavaScript heap is far above what the webhook needs,
  *   even for several 8 MiB reviews (the default bodyLimit) parsed at once.
+ *
+ * Both cost CPU (more scavenges, more frequent major collections): ~5–15 % more per review at W2's
+ * maximum in alternating runs; the README's "Where wasmgate is behind" has the figures.
  */
 export const serveNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=512'] as const;

@@ -12,8 +12,12 @@ package wasmgate.lib.pods
 import data.wasmgate.lib.chars
 import data.wasmgate.lib.request
 
-# Where the pod spec lives, by "group/Kind".
-spec_paths := {
+# Where the pod spec lives, by "group/Kind". This table and container_fields are read from
+# data.prepared.pods when the host has prepared the data (main's prepare): the WASM runtime builds
+# a rule's value anew in every evaluation.
+spec_paths := t if {
+	t := data.prepared.pods.spec_paths
+} else := {
 	"/Pod": ["spec"],
 	"/ReplicationController": ["spec", "template", "spec"],
 	"/PodTemplate": ["template", "spec"],
@@ -29,7 +33,9 @@ spec_paths := {
 }
 
 # The container lists of a pod spec and how messages call their members.
-container_fields := {
+container_fields := t if {
+	t := data.prepared.pods.container_fields
+} else := {
 	"containers": "container",
 	"initContainers": "init container",
 	"ephemeralContainers": "ephemeral container",
@@ -100,3 +106,6 @@ _service_account(spec) := sa if {
 	is_string(sa)
 	sa != ""
 } else := "default"
+
+# What main's prepare stores under data.prepared.pods.
+prepared := {"spec_paths": spec_paths, "container_fields": container_fields}

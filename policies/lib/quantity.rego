@@ -14,21 +14,29 @@ import data.wasmgate.lib.chars
 
 _max := 9007199254740992
 
-_pow10 := [
+# The lookup tables below are read from data.prepared.quantity when the host has prepared the data
+# (main's prepare): the WASM runtime builds a rule's value anew in every evaluation.
+_pow10 := t if {
+	t := data.prepared.quantity.pow10
+} else := [
 	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
 	10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
 	1000000000000000,
 ]
 
 # suffix -> [binary exponent, decimal exponent]
-_suffixes := {
+_suffixes := t if {
+	t := data.prepared.quantity.suffixes
+} else := {
 	"": [0, 0],
 	"n": [0, -9], "u": [0, -6], "m": [0, -3],
 	"k": [0, 3], "M": [0, 6], "G": [0, 9], "T": [0, 12], "P": [0, 15], "E": [0, 18],
 	"Ki": [10, 0], "Mi": [20, 0], "Gi": [30, 0], "Ti": [40, 0], "Pi": [50, 0], "Ei": [60, 0],
 }
 
-_pow2 := {0: 1, 10: 1024, 20: 1048576, 30: 1073741824, 40: 1099511627776, 50: 1125899906842624, 60: 1152921504606846976}
+_pow2 := t if {
+	t := data.prepared.quantity.pow2
+} else := {0: 1, 10: 1024, 20: 1048576, 30: 1073741824, 40: 1099511627776, 50: 1125899906842624, 60: 1152921504606846976}
 
 parse(q) := _from_string(q) if is_string(q)
 
@@ -158,3 +166,6 @@ else := 0
 _carry(units, 1000000000) := {"units": units + 1, "nanos": 0}
 
 _carry(units, nanos) := {"units": units, "nanos": nanos} if nanos < 1000000000
+
+# What main's prepare stores under data.prepared.quantity.
+prepared := {"pow10": _pow10, "suffixes": _suffixes, "pow2": _pow2}

@@ -18,10 +18,16 @@ defaulted(pod, p) := {"sc": sc, "ann": ann, "rc": _default_runtime_class(pod.spe
 	sc0 := _obj(pod.spec, "securityContext")
 	sc := object.union_n([sc0, _default_supplemental_groups(sc0, p), _default_fs_group(sc0, p), _default_selinux(sc0, p)])
 	ann0 := _obj(pod.meta, "annotations")
-	ann1 := object.union(ann0, _default_seccomp(ann0, sc0, p))
-	ann := object.union(ann1, _default_apparmor(ann1, pod.ctrs, p))
+	ann1 := _union_if_any(ann0, _default_seccomp(ann0, sc0, p))
+	ann := _union_if_any(ann1, _default_apparmor(ann1, pod.ctrs, p))
 	ctrs := [_default_container(_obj(c.c, "securityContext"), sc, p) | some c in pod.ctrs]
 }
+
+# object.union(obj, extra), without copying obj when there is nothing to add: a pod may carry many
+# annotations, and usually no PSP default adds one.
+_union_if_any(obj, extra) := obj if count(extra) == 0
+
+else := object.union(obj, extra)
 
 # --- pod level ---
 

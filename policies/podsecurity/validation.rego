@@ -142,15 +142,21 @@ _runtime_class_errors(pod, view, p) := {_err("pod-security.runtime-class", conca
 
 # --- volumes ---
 
-# The order in which util.GetVolumeFSType looks for a volume's source.
-_volume_sources := [
+# The order in which util.GetVolumeFSType looks for a volume's source (this table and the next read
+# from data.prepared.podsecurity when prepared, like the data-only values: the WASM runtime builds a
+# rule's value anew in every evaluation).
+_volume_sources := t if {
+	t := data.prepared.podsecurity.volume_sources
+} else := [
 	"hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs",
 	"iscsi", "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker",
 	"downwardAPI", "fc", "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk",
 	"photonPersistentDisk", "storageos", "projected", "portworxVolume", "scaleIO", "csi", "ephemeral",
 ]
 
-_volume_source_index := {t: i | some i, t in _volume_sources}
+_volume_source_index := x if {
+	x := data.prepared.podsecurity.volume_source_index
+} else := {t: i | some i, t in _volume_sources}
 
 # The first source in that order that the volume sets, else "" (none it knows). Found from the
 # volume's own keys (usually two) rather than by looking up every source, once per volume and PSP.

@@ -48,7 +48,7 @@ t.test('the default policies have a prepare entrypoint, and the evaluator prepar
   const prepared = policy.evaluateValue(prepareEntrypoint);
   t.equal(prepared?.type, 'object');
   const keys = prepared?.type === 'object' ? prepared.entries.map(([k]) => (k.type === 'string' ? k.value : '?')).sort() : [];
-  t.same(keys, ['config', 'config_errors', 'podsecurity', 'registries']);
+  t.same(keys, ['config', 'config_errors', 'pods', 'podsecurity', 'quantity', 'registries']);
 });
 
 t.test('every fixture: the same decision and mutation from prepared data as computed', async (t) => {

@@ -6,7 +6,11 @@ package wasmgate.podsecurity
 
 import data.wasmgate.lib.pods
 
-errors(pod, view, p) := (((_pod_errors(pod, view, p) | _volume_errors(pod, p)) | _container_errors(pod, view, p)) | _seccomp_errors(pod, view, p)) | _apparmor_errors(pod, view, p)
+errors(pod, view, p) := errors_for_targets(pod, view, seccomp_targets(pod, view), p)
+
+# errors with the view's seccomp targets (seccomp_targets) given: they do not depend on the PSP, so
+# the rules that check one view against several PSPs find them once.
+errors_for_targets(pod, view, targets, p) := (((_pod_errors(pod, view, p) | _volume_errors(pod, p)) | _container_errors(pod, view, p)) | _seccomp_errors(targets, p)) | _apparmor_errors(pod, view, p)
 
 _err(id, path, what, fix) := {"id": id, "path": path, "what": what, "fix": fix}
 
@@ -59,11 +63,12 @@ _group_path(pod, "fsGroup", _) := _sc_path(pod, "fsGroup")
 
 _group_path(pod, "supplementalGroups", i) := sprintf("%s[%d]", [_sc_path(pod, "supplementalGroups"), i])
 
-# SELinux (selinux.mustRunAs.Validate), for the pod or a container.
-_selinux_errors(path, who, opts, p) := {_err("pod-security.selinux", path, sprintf("%s does not set seLinuxOptions", [who]), sprintf("set seLinuxOptions to %s", [_selinux_text(p.selinux.options)])) |
+# SELinux (selinux.mustRunAs.Validate), for the pod (who is "the pod") or a container (who is the
+# container, named only in a message).
+_selinux_errors(path, who, opts, p) := {_err("pod-security.selinux", path, sprintf("%s does not set seLinuxOptions", [_target_who(who)]), sprintf("set seLinuxOptions to %s", [_selinux_text(p.selinux.options)])) |
 	p.selinux.rule == "MustRunAs"
 	not is_object(opts)
-} | {_err("pod-security.selinux", concat(".", [path, field]), sprintf("%s sets seLinuxOptions.%s %q", [who, field, actual]), sprintf("set it to %q", [wanted])) |
+} | {_err("pod-security.selinux", concat(".", [path, field]), sprintf("%s sets seLinuxOptions.%s %q", [_target_who(who), field, actual]), sprintf("set it to %q", [wanted])) |
 	p.selinux.rule == "MustRunAs"
 	is_object(opts)
 	some field in ["level", "role", "type", "user"]
@@ -285,7 +290,7 @@ _csc_path(c, field) := concat(".", [c.path, "securityContext", field])
 # How messages name a container (made only for a message: sprintf is a host call in WASM).
 _label(c) := pods.container_label(c.field, c.i, c.c)
 
-_one_container_errors(view, c, sc, p) := (((((((_run_as_user_errors(c, sc, view.sc, p) | _run_as_group_errors(c, sc, view.sc, p)) | _selinux_errors(_csc_path(c, "seLinuxOptions"), _label(c), effective(sc, view.sc, "seLinuxOptions"), p)) | _privileged_errors(c, sc, p)) | _proc_mount_errors(c, sc, p)) | _capability_errors(c, sc, p)) | _host_port_errors(c, p)) | _read_only_errors(c, sc, p)) | _escalation_errors(c, sc, p)
+_one_container_errors(view, c, sc, p) := (((((((_run_as_user_errors(c, sc, view.sc, p) | _run_as_group_errors(c, sc, view.sc, p)) | _selinux_errors(_csc_path(c, "seLinuxOptions"), c, effective(sc, view.sc, "seLinuxOptions"), p)) | _privileged_errors(c, sc, p)) | _proc_mount_errors(c, sc, p)) | _capability_errors(c, sc, p)) | _host_port_errors(c, p)) | _read_only_errors(c, sc, p)) | _escalation_errors(c, sc, p)
 
 _run_as_user_errors(c, sc, pod_sc, p) := {_err("pod-security.run-as-user", _csc_path(c, "runAsUser"), sprintf("%s does not set runAsUser", [_label(c)]), sprintf("set runAsUser within %s", [_ranges_text(p.run_as_user.ranges)]))} if {
 	p.run_as_user.rule == "MustRunAs"
@@ -375,11 +380,12 @@ _escalation_found(v) := sprintf("sets securityContext.allowPrivilegeEscalation t
 
 # --- seccomp (seccomp.strategy) and AppArmor (apparmor.strategy) annotations ---
 
-_seccomp_errors(pod, view, p) := {e |
-	some e in _seccomp_problem(_seccomp_pod_target(pod, view), p)
-} | {e |
-	some c in pod.ctrs
-	some e in _seccomp_problem(_seccomp_container_target(pod, view, c), p)
+# The profile of the pod and of each container, as {path, who, profile}.
+seccomp_targets(pod, view) := array.concat([_seccomp_pod_target(pod, view)], [_seccomp_container_target(pod, view, c) | some c in pod.ctrs])
+
+_seccomp_errors(targets, p) := {e |
+	some t in targets
+	some e in _seccomp_problem(t, p)
 }
 
 _annotation_path(pod, key) := concat("", [pod.meta_path, ".annotations[", key, "]"])
@@ -412,6 +418,7 @@ _seccomp_problem(t, p) := {_err("pod-security.seccomp", t.path, sprintf("%s sets
 	not _seccomp_allowed(t.profile, p)
 } else := set()
 
+# How a message names "the pod" or a container.
 _target_who(who) := who if is_string(who)
 
 else := _label(who)

@@ -6,7 +6,7 @@ prepared := {
 	"first_index": _first_index,
 	"psps": psps,
 	"skipped": skipped,
-	"grants": _grants,
+	"grants_by_identity": _grants_by_identity,
 	"volume_sources": _volume_sources,
 	"volume_source_index": _volume_source_index,
 }

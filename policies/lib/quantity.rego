@@ -89,18 +89,21 @@ _decimal([whole, frac]) if {
 	concat("", [whole, frac]) != ""
 }
 
-# [mantissa, decimal exponent, binary exponent]
-_split_suffix(body) := [m, to_number(trim_prefix(e, "+")), 0] if {
+# [mantissa, decimal exponent, binary exponent]. The suffixes come first (the usual form, and no
+# exponent form ends in a suffix letter: its last character is a digit).
+_split_suffix(body) := [substring(body, 0, n - 2), s[1], s[0]] if {
+	endswith(body, "i")
+	n := count(body)
+	n > 1
+	s := _suffixes[substring(body, n - 2, 2)]
+} else := [substring(body, 0, n - 1), s[1], s[0]] if {
+	n := count(body)
+	n > 0
+	s := _suffixes[substring(body, n - 1, 1)]
+} else := [m, to_number(trim_prefix(e, "+")), 0] if {
 	[m, e] := split(replace(body, "E", "e"), "e")
 	chars.number(trim_left(e, "+-"))
 	count(e) - count(trim_left(e, "+-")) <= 1
-} else := [substring(body, 0, count(body) - 2), s[1], s[0]] if {
-	count(body) > 1
-	endswith(body, "i")
-	s := _suffixes[substring(body, count(body) - 2, 2)]
-} else := [substring(body, 0, count(body) - 1), s[1], s[0]] if {
-	count(body) > 0
-	s := _suffixes[substring(body, count(body) - 1, 1)]
 } else := [body, 0, 0]
 
 # significant: digits without trailing zeros; value = digits * 10^exp10 * 2^exp2.
@@ -129,14 +132,25 @@ _from_number(x) := {"units": x, "nanos": 0} if {
 }
 
 # value = n * 10^exp10 * 2^exp2 as {units, nanos}, rounded up to the nano.
+# (Every arithmetic operation of the WASM runtime goes through a decimal library: the usual
+# exponents 0 skip theirs.)
+_canonical(n, 0, 0) := {"units": n, "nanos": 0} if n < _max
+
 _canonical(n, exp10, exp2) := v if {
-	m := n * _pow2[exp2]
+	[exp10, exp2] != [0, 0]
+	m := _times_pow2(n, exp2)
 	m < _max
 	v := _scaled(m, exp10)
 }
 
+_times_pow2(n, 0) := n
+
+_times_pow2(n, exp2) := n * _pow2[exp2] if exp2 != 0
+
+_scaled(m, 0) := {"units": m, "nanos": 0}
+
 _scaled(m, exp10) := {"units": u, "nanos": 0} if {
-	exp10 >= 0
+	exp10 > 0
 	exp10 <= 15
 	u := m * _pow10[exp10]
 	u < _max

@@ -6,10 +6,11 @@
 #   config_errors: the set of problems found in data.config (empty when valid).
 #   mutation: {"patch": [RFC 6902 operations], "profile": PSP name or null}:
 #   the PodSecurityPolicy defaulting of a created Pod (see podsecurity/).
+#   Each aggregates over every package data.wasmgate.policies.<family>.<name>:
+#   no file lists them (see policies/README.md).
 package wasmgate.main
 
 import data.wasmgate.bounds
-import data.wasmgate.calico
 import data.wasmgate.limits
 import data.wasmgate.namespaces
 import data.wasmgate.podsecurity
@@ -18,13 +19,45 @@ import data.wasmgate.registries
 import data.wasmgate.lib.config
 import data.wasmgate.lib.enforcement
 
+# --- the policy packages and their METADATA ---
+
+# custom of each policy package's METADATA, by [family, name]. A package reads its own
+# annotations with `metadata := rego.metadata.chain()` (OPA fills them in at compile time).
+policies[[f, n]] := custom if {
+	some f, n
+	some entry in data.wasmgate.policies[f][n].metadata
+	entry.path == ["wasmgate", "policies", f, n]
+	custom := object.get(entry, ["annotations", "custom"], {})
+}
+
+# A precheck policy (custom.precheck: true) runs before the others; what it finds always denies.
+_precheck(f, n) if policies[[f, n]].precheck == true
+
+# The default action of every id a (non-precheck) package declares: its custom.id and the keys
+# of its custom.rules share the package's custom.action.
+_default_action[id] := _action_of(custom) if {
+	some [f, n], custom in policies
+	not _precheck(f, n)
+	some id in _ids_of(custom)
+}
+
+_ids_of(custom) := {id | some id in array.concat([object.get(custom, "id", null)], [r | some r, _ in object.get(custom, "rules", {})]); is_string(id)}
+
+_action_of(custom) := custom.action if custom.action in config.actions
+
+else := "deny"
+
 # Every policy id the packages can report; config.enforcement keys must be
 # one of these or a family (the id up to the first ".").
-policy_ids := (((calico.policy_ids | namespaces.policy_ids) | registries.policy_ids) | limits.policy_ids) | podsecurity.policy_ids
+policy_ids := ((({id | some id, _ in _default_action} | namespaces.policy_ids) | registries.policy_ids) | limits.policy_ids) | podsecurity.policy_ids
 
 families := {enforcement.family(id) | some id in policy_ids}
 
-_found contains v if some v in calico.violations
+_found contains v if {
+	some f, n
+	some v in data.wasmgate.policies[f][n].violations
+	not _precheck(f, n)
+}
 
 _found contains v if some v in namespaces.violations
 
@@ -34,7 +67,7 @@ _found contains v if some v in limits.violations
 
 _found contains v if some v in podsecurity.violations
 
-_violations contains object.union(v, {"action": enforcement.action(v.policy)}) if some v in _found
+_violations contains object.union(v, {"action": enforcement.action(v.policy, object.get(_default_action, v.policy, "deny"))}) if some v in _found
 
 # With invalid data.config the policies cannot be trusted: fail closed.
 _violations contains {
@@ -69,7 +102,12 @@ _bounded_by_key := {_sort_key(d): d | some v in bounds.violations; d := object.u
 
 _bounded := [_bounded_by_key[k] | some k in sort({k | some k, _ in _bounded_by_key})]
 
-config_errors := (((((config.errors | _enforcement_errors) | calico.config_errors) | registries.config_errors) | limits.config_errors) | podsecurity.config_errors) | bounds.config_errors
+_policy_errors contains e if {
+	some f, n
+	some e in data.wasmgate.policies[f][n].config_errors
+}
+
+config_errors := (((((config.errors | _enforcement_errors) | _policy_errors) | registries.config_errors) | limits.config_errors) | podsecurity.config_errors) | bounds.config_errors
 
 _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (known: %s)", [k, concat(", ", sort(policy_ids | families))]) if {
 	some k, _ in config.enforcement

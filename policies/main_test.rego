@@ -103,3 +103,21 @@ test_every_violation_reported if {
 test_mutation_defined_for_any_input if {
 	main.mutation == {"patch": [], "profile": null} with input as {}
 }
+
+# The decision knows a policy package only through its METADATA (read with
+# `metadata := rego.metadata.chain()`): each needs a custom.id and a valid custom.action.
+# Test packages (wasmgate.policies.<family>.<name>_test) exist only in opa test.
+test_every_policy_declares_its_metadata if {
+	undeclared := {[f, n] | some f, n; data.wasmgate.policies[f][n]; not endswith(n, "_test"); not _declared(f, n)}
+	undeclared == set()
+}
+
+_declared(f, n) if {
+	is_string(main.policies[[f, n]].id)
+	main.policies[[f, n]].action in {"deny", "warn", "dryrun"}
+}
+
+test_metadata_gives_ids_and_default_actions if {
+	main.policies[["calico", "networkpolicy"]].id == "calico"
+	{"calico", "calico.order", "calico.global"} - main.policy_ids == set()
+}

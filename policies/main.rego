@@ -11,10 +11,7 @@
 package wasmgate.main
 
 import data.wasmgate.bounds
-import data.wasmgate.limits
-import data.wasmgate.namespaces
 import data.wasmgate.podsecurity
-import data.wasmgate.registries
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.enforcement
@@ -49,7 +46,7 @@ else := "deny"
 
 # Every policy id the packages can report; config.enforcement keys must be
 # one of these or a family (the id up to the first ".").
-policy_ids := ((({id | some id, _ in _default_action} | namespaces.policy_ids) | registries.policy_ids) | limits.policy_ids) | podsecurity.policy_ids
+policy_ids := {id | some id, _ in _default_action} | podsecurity.policy_ids
 
 families := {enforcement.family(id) | some id in policy_ids}
 
@@ -58,12 +55,6 @@ _found contains v if {
 	some v in data.wasmgate.policies[f][n].violations
 	not _precheck(f, n)
 }
-
-_found contains v if some v in namespaces.violations
-
-_found contains v if some v in registries.violations
-
-_found contains v if some v in limits.violations
 
 _found contains v if some v in podsecurity.violations
 
@@ -107,7 +98,7 @@ _policy_errors contains e if {
 	some e in data.wasmgate.policies[f][n].config_errors
 }
 
-config_errors := (((((config.errors | _enforcement_errors) | _policy_errors) | registries.config_errors) | limits.config_errors) | podsecurity.config_errors) | bounds.config_errors
+config_errors := (((config.errors | _enforcement_errors) | _policy_errors) | podsecurity.config_errors) | bounds.config_errors
 
 _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (known: %s)", [k, concat(", ", sort(policy_ids | families))]) if {
 	some k, _ in config.enforcement

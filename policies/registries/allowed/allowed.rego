@@ -7,14 +7,23 @@
 #   the reference like the container runtime does.
 #   registries.digest: with config.registries.requireDigest, images must be
 #   pinned by digest.
-package wasmgate.registries
+# custom:
+#   id: registries
+#   action: deny
+#   remediation: Use an image from a registry location in config.registries.allowed (pinned by digest when config.registries.requireDigest is set).
+#   data:
+#     - config.registries.allowed
+#     - config.registries.requireDigest
+#   rules:
+#     registries.digest: Images pinned by digest
+package wasmgate.policies.registries.allowed
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.images
 import data.wasmgate.lib.messages
 import data.wasmgate.lib.pods
 
-policy_ids := {"registries", "registries.digest"}
+metadata := rego.metadata.chain()
 
 _settings := config.section("registries")
 

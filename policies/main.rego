@@ -5,13 +5,10 @@
 #   for an AdmissionReview input; defined for every input.
 #   config_errors: the set of problems found in data.config (empty when valid).
 #   mutation: {"patch": [RFC 6902 operations], "profile": PSP name or null}:
-#   the PodSecurityPolicy defaulting of a created Pod (see podsecurity/).
+#   the PodSecurityPolicy defaulting of a created Pod (see podsecurity/psp/).
 #   Each aggregates over every package data.wasmgate.policies.<family>.<name>:
 #   no file lists them (see policies/README.md).
 package wasmgate.main
-
-import data.wasmgate.bounds
-import data.wasmgate.podsecurity
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.enforcement
@@ -46,7 +43,7 @@ else := "deny"
 
 # Every policy id the packages can report; config.enforcement keys must be
 # one of these or a family (the id up to the first ".").
-policy_ids := {id | some id, _ in _default_action} | podsecurity.policy_ids
+policy_ids := {id | some id, _ in _default_action}
 
 families := {enforcement.family(id) | some id in policy_ids}
 
@@ -55,8 +52,6 @@ _found contains v if {
 	some v in data.wasmgate.policies[f][n].violations
 	not _precheck(f, n)
 }
-
-_found contains v if some v in podsecurity.violations
 
 _violations contains object.union(v, {"action": enforcement.action(v.policy, object.get(_default_action, v.policy, "deny"))}) if some v in _found
 
@@ -83,13 +78,19 @@ allowed := false if {
 	v.action == "deny"
 }
 
-# An object past config.bounds is denied for that alone: the other policies do not run on it
-# (the else branch is evaluated only when the first is undefined), so its size costs a count.
+# What a precheck policy (bounds: an object past config.bounds) finds is denied for that alone: the
+# other policies do not run on it (the else branch is evaluated only when the first is undefined),
+# so its size costs a count.
 decision := {"allowed": false, "violations": _bounded} if {
 	count(_bounded) > 0
 } else := {"allowed": allowed, "violations": _sorted}
 
-_bounded_by_key := {_sort_key(d): d | some v in bounds.violations; d := object.union(v, {"action": "deny"})}
+_bounded_by_key := {_sort_key(d): d |
+	some [f, n], _ in policies
+	_precheck(f, n)
+	some v in data.wasmgate.policies[f][n].violations
+	d := object.union(v, {"action": "deny"})
+}
 
 _bounded := [_bounded_by_key[k] | some k in sort({k | some k, _ in _bounded_by_key})]
 
@@ -98,7 +99,7 @@ _policy_errors contains e if {
 	some e in data.wasmgate.policies[f][n].config_errors
 }
 
-config_errors := (((config.errors | _enforcement_errors) | _policy_errors) | podsecurity.config_errors) | bounds.config_errors
+config_errors := (config.errors | _enforcement_errors) | _policy_errors
 
 _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (known: %s)", [k, concat(", ", sort(policy_ids | families))]) if {
 	some k, _ in config.enforcement
@@ -106,7 +107,22 @@ _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (
 	not k in families
 }
 
+# The mutations of the packages that define `mutation` (only pod security does), by [family,
+# name]: their patches in that order, and the first PSP profile chosen.
+_mutations[[f, n]] := m if {
+	some f, n
+	m := data.wasmgate.policies[f][n].mutation
+}
+
+_mutation_order := sort({k | some k, _ in _mutations})
+
+_profiles := [p | some k in _mutation_order; p := _mutations[k].profile; p != null]
+
+default _profile := null
+
+_profile := _profiles[0]
+
 # With invalid data.config nothing is defaulted (the decision denies everything).
-mutation := podsecurity.mutation if count(config_errors) == 0
+mutation := {"patch": [op | some k in _mutation_order; some op in _mutations[k].patch], "profile": _profile} if count(config_errors) == 0
 
 else := {"patch": [], "profile": null}

@@ -2,7 +2,7 @@
 # API server stored them (allowPrivilegeEscalation defaults to true) and the
 # provider strategies of Kubernetes v1.24 built from them
 # (pkg/security/podsecuritypolicy/factory.go).
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 import data.wasmgate.lib.config
 

@@ -2,7 +2,7 @@
 # Kubernetes' RBAC authorizer answers the PSP plugin's question "may this
 # user `use` podsecuritypolicies/<name> (group policy or extensions) in the
 # pod's namespace?" (pkg/registry/rbac/validation/rule.go).
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 _rbac_objects := os if {
 	os := _settings.rbac

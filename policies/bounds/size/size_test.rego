@@ -1,8 +1,8 @@
-package wasmgate.bounds_test
+package wasmgate.policies.bounds.size_test
 
-import data.wasmgate.bounds
 import data.wasmgate.lib.testdata
 import data.wasmgate.main
+import data.wasmgate.policies.bounds.size as bounds
 
 _caps(n) := [sprintf("CAP_%d", [i]) | some i in numbers.range(1, n)]
 

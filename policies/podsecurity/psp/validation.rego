@@ -2,7 +2,7 @@
 # strategies), for a pod seen through a view (see defaulting.rego).
 # errors(pod, view, p) is a set of {id, path, what, fix}: the policy id, the
 # field path, what was found and how to fix it.
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 import data.wasmgate.lib.pods
 

@@ -9,7 +9,7 @@ import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
 import { describeRules, requiredEntrypoints, ruleOf } from './entrypoints.js';
 import { unformattedFiles } from './fmt.js';
-import { opaMessage, runOpa, type OpaRun, type OpaTool } from './opa.js';
+import { opaMessage, policyDirIgnores, runOpa, type OpaRun, type OpaTool } from './opa.js';
 
 export interface BuildOptions {
   readonly opa: OpaTool;
@@ -114,7 +114,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   const builtins = await generateCapabilities(options.opa, capabilitiesFile);
   log(`capabilities: ${builtins.excluded.length} OPA builtins left out (the engine cannot run them)`);
 
-  const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, policiesDir]);
+  const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, ...policyDirIgnores, policiesDir]);
   if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(opaMessage(check), builtins)}`);
 
   const bundle = join(outDir, 'bundle.tar.gz');
@@ -127,6 +127,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
       capabilitiesFile,
       '--ignore',
       '*_test.rego',
+      ...policyDirIgnores,
       ...targets.flatMap((e) => ['-e', e]),
       '-o',
       bundle,

@@ -94,12 +94,30 @@ _bounded_by_key := {_sort_key(d): d |
 
 _bounded := [_bounded_by_key[k] | some k in sort({k | some k, _ in _bounded_by_key})]
 
+# The top-level config keys: the shared ones (lib/config) and the first key below config of every
+# data key a policy's METADATA lists (custom.data); a policy's section must be an object.
+config_sections := {k | some k, _ in config.sections} | _policy_sections
+
+_policy_sections := {split(key, ".")[1] |
+	some custom in policies
+	some key in object.get(custom, "data", [])
+	is_string(key)
+	startswith(key, "config.")
+}
+
+_section_errors contains msg if some msg in config.unknown_key_errors("config", config.root, config_sections)
+
+_section_errors contains msg if {
+	some k in (_policy_sections - {k | some k, _ in config.sections})
+	some msg in config.type_errors("config", config.root, k, "object", false)
+}
+
 _policy_errors contains e if {
 	some f, n
 	some e in data.wasmgate.policies[f][n].config_errors
 }
 
-config_errors := (config.errors | _enforcement_errors) | _policy_errors
+config_errors := ((config.errors | _section_errors) | _enforcement_errors) | _policy_errors
 
 _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (known: %s)", [k, concat(", ", sort(policy_ids | families))]) if {
 	some k, _ in config.enforcement

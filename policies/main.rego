@@ -59,8 +59,8 @@ _violations contains object.union(v, {"action": enforcement.action(v.policy, obj
 _violations contains {
 	"policy": "config",
 	"action": "deny",
-	"message": sprintf("wasmgate configuration is invalid, so every request is denied: %s", [concat("; ", sort(config_errors))]),
-} if count(config_errors) > 0
+	"message": sprintf("wasmgate configuration is invalid, so every request is denied: %s", [concat("; ", sort(_config_errors))]),
+} if count(_config_errors) > 0
 
 # Violations sorted by policy, path, message, action (an order that the
 # WASM build and opa eval share: plain string comparison).
@@ -141,6 +141,6 @@ default _profile := null
 _profile := _profiles[0]
 
 # With invalid data.config nothing is defaulted (the decision denies everything).
-mutation := {"patch": [op | some k in _mutation_order; some op in _mutations[k].patch], "profile": _profile} if count(config_errors) == 0
+mutation := {"patch": [op | some k in _mutation_order; some op in _mutations[k].patch], "profile": _profile} if count(_config_errors) == 0
 
 else := {"patch": [], "profile": null}

@@ -30,8 +30,15 @@ _settings := config.section("registries")
 # The configured entries as written (for messages).
 allowed := [e | some e in _settings.allowed; is_string(e)]
 
-# The entries normalised for comparison (host lower-cased, index.docker.io -> docker.io).
-allowed_locations := {_normalize(e) | some e in allowed}
+# The entries normalised for comparison (host lower-cased, index.docker.io -> docker.io): read from
+# data.prepared.policies.registries.allowed when the host has prepared the data (main's prepare),
+# else computed.
+allowed_locations := s if {
+	s := data.prepared.policies.registries.allowed.allowed_locations
+} else := {_normalize(e) | some e in allowed}
+
+# What main's prepare stores under data.prepared.policies.registries.allowed.
+prepared := {"allowed_locations": allowed_locations}
 
 _normalize(entry) := concat("/", array.concat([images.normalize_registry(parts[0])], array.slice(parts, 1, count(parts)))) if {
 	parts := split(entry, "/")

@@ -78,6 +78,12 @@ t.test('a package added as a folder is in the WASM decision and in opa eval, wit
   t.match((plain.evaluate(entrypoints.configErrors, {}) as string[]).join('\n'), /unknown policy "team.label"/, 'the shipped set does not know team.label');
 });
 
+t.test('the policy guide shows this very policy', async (t) => {
+  const guide = readFileSync(join(repoRoot, 'policies', 'README.md'), 'utf8');
+  const rego = readFileSync(join(repoRoot, 'test', 'policies', 'team-label', 'label.rego'), 'utf8');
+  t.ok(guide.includes('```rego\n' + rego + '```'), 'policies/README.md holds test/policies/team-label/label.rego verbatim');
+});
+
 t.test('adding a warn policy breaks no existing fixture or Rego unit test', async (t) => {
   const dir = withTeamPolicy();
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

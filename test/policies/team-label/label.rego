@@ -1,6 +1,7 @@
 # METADATA
 # title: Deployments name their team
-# description: Every Deployment carries a team label, so that its owners can be found.
+# description: |
+#   Every Deployment carries a team label, so that its owners can be found.
 # custom:
 #   id: team.label
 #   action: warn

@@ -12,6 +12,7 @@ package wasmgate.main
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.enforcement
+import data.wasmgate.lib.scope
 
 # --- the policy packages and their METADATA ---
 
@@ -53,7 +54,11 @@ _found contains v if {
 	not _precheck(f, n)
 }
 
-_violations contains object.union(v, {"action": enforcement.action(v.policy, object.get(_default_action, v.policy, "deny"))}) if some v in _found
+# A finding counts where the policy applies (its config.scope, see lib/scope).
+_violations contains object.union(v, {"action": enforcement.action(v.policy, object.get(_default_action, v.policy, "deny"))}) if {
+	some v in _found
+	scope.applies(v.policy)
+}
 
 # With invalid data.config the policies cannot be trusted: fail closed.
 _violations contains {
@@ -117,7 +122,7 @@ _policy_errors contains e if {
 	some e in data.wasmgate.policies[f][n].config_errors
 }
 
-config_errors := ((config.errors | _section_errors) | _enforcement_errors) | _policy_errors
+config_errors := (((config.errors | _section_errors) | _enforcement_errors) | _policy_errors) | scope.errors(policy_ids | families)
 
 _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (known: %s)", [k, concat(", ", sort(policy_ids | families))]) if {
 	some k, _ in config.enforcement
@@ -126,10 +131,12 @@ _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (
 }
 
 # The mutations of the packages that define `mutation` (only pod security does), by [family,
-# name]: their patches in that order, and the first PSP profile chosen.
+# name]: their patches in that order, and the first PSP profile chosen. A request a package is
+# scoped away from (its custom.id in config.scope) is not mutated by it.
 _mutations[[f, n]] := m if {
 	some f, n
 	m := data.wasmgate.policies[f][n].mutation
+	scope.applies(policies[[f, n]].id)
 }
 
 _mutation_order := sort({k | some k, _ in _mutations})

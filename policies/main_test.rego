@@ -64,18 +64,15 @@ test_enforcement_warn_and_dryrun if {
 	cfg := testdata.config_with("enforcement", {"registries": "warn", "limits.request-exceeds-limit": "dryrun"})
 	d := main.decision with input as _bad_deployment with data.config as cfg
 	d.allowed == true
-	{[v.policy, v.action] | some v in _of_default_set(d)} == {["registries", "warn"], ["limits.request-exceeds-limit", "dryrun"]}
+	{[v.policy, v.action] | some v in testdata.shipped(d.violations)} == {["registries", "warn"], ["limits.request-exceeds-limit", "dryrun"]}
 }
 
 test_enforcement_family_and_exact_id if {
 	cfg := testdata.config_with("enforcement", {"limits": "warn", "limits.request-exceeds-limit": "deny"})
 	d := main.decision with input as _bad_deployment with data.config as cfg
 	d.allowed == false
-	{[v.policy, v.action] | some v in _of_default_set(d)} == {["registries", "deny"], ["limits.request-exceeds-limit", "deny"]}
+	{[v.policy, v.action] | some v in testdata.shipped(d.violations)} == {["registries", "deny"], ["limits.request-exceeds-limit", "deny"]}
 }
-
-# The findings of the policies shipped with wasmgate (by family).
-_of_default_set(d) := [v | some v in d.violations; split(v.policy, ".")[0] in {"calico", "system-namespaces", "registries", "limits", "pod-security", "bounds"}]
 
 test_config_errors_empty_for_shipped_data if {
 	main.config_errors == set()

@@ -25,6 +25,7 @@ sections := {
 	"systemNamespaces": true,
 	"admins": true,
 	"enforcement": false,
+	"scope": false,
 }
 
 actions := {"deny", "warn", "dryrun"}

@@ -25,16 +25,29 @@ policies[[f, n]] := custom if {
 	custom := object.get(entry, ["annotations", "custom"], {})
 }
 
+# What the decision needs of the METADATA, read from data.prepared.metadata when the host has
+# prepared the data (main's prepare), else computed: it is the same for every request.
+_metadata := m if {
+	m := data.prepared.metadata
+} else := {"prechecks": _prechecks, "default_action": _default_actions, "ids": _package_ids}
+
+# custom.id by family and name.
+_package_ids := {f: {n: custom.id | some [g, n], custom in policies; g == f} | some [f, _], _ in policies}
+
 # A precheck policy (custom.precheck: true) runs before the others; what it finds always denies.
-_precheck(f, n) if policies[[f, n]].precheck == true
+_prechecks := {[f, n] | some [f, n], custom in policies; custom.precheck == true}
+
+_precheck(f, n) if [f, n] in _metadata.prechecks
 
 # The default action of every id a (non-precheck) package declares: its custom.id and the keys
 # of its custom.rules share the package's custom.action.
-_default_action[id] := _action_of(custom) if {
+_default_actions[id] := _action_of(custom) if {
 	some [f, n], custom in policies
-	not _precheck(f, n)
+	not [f, n] in _prechecks
 	some id in _ids_of(custom)
 }
+
+_default_action := _metadata.default_action
 
 _ids_of(custom) := {id | some id in array.concat([object.get(custom, "id", null)], [r | some r, _ in object.get(custom, "rules", {})]); is_string(id)}
 
@@ -91,8 +104,7 @@ decision := {"allowed": false, "violations": _bounded} if {
 } else := {"allowed": allowed, "violations": _sorted}
 
 _bounded_by_key := {_sort_key(d): d |
-	some [f, n], _ in policies
-	_precheck(f, n)
+	some [f, n] in _metadata.prechecks
 	some v in data.wasmgate.policies[f][n].violations
 	d := object.union(v, {"action": "deny"})
 }
@@ -136,7 +148,7 @@ _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (
 _mutations[[f, n]] := m if {
 	some f, n
 	m := data.wasmgate.policies[f][n].mutation
-	scope.applies(policies[[f, n]].id)
+	scope.applies(_metadata.ids[f][n])
 }
 
 _mutation_order := sort({k | some k, _ in _mutations})

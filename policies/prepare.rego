@@ -15,6 +15,7 @@ import data.wasmgate.lib.config
 prepare := {
 	"config_errors": config_errors,
 	"config": config.prepared,
+	"metadata": _metadata,
 	"policies": {f: {n: p | some [g, n], p in _prepared; g == f} | some [f, _], _ in _prepared},
 }
 

@@ -48,7 +48,7 @@ t.test('the default policies have a prepare entrypoint, and the evaluator prepar
   const prepared = policy.evaluateValue(prepareEntrypoint);
   t.equal(prepared?.type, 'object');
   const keys = prepared?.type === 'object' ? prepared.entries.map(([k]) => (k.type === 'string' ? k.value : '?')).sort() : [];
-  t.same(keys, ['config', 'config_errors', 'policies']);
+  t.same(keys, ['config', 'config_errors', 'metadata', 'policies']);
   // Under policies: each package that defines `prepared`, by family and name.
   const policies = (policy.evaluate(prepareEntrypoint, {}) as { policies: Record<string, Record<string, unknown>> }).policies;
   t.same(Object.fromEntries(Object.entries(policies).map(([f, names]) => [f, Object.keys(names)])), { podsecurity: ['psp'], registries: ['allowed'] });

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { harnessExitCode, runPolicyTests } from '../../dist/harness/index.js';
+import { checkFixtures, harnessExitCode, policyFixtureDirs, runPolicyTests } from '../../dist/harness/index.js';
 import { entrypoints, loadBundle, WasmPolicy } from '../../dist/engine/index.js';
 import { compilePolicies, opaEval, opaTool, repoRoot } from '../helpers/policies.js';
 
@@ -76,6 +76,17 @@ t.test('a package added as a folder is in the WASM decision and in opa eval, wit
   const plain = new WasmPolicy(shipped.module, shipped.memoryMinPages);
   plain.setData({ config: { ...config, enforcement: { 'team.label': 'deny' } } });
   t.match((plain.evaluate(entrypoints.configErrors, {}) as string[]).join('\n'), /unknown policy "team.label"/, 'the shipped set does not know team.label');
+});
+
+t.test('every finding of the shipped policies names an id their METADATA declares', async (t) => {
+  const policies = join(repoRoot, 'policies');
+  const declared = new Set((await opaEval(policies, 'data.wasmgate.main.policy_ids')) as string[]);
+  t.ok(declared.has('calico.order') && declared.has('pod-security.privileged'), `${declared.size} ids declared`);
+  const report = await checkFixtures({ opa: opaTool(), policiesDir: policies, bundleDir: await compilePolicies(policies), fixtures: [...policyFixtureDirs(policies), join(repoRoot, 'test', 'fixtures')], workers: 2 });
+  const found = new Set(report.fixtures.flatMap((o) => (o.decision?.violations ?? []).map((v) => v.policy)));
+  t.ok(found.size >= 15, `${found.size} ids found in the fixtures`);
+  // bounds, a precheck, is outside config.enforcement, so not among the ids.
+  t.same([...found].filter((id) => !declared.has(id) && id !== 'bounds'), [], 'no finding of an undeclared id');
 });
 
 t.test('the policy guide shows this very policy', async (t) => {

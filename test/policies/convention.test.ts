@@ -1,13 +1,15 @@
 // A policy is found by convention: a package data.wasmgate.policies.<family>.<name> in its own folder,
 // described by its METADATA. These tests add one (test/policies/team-label: a warn policy, "every
-// Deployment carries a team label") to a scratch copy of policies/ and check that the decision, the
-// configuration check and the harness take it in, with no other file changed.
+// Deployment carries a team label") to a scratch copy of policies/ and check that the decision (WASM,
+// opa eval, wasmgate eval), the configuration check and the harness take it in, with no other file
+// changed.
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { checkFixtures, harnessExitCode, policyFixtureDirs, runPolicyTests } from '../../dist/harness/index.js';
 import { entrypoints, loadBundle, WasmPolicy } from '../../dist/engine/index.js';
+import { wasmgate } from '../helpers/eval-cli.js';
 import { compilePolicies, opaEval, opaTool, repoRoot } from '../helpers/policies.js';
 
 type Violation = { policy: string; action: string; message: string };
@@ -70,6 +72,13 @@ t.test('a package added as a folder is in the WASM decision and in opa eval, wit
     ['config.enforcement has unknown policy "team.labels"'],
     'config_errors accepts its id and refuses a misspelt one',
   );
+
+  // wasmgate eval on the policy directory: the same warning, and the exit code of a warning.
+  const deployment = join(repoRoot, 'test', 'fixtures', 'allowed', 'deployment.yaml');
+  const run = wasmgate(['eval', '--policy', policies, '-o', 'json', '--no-progress', deployment]);
+  const result = JSON.parse(run.stdout) as { summary: { warned: number }; results: { outcome: string; violations: Violation[] }[] };
+  t.equal(result.summary.warned, 1, `wasmgate eval warns (exit ${run.code}): ${run.stderr.trim()}`);
+  t.same(result.results.map((r) => [r.outcome, r.violations.map((v) => `${v.action} ${v.policy}`)]), [['warned', ['warn team.label']]]);
 
   // Without the folder, none of this exists.
   const shipped = await loadBundle(await compilePolicies(join(repoRoot, 'policies')));

@@ -3,14 +3,16 @@
 // Deployment carries a team label") to a scratch copy of policies/ and check that the decision (WASM,
 // opa eval, wasmgate eval), the configuration check and the harness take it in, with no other file
 // changed.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { checkFixtures, harnessExitCode, policyFixtureDirs, runPolicyTests } from '../../dist/harness/index.js';
 import { entrypoints, loadBundle, WasmPolicy } from '../../dist/engine/index.js';
+import type { ReloadResult } from '../../dist/server/policy.js';
 import { wasmgate } from '../helpers/eval-cli.js';
 import { compilePolicies, opaEval, opaTool, repoRoot } from '../helpers/policies.js';
+import { admit, nextEvent, review, startServer } from '../server/helpers.js';
 
 type Violation = { policy: string; action: string; message: string };
 type Decision = { allowed: boolean; violations: Violation[] };
@@ -85,6 +87,31 @@ t.test('a package added as a folder is in the WASM decision and in opa eval, wit
   const plain = new WasmPolicy(shipped.module, shipped.memoryMinPages);
   plain.setData({ config: { ...config, enforcement: { 'team.label': 'deny' } } });
   t.match((plain.evaluate(entrypoints.configErrors, {}) as string[]).join('\n'), /unknown policy "team.label"/, 'the shipped set does not know team.label');
+});
+
+t.test('a running webhook enforces the added policy after a reload', async (t) => {
+  const dir = withTeamPolicy();
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const served = join(dir, 'served');
+  mkdirSync(served);
+  const shipped = await compilePolicies(join(repoRoot, 'policies'));
+  for (const file of ['policy.wasm', 'data.json']) copyFileSync(join(shipped, file), join(served, file));
+  const s = await startServer({ bundle: served, watch: true, watchDebounce: '50ms', workers: '1' });
+  t.teardown(() => s.stop());
+  const deployment = review('team-1', {}, { kind: 'Deployment', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'team-a' }, spec: { template: { spec: { containers: [] } } } } });
+  deployment.request.kind.group = 'apps';
+  const warnings = async () => ((await admit(s.port, s.ca, deployment)).json?.response?.warnings ?? []) as string[];
+  t.same((await warnings()).filter((w) => w.includes('team label')), [], 'the shipped policy set has no team label policy');
+
+  // The policy directory with the new folder, compiled and swapped in as a deploy would.
+  const withTeam = await compilePolicies(join(dir, 'policies'));
+  const reloaded = nextEvent<ReloadResult>(s.server, 'policyReload', (r) => r.ok);
+  for (const file of ['policy.wasm', 'data.json']) {
+    copyFileSync(join(withTeam, file), join(served, `${file}.tmp`));
+    renameSync(join(served, `${file}.tmp`), join(served, file));
+  }
+  await reloaded;
+  t.match(await warnings(), [/team\.label.*the Deployment has no team label/], 'after the reload it warns');
 });
 
 t.test('every finding of the shipped policies names an id their METADATA declares', async (t) => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { readBundleFiles } from '../engine/bundle.js';
@@ -35,13 +35,16 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-/** What the compiled output depends on: every file under the policies, OPA's version, the host's builtins. */
+/**
+ * What the compiled output depends on: every file under the policies but the fixtures beside them
+ * (OPA ignores those: policyDirIgnores), OPA's version, the host's builtins.
+ */
 function fingerprint(options: BuildOptions, entrypoints: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(`opa ${options.opa.version}\n`);
   hash.update(`entrypoints ${entrypoints.join(',')}\n`);
   hash.update(`host ${[...builtinTable().keys()].sort().join(',')}\n`);
-  for (const file of listFiles(options.policiesDir)) {
+  for (const file of listFiles(options.policiesDir).filter((f) => !relative(options.policiesDir, f).split(sep).includes('fixtures'))) {
     hash.update(`${relative(options.policiesDir, file)}\n`);
     hash.update(readFileSync(file));
   }

@@ -12,7 +12,7 @@ import { entrypoints, loadBundle, WasmPolicy } from '../../dist/engine/index.js'
 import type { ReloadResult } from '../../dist/server/policy.js';
 import { wasmgate } from '../helpers/eval-cli.js';
 import { compilePolicies, opaEval, opaTool, repoRoot } from '../helpers/policies.js';
-import { admit, nextEvent, review, startServer } from '../server/helpers.js';
+import { admit, nextEvent, startServer } from '../server/helpers.js';
 
 type Violation = { policy: string; action: string; message: string };
 type Decision = { allowed: boolean; violations: Violation[] };
@@ -98,8 +98,7 @@ t.test('a running webhook enforces the added policy after a reload', async (t) =
   for (const file of ['policy.wasm', 'data.json']) copyFileSync(join(shipped, file), join(served, file));
   const s = await startServer({ bundle: served, watch: true, watchDebounce: '50ms', workers: '1' });
   t.teardown(() => s.stop());
-  const deployment = review('team-1', {}, { kind: 'Deployment', object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'team-a' }, spec: { template: { spec: { containers: [] } } } } });
-  deployment.request.kind.group = 'apps';
+  const deployment = review({});
   const warnings = async () => ((await admit(s.port, s.ca, deployment)).json?.response?.warnings ?? []) as string[];
   t.same((await warnings()).filter((w) => w.includes('team label')), [], 'the shipped policy set has no team label policy');
 

@@ -9,12 +9,16 @@
 package wasmgate.main
 
 import data.wasmgate.lib.config
+import data.wasmgate.lib.pods
+import data.wasmgate.lib.quantity
 
 # A policy package that has data-only work defines `prepared`; it is stored under
 # data.prepared.policies.<family>.<name> for the package to read back.
 prepare := {
 	"config_errors": config_errors,
 	"config": config.prepared,
+	"quantity": quantity.prepared,
+	"pods": pods.prepared,
 	"metadata": _metadata,
 	"policies": {f: {n: p | some [g, n], p in _prepared; g == f} | some [f, _], _ in _prepared},
 }

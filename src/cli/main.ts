@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerEval } from './commands/eval.js';
 import { registerFmt } from './commands/fmt.js';
+import { registerNew } from './commands/new.js';
 import { registerPolicies } from './commands/policies.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerFmt(program);
   registerVerify(program);
   registerPolicies(program);
+  registerNew(program);
   return program;
 }
 

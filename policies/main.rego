@@ -40,8 +40,8 @@ _violations contains object.union(v, {"action": enforcement.action(v.policy)}) i
 _violations contains {
 	"policy": "config",
 	"action": "deny",
-	"message": sprintf("wasmgate configuration is invalid, so every request is denied: %s", [concat("; ", sort(config_errors))]),
-} if count(config_errors) > 0
+	"message": sprintf("wasmgate configuration is invalid, so every request is denied: %s", [concat("; ", sort(_config_errors))]),
+} if count(_config_errors) > 0
 
 # Violations sorted by policy, path, message, action (an order that the
 # WASM build and opa eval share: plain string comparison).
@@ -78,6 +78,6 @@ _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (
 }
 
 # With invalid data.config nothing is defaulted (the decision denies everything).
-mutation := podsecurity.mutation if count(config_errors) == 0
+mutation := podsecurity.mutation if count(_config_errors) == 0
 
 else := {"patch": [], "profile": null}

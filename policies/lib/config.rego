@@ -32,13 +32,24 @@ sections := {
 
 actions := {"deny", "warn", "dryrun"}
 
-system_namespaces := {ns | some ns in _array(root, "systemNamespaces"); is_string(ns)}
+# These sets are read from data.prepared.config when the host has prepared the data (main's
+# prepare), else computed.
+system_namespaces := s if {
+	s := data.prepared.config.system_namespaces
+} else := {ns | some ns in _array(root, "systemNamespaces"); is_string(ns)}
 
 _admins := section("admins")
 
-admin_users := {u | some u in _array(_admins, "users"); is_string(u)}
+admin_users := s if {
+	s := data.prepared.config.admin_users
+} else := {u | some u in _array(_admins, "users"); is_string(u)}
 
-admin_groups := {g | some g in _array(_admins, "groups"); is_string(g)} | _sa_groups
+admin_groups := s if {
+	s := data.prepared.config.admin_groups
+} else := {g | some g in _array(_admins, "groups"); is_string(g)} | _sa_groups
+
+# What main's prepare stores under data.prepared.config.
+prepared := {"system_namespaces": system_namespaces, "admin_users": admin_users, "admin_groups": admin_groups}
 
 _sa_groups := {concat("", ["system:serviceaccounts:", ns]) | some ns in system_namespaces} if {
 	object.get(_admins, "systemNamespaceServiceAccounts", true) == true

@@ -19,14 +19,19 @@ _name(obj) := n if {
 	n != ""
 }
 
-# The first object of each name (a repeated name is a config error).
-_first_index[name] := min([i | some i, obj in _policy_objects; _name(obj) == name]) if {
-	some obj in _policy_objects
-	name := _name(obj)
+# The first object of each name (a repeated name is a config error). This and the other
+# data-only values below are read from data.prepared when the host has prepared it (see main's
+# prepare), else computed.
+_first_index := p if {
+	p := data.prepared.podsecurity.first_index
+} else := {name: min([i | some i, obj in _policy_objects; _name(obj) == name]) |
+	some name in {_name(obj) | some obj in _policy_objects}
 }
 
 # psps[name]: the normalised PSP, with every optional field defaulted.
-psps[name] := _normalise(name, _policy_objects[i]) if some name, i in _first_index
+psps := p if {
+	p := data.prepared.podsecurity.psps
+} else := {name: _normalise(name, _policy_objects[i]) | some name, i in _first_index}
 
 _obj(x, key) := v if {
 	v := x[key]
@@ -166,7 +171,9 @@ _profile_list(annotations, key) := split(_annotation(annotations, key), ",") if 
 else := []
 
 # Why a PSP cannot be used at all (NewSimpleProvider fails): such a PSP is skipped.
-skipped[name] := concat("; ", sort(reasons)) if {
+skipped := s if {
+	s := data.prepared.podsecurity.skipped
+} else := {name: concat("; ", sort(reasons)) |
 	some name, p in psps
 	reasons := _skip_reasons(p)
 	count(reasons) > 0

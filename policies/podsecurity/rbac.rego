@@ -36,8 +36,11 @@ _any_in(xs, wanted) if {
 	x in wanted
 }
 
-# Every binding that grants some PSP: {"ns" ("" for a ClusterRoleBinding), "subjects", "all", "names"}.
-_grants contains grant if {
+# Every binding that grants some PSP: {"ns" ("" for a ClusterRoleBinding), "subjects", "all", "names"}
+# (prepared once per data load when the host has, like psps).
+_grants := g if {
+	g := data.prepared.podsecurity.grants
+} else := {grant |
 	some kind in ["ClusterRoleBinding", "RoleBinding"]
 	some binding in _rbac_of_kind(kind)
 	ns := _binding_namespace(kind, binding)

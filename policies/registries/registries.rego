@@ -21,8 +21,14 @@ _settings := config.section("registries")
 # The configured entries as written (for messages).
 allowed := [e | some e in _settings.allowed; is_string(e)]
 
-# The entries normalised for comparison (host lower-cased, index.docker.io -> docker.io).
-allowed_locations := {_normalize(e) | some e in allowed}
+# The entries normalised for comparison (host lower-cased, index.docker.io -> docker.io): read from
+# data.prepared.registries when the host has prepared the data (main's prepare), else computed.
+allowed_locations := s if {
+	s := data.prepared.registries.allowed_locations
+} else := {_normalize(e) | some e in allowed}
+
+# What main's prepare stores under data.prepared.registries.
+prepared := {"allowed_locations": allowed_locations}
 
 _normalize(entry) := concat("/", array.concat([images.normalize_registry(parts[0])], array.slice(parts, 1, count(parts)))) if {
 	parts := split(entry, "/")

@@ -15,6 +15,12 @@ export const entrypoints = {
   mutation: 'wasmgate/main/mutation',
 } as const;
 
+/**
+ * Optional: the data-only work of the policy, evaluated once per data load (see PolicyEvaluator);
+ * a policy directory without it is served as it is.
+ */
+export const prepareEntrypoint = 'wasmgate/main/prepare';
+
 /** A compiled policy as it sits on disk: the WASM module, compiled once, and its default data. */
 export interface PolicyBundle {
   readonly module: WebAssembly.Module;

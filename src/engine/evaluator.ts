@@ -1,7 +1,8 @@
 import { WasmgateError } from '../errors.js';
-import { entrypoints, type PolicyBundle } from './bundle.js';
+import { entrypoints, prepareEntrypoint, type PolicyBundle } from './bundle.js';
 import { parseDecision, type Decision } from './decision.js';
 import { parseMutation, type Mutation } from './mutation.js';
+import { preparedDataText, withoutPrepared } from './prepare.js';
 import { defaultMemoryLimits, WasmPolicy, type MemoryLimits, type PrintSink } from './wasm-policy.js';
 
 export type PolicyInput = object | ArrayBuffer;
@@ -18,22 +19,32 @@ export function assertDataDocument(data: unknown): asserts data is Record<string
   }
 }
 
+/** Data as loaded into the instance: the document, and its text with data.prepared when the policy prepares. */
+interface LoadedData {
+  readonly data: unknown;
+  readonly preparedText?: string;
+}
+
 /**
  * The synchronous, in-thread API: one WASM instance with its data. Tests and small CLI runs use it
  * directly; every pool worker holds one. After an evaluation error the instance is rebuilt, since a
  * trapped WASM instance's heap cannot be trusted.
+ *
+ * A policy with a prepare entrypoint gets it evaluated once per data load and its result stored as
+ * data.prepared, from which its rules read what depends on data alone instead of computing it on
+ * every decision.
  */
 export class PolicyEvaluator {
   private policy: WasmPolicy;
-  private data: unknown;
+  private loaded: LoadedData;
 
   constructor(
     private readonly bundle: PolicyBundle,
     private readonly options: EvaluatorOptions = {},
   ) {
-    this.data = options.data ?? bundle.data;
+    this.loaded = { data: options.data ?? bundle.data };
     this.policy = this.instantiate();
-    this.setData(this.data);
+    this.setData(this.loaded.data);
   }
 
   get revision(): string {
@@ -49,11 +60,15 @@ export class PolicyEvaluator {
   }
 
   private run(entrypoint: string, input: unknown): unknown {
+    return this.guarded(() => this.policy.evaluate(entrypoint, input));
+  }
+
+  private guarded<T>(evaluate: () => T): T {
     try {
-      return this.policy.evaluate(entrypoint, input);
+      return evaluate();
     } catch (err) {
       this.policy = this.instantiate();
-      this.policy.setData(this.data);
+      this.load(this.loaded);
       throw err;
     }
   }
@@ -78,25 +93,42 @@ export class PolicyEvaluator {
     return [...raw].sort();
   }
 
+  private get prepares(): boolean {
+    return prepareEntrypoint in this.policy.entrypoints;
+  }
+
+  private load(loaded: LoadedData): void {
+    if (loaded.preparedText === undefined) this.policy.setData(loaded.data);
+    else this.policy.setDataValue(loaded.preparedText);
+  }
+
   /**
    * Replaces the policy's data after checking it: it must be an object and the policy's own
-   * config_errors must find nothing wrong. On any failure the previous data stays in force.
+   * config_errors must find nothing wrong; then, for a policy that prepares, its prepare result is
+   * added as data.prepared. On any failure the previous data stays in force.
    */
   setData(data: unknown): void {
     assertDataDocument(data);
-    const previous = this.data;
-    this.policy.setData(data);
-    this.data = data;
+    const previous = this.loaded;
+    const own = this.prepares ? withoutPrepared(data) : data;
+    this.policy.setData(own);
     let errors: string[];
+    let loaded: LoadedData = { data: own };
     try {
       errors = this.configErrors();
+      if (errors.length === 0 && this.prepares) {
+        const prepared = this.guarded(() => this.policy.evaluateValue(prepareEntrypoint));
+        if (prepared === undefined) throw new WasmgateError('EVAL_FAILED', `${prepareEntrypoint} is undefined`);
+        loaded = { data: own, preparedText: preparedDataText(own, prepared) };
+        this.load(loaded);
+      }
     } catch (err) {
       errors = [`checking the data failed: ${(err as Error).message}`];
     }
     if (errors.length > 0) {
-      this.policy.setData(previous);
-      this.data = previous;
+      this.load(previous);
       throw new WasmgateError('DATA_INVALID', `policy data rejected, the previous data stays in force:\n  - ${errors.join('\n  - ')}`, { details: errors });
     }
+    this.loaded = loaded;
   }
 }

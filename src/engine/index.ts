@@ -1,6 +1,6 @@
 export { Engine, engineDefaults, memoryLimits, type EngineOptions, type EvaluateOptions } from './engine.js';
 export { PolicyEvaluator, type PolicyInput, type EvaluatorOptions } from './evaluator.js';
-export { loadBundle, defaultBundleDir, entrypoints, type PolicyBundle } from './bundle.js';
+export { loadBundle, defaultBundleDir, entrypoints, prepareEntrypoint, type PolicyBundle } from './bundle.js';
 export { readDataFile } from './data-file.js';
 export {
   parseDecision,

@@ -7,6 +7,16 @@ import { parseRegoValue, type RegoValue } from './builtins/rego-value.js';
 const { LoadedPolicy } = createRequire(import.meta.url)('@open-policy-agent/opa-wasm') as typeof import('@open-policy-agent/opa-wasm');
 type SdkPolicy = InstanceType<typeof LoadedPolicy>;
 
+/**
+ * The SDK's own record of where its data sits in WASM memory (fields of LoadedPolicy, a pinned
+ * version): setDataValue and evaluateValue work beside its setData and evaluate, on the same heap.
+ */
+interface SdkHeap {
+  dataAddr: number;
+  baseHeapPtr: number;
+  dataHeapPtr: number;
+}
+
 export const wasmPageBytes = 64 * 1024;
 
 export interface MemoryLimits {
@@ -25,7 +35,11 @@ interface WasmExports {
   opa_json_dump(addr: number): number;
   opa_value_dump(addr: number): number;
   opa_json_parse(addr: number, len: number): number;
+  opa_value_parse(addr: number, len: number): number;
   opa_malloc(len: number): number;
+  opa_heap_ptr_get(): number;
+  opa_heap_ptr_set(addr: number): void;
+  opa_eval(reserved: 0, entrypoint: number, data: number, input: number, inputLen: number, heapPtr: number, format: 0 | 1): number;
   opa_wasm_abi_version?: WebAssembly.Global | number;
   opa_wasm_abi_minor_version?: WebAssembly.Global | number;
 }
@@ -80,8 +94,10 @@ export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: num
  */
 export class WasmPolicy {
   private readonly sdk: SdkPolicy;
+  private readonly exports: WasmExports;
   private readonly memory: WebAssembly.Memory;
   private readonly maximumBytes: number;
+  private readonly abiMinor: number;
   readonly entrypoints: Readonly<Record<string, number>>;
 
   constructor(
@@ -151,6 +167,7 @@ export class WasmPolicy {
       },
     });
     exports = instance.exports as unknown as WasmExports;
+    this.exports = exports;
 
     const major = globalValue(exports.opa_wasm_abi_version);
     const minor = globalValue(exports.opa_wasm_abi_minor_version);
@@ -158,6 +175,7 @@ export class WasmPolicy {
     const ids = dumpJson(exports.builtins()) as Record<string, number>;
     for (const [name, id] of Object.entries(ids)) idToName.set(id, name);
 
+    this.abiMinor = minor ?? 0;
     this.sdk = new LoadedPolicy(instance as unknown as WebAssembly.WebAssemblyInstantiatedSource, memory, minor);
     this.entrypoints = this.sdk.entrypoints as Record<string, number>;
   }
@@ -180,6 +198,45 @@ export class WasmPolicy {
       return resultSet.length > 0 ? resultSet[0]!.result : undefined;
     } catch (err) {
       throw this.classify(err, 'evaluation failed');
+    }
+  }
+
+  /**
+   * Evaluates an entrypoint on no input and returns its result as a Rego value, with sets kept as
+   * sets (JSON would turn them into arrays); undefined when the rule is.
+   */
+  evaluateValue(entrypoint: string): RegoValue | undefined {
+    const id = this.entrypoints[entrypoint];
+    if (id === undefined) throw new WasmgateError('BUNDLE_INVALID', `the policy has no entrypoint ${entrypoint}`);
+    if (this.abiMinor < 2) throw new WasmgateError('BUNDLE_INVALID', `OPA WASM ABI 1.${this.abiMinor} has no one-off evaluation (opa_eval): rebuild the policy with OPA 0.37 or newer`);
+    const heap = this.sdk as unknown as SdkHeap;
+    let resultSet: RegoValue;
+    try {
+      resultSet = parseRegoValue(readCString(this.memory, this.exports.opa_eval(0, id, heap.dataAddr, 0, 0, heap.dataHeapPtr, 1)));
+    } catch (err) {
+      throw this.classify(err, 'evaluation failed');
+    }
+    // In the value format the result set is a set of {"result": value}, of one element at most.
+    const first = resultSet.type === 'set' || resultSet.type === 'array' ? resultSet.items[0] : undefined;
+    if (first?.type !== 'object') return undefined;
+    return first.entries.find(([k]) => k.type === 'string' && k.value === 'result')?.[1];
+  }
+
+  /** Replaces the whole `data` document with one written in Rego's value syntax (JSON plus sets). */
+  setDataValue(text: string): void {
+    const heap = this.sdk as unknown as SdkHeap;
+    try {
+      // As the SDK's setData does, with the parser that reads set literals.
+      this.exports.opa_heap_ptr_set(heap.baseHeapPtr);
+      const bytes = Buffer.from(text, 'utf8');
+      const addr = this.exports.opa_malloc(bytes.byteLength);
+      new Uint8Array(this.memory.buffer).set(bytes, addr);
+      const parsed = this.exports.opa_value_parse(addr, bytes.byteLength);
+      if (parsed === 0) throw new WasmgateError('DATA_INVALID', 'the policy could not read the prepared data');
+      heap.dataAddr = parsed;
+      heap.dataHeapPtr = this.exports.opa_heap_ptr_get();
+    } catch (err) {
+      throw this.classify(err, 'loading data failed');
     }
   }
 

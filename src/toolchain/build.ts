@@ -8,7 +8,7 @@ import { catalogueFileName, readCatalogue, writeCatalogue } from '../policies/ca
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
-import { describeRules, requiredEntrypoints, ruleOf } from './entrypoints.js';
+import { describeRules, optionalEntrypoints, requiredEntrypoints, ruleOf } from './entrypoints.js';
 import { unformattedFiles } from './fmt.js';
 import { opaMessage, runOpa, type OpaRun, type OpaTool } from './opa.js';
 
@@ -87,7 +87,9 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     throw new WasmgateError('INPUT_INVALID', `policy directory ${policiesDir} does not exist`);
   }
   const stampFile = join(outDir, '.fingerprint');
-  const stamp = fingerprint({ ...options, policiesDir }, entrypoints);
+  // The optional entrypoints the directory lacks are left out; a missing required one is an error.
+  const optional = options.entrypoints ? [] : optionalEntrypoints;
+  const stamp = fingerprint({ ...options, policiesDir }, [...entrypoints, ...optional]);
   if (
     !options.force &&
     existsSync(join(outDir, 'policy.wasm')) &&
@@ -139,7 +141,15 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
       bundle,
       policiesDir,
     ]);
-  const build = await compile(entrypoints);
+  let targets = [...entrypoints, ...optional];
+  let build = await compile(targets);
+  if (build.exitCode !== 0 && optional.length > 0) {
+    const absent = (await missingEntrypoints(opaMessage(build), targets, compile)).filter((e) => optional.includes(e));
+    if (absent.length > 0) {
+      targets = targets.filter((e) => !absent.includes(e));
+      build = await compile(targets);
+    }
+  }
   if (build.exitCode !== 0) {
     const missing = await missingEntrypoints(opaMessage(build), entrypoints, compile);
     if (missing.length > 0) {

@@ -1,7 +1,10 @@
-import { entrypoints } from '../engine/bundle.js';
+import { entrypoints, prepareEntrypoint } from '../engine/bundle.js';
 
 /** The entrypoints every policy directory must provide: whatever the engine evaluates. */
 export const requiredEntrypoints: readonly string[] = Object.values(entrypoints);
+
+/** Entrypoints compiled when the policy directory defines them. */
+export const optionalEntrypoints: readonly string[] = [prepareEntrypoint];
 
 /** "wasmgate/main/decision" → "data.wasmgate.main.decision", the rule a policy author writes. */
 export function ruleOf(entrypoint: string): string {

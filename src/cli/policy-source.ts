@@ -135,3 +135,17 @@ export async function resolveCatalogue(location: string | undefined, log: (line:
   const data = join(path, 'data.yaml');
   return { entries, policyDir: path, ...(existsSync(data) ? { defaultData: data } : {}) };
 }
+
+/**
+ * The catalogue of the policy `wasmgate eval --policy` decides with, for describing its findings:
+ * wasm/catalogue.json of the project's own build (its sources in policies/), else as
+ * resolveCatalogue finds it; a bundle .tar.gz carries none.
+ */
+export async function catalogueOfPolicy(location: string | undefined, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<ResolvedCatalogue | undefined> {
+  if (location === undefined) {
+    const file = join(defaultBundleDir, catalogueFileName);
+    return existsSync(file) ? { entries: loadCatalogue(file), policyDir: defaultPoliciesDir } : undefined;
+  }
+  if (statSync(resolve(location)).isFile()) return undefined;
+  return resolveCatalogue(location, log, opa);
+}

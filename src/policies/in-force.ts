@@ -31,9 +31,9 @@ function enforcementOf(data: unknown): Record<string, unknown> {
 }
 
 /**
- * The action in force for `ids` in order of precedence (a finding's own id, its policy's id, the
- * family): the first config.enforcement key present decides, else the metadata default. A value that
- * is no action counts as deny, so a typo never relaxes a policy.
+ * The action in force for `ids` in order of precedence (the id, then its family): the first
+ * config.enforcement key present decides, else the metadata default, as lib/enforcement.rego decides.
+ * A value that is no action counts as deny, so a typo never relaxes a policy.
  */
 function inForce(enforcement: Record<string, unknown>, ids: readonly string[], fallback: PolicyAction): ActionInForce {
   for (const key of ids) {
@@ -52,6 +52,7 @@ export function listPolicies(entries: readonly PolicyEntry[], data: unknown): Li
   return entries.map((entry) => ({
     ...entry,
     inForce: inForce(enforcement, [...new Set([entry.id, familyOf(entry.id)])], entry.action),
-    rules: entry.rules.map((rule) => ({ ...rule, inForce: inForce(enforcement, [...new Set([rule.id, entry.id, familyOf(rule.id)])], entry.action) })),
+    // A finding id is looked up as itself, then its family (not its policy's id), as the decision does.
+    rules: entry.rules.map((rule) => ({ ...rule, inForce: inForce(enforcement, [rule.id, familyOf(rule.id)], entry.action) })),
   }));
 }

@@ -48,6 +48,9 @@ export function scaffoldFiles({ family, name, action }: ScaffoldOptions): Record
 #   data: []
 package ${pkg}
 
+# The decision reads each policy's id and default action from its METADATA through this rule.
+metadata := rego.metadata.chain()
+
 _label := "${name}"
 
 # The example rule: an object created or updated with the label set to "".
@@ -76,6 +79,12 @@ _request(kind, operation, namespace, labels) := {"request": {
 	"namespace": namespace,
 	"object": {"metadata": {"name": "web", "labels": labels}},
 }}
+
+test_the_metadata_names_the_policy if {
+	some entry in ${name}.metadata
+	entry.annotations.custom.id == "${id}"
+	entry.annotations.custom.action == "${action}"
+}
 
 test_an_empty_label_is_found if {
 	found := ${name}.violations with input as _request("ConfigMap", "CREATE", "app-a", {"${name}": ""})

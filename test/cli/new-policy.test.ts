@@ -46,8 +46,8 @@ t.test('wasmgate new policy scaffolds <family>/<name>/ in the repository’s pol
   t.match(test.stdout, /All policy tests passed/);
   const own = wasmgate(['test', '--run', 'labels.team'], undefined, dir);
   t.equal(own.code, 0, own.stdout + own.stderr);
-  t.match(own.stdout, /Rego unit tests \(opa test\): 5 passed/, 'its own Rego tests ran');
-  t.match(own.stdout, /Rego unit tests on the WASM engine \(same result as opa test\): 5 passed/);
+  t.match(own.stdout, /Rego unit tests \(opa test\): 6 passed/, 'its own Rego tests ran');
+  t.match(own.stdout, /Rego unit tests on the WASM engine \(same result as opa test\): 6 passed/);
 });
 
 t.test('in a directory whose decision aggregates the packages, the scaffold’s fixtures pass and eval enforces it', async (t) => {

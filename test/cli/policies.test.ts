@@ -32,14 +32,17 @@ t.test('wasmgate policies lists id, action in force, what set it, title and data
   t.match(run.stderr, /actions in force with .*test\/policies\/catalogue\/good\/data\.yaml/);
 });
 
-t.test('the action in force: the id, else (for a finding) its policy, else the family, else the metadata', async (t) => {
-  const run = wasmgate(['policies', '--policy', good, '--data', dataFile({ labels: 'dryrun', 'images.digest': 'warn', images: 'deny' })]);
+t.test('the action in force: the id, else its family (the id up to the first "."), else the metadata, as the decision does', async (t) => {
+  const run = wasmgate(['policies', '--policy', good, '--data', dataFile({ labels: 'dryrun', 'images.digest': 'warn' })]);
   t.equal(run.code, 0, run.stderr);
   t.match(run.stdout, /\nimages\.digest {9}warn {4}config\.enforcement\["images\.digest"\] /);
-  t.match(run.stdout, /\n {2}images\.digest\.init {2}warn {4}config\.enforcement\["images\.digest"\] /, 'a finding follows its policy');
+  t.match(run.stdout, /\n {2}images\.digest\.init {2}deny {4}metadata /, "a finding is not set by its policy's id");
   t.match(run.stdout, /\nlabels\.team {11}dryrun {2}config\.enforcement\["labels"\] /);
   const entries = await readCatalogue(good, opaTool());
-  const own = listPolicies(entries, { config: { enforcement: { 'images.digest.init': 'dryrun', 'images.digest': 'warn' } } });
+  const family = listPolicies(entries, { config: { enforcement: { images: 'warn' } } });
+  t.same(family[0]?.inForce, { action: 'warn', from: 'config.enforcement["images"]' });
+  t.same(family[0]?.rules[0]?.inForce, { action: 'warn', from: 'config.enforcement["images"]' }, 'a finding by its family');
+  const own = listPolicies(entries, { config: { enforcement: { 'images.digest.init': 'dryrun', images: 'warn' } } });
   t.same(own[0]?.rules[0]?.inForce, { action: 'dryrun', from: 'config.enforcement["images.digest.init"]' }, 'a finding’s own key comes first');
   t.same(own[1]?.inForce, { action: 'warn', from: 'metadata' });
   const typo = listPolicies(entries, { config: { enforcement: { labels: 'wran' } } });

@@ -77,8 +77,8 @@ Every package wasmgate.policies.<family>.<name> is a policy; its # METADATA bloc
 description, default action (deny, warn or dryrun), remediation and data keys (see policies/README.md).
 
 The action in force of a policy is config.enforcement[<id>] in the data, else config.enforcement[<family>]
-(the id up to the first "."), else the default of its metadata. A finding id (custom.rules) is looked up
-as itself, then as its policy's id, then as its family. SET BY says which key decided.
+(the id up to the first "."), else the default of its metadata; a finding id (custom.rules) likewise,
+with its policy's default. SET BY says which key decided.
 
 Exit codes: 0 listed, 2 usage error, invalid metadata or data.
 

@@ -116,11 +116,12 @@ export interface ResolvedCatalogue {
 
 /**
  * The catalogue of what `--policy` names: a directory of Rego, read with the pinned OPA (always
- * current); a compiled directory, from the catalogue.json its build wrote. Without `--policy`, the
- * project's policies/.
+ * current); a compiled directory, from the catalogue.json its build wrote. Without `--policy`,
+ * policies/ of the working directory (as `wasmgate test` and `wasmgate new policy` default to), else
+ * wasmgate's own.
  */
 export async function resolveCatalogue(location: string | undefined, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<ResolvedCatalogue> {
-  const path = resolve(location ?? defaultPoliciesDir);
+  const path = resolve(location ?? (existsSync('policies') ? 'policies' : defaultPoliciesDir));
   const named = location ?? relative(process.cwd(), path);
   if (!existsSync(path)) throw new WasmgateError('INPUT_INVALID', `--policy ${named}: no such file or directory`);
   if (statSync(path).isFile()) throw new WasmgateError('INPUT_INVALID', `--policy ${named} is a bundle: its policies are listed from the directory of Rego it was built from, or from a directory the build wrote (catalogue.json)`);

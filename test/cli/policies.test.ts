@@ -50,6 +50,19 @@ t.test('the action in force: the id, else its family (the id up to the first "."
   t.same(listPolicies(entries, undefined)[1]?.inForce, { action: 'warn', from: 'metadata' }, 'no data: the defaults');
 });
 
+t.test('without --policy: policies/ of the working directory', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-policies-cwd-'));
+  cpSync(good, join(dir, 'policies'), { recursive: true });
+  const run = wasmgate(['policies', '-o', 'json'], undefined, dir);
+  t.equal(run.code, 0, run.stderr);
+  const doc = JSON.parse(run.stdout);
+  t.equal(doc.data, join('policies', 'data.yaml'));
+  t.same(
+    doc.policies.map((p: { id: string }) => p.id),
+    ['images.digest', 'labels.team'],
+  );
+});
+
 t.test('-o json: the catalogue entries with their action in force', async (t) => {
   const run = wasmgate(['policies', '--policy', good, '-o', 'json', '--data', dataFile({ labels: 'dryrun' })]);
   t.equal(run.code, 0, run.stderr);

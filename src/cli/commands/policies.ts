@@ -67,8 +67,8 @@ export function registerPolicies(program: Command, io: CommandIO = processIO): v
     .command('policies')
     .description('list the policies with their id, title, action in force and the data keys they read, from their METADATA')
     .addOption(new Option('-o, --output <format>', 'output format').choices(outputs).default('text'))
-    .option('--policy <dir>', 'list another policy directory: Rego (read with the pinned OPA) or a compiled directory (its catalogue.json)')
-    .option('--data <file>', 'the data whose config.enforcement sets the actions in force (default: data.yaml beside the Rego, policies/data.yaml for the project\'s own)')
+    .option('--policy <dir>', 'the policy directory: Rego (read with the pinned OPA) or a compiled directory (its catalogue.json); default policies/ here, else wasmgate\'s own')
+    .option('--data <file>', 'the data whose config.enforcement sets the actions in force (default: data.yaml beside the Rego, e.g. policies/data.yaml; a compiled directory\'s data.json)')
     .option('--readme <file>', 'write the Markdown table between the policy-table markers of this file instead of printing')
     .addHelpText(
       'after',

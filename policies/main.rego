@@ -17,6 +17,7 @@ import data.wasmgate.registries
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.enforcement
+import data.wasmgate.lib.scope
 
 # Every policy id the packages can report; config.enforcement keys must be
 # one of these or a family (the id up to the first ".").
@@ -34,7 +35,10 @@ _found contains v if some v in limits.violations
 
 _found contains v if some v in podsecurity.violations
 
-_violations contains object.union(v, {"action": enforcement.action(v.policy)}) if some v in _found
+_violations contains object.union(v, {"action": enforcement.action(v.policy)}) if {
+	some v in _found
+	scope.applies(v.policy)
+}
 
 # With invalid data.config the policies cannot be trusted: fail closed.
 _violations contains {
@@ -69,7 +73,7 @@ _bounded_by_key := {_sort_key(d): d | some v in bounds.violations; d := object.u
 
 _bounded := [_bounded_by_key[k] | some k in sort({k | some k, _ in _bounded_by_key})]
 
-config_errors := (((((config.errors | _enforcement_errors) | calico.config_errors) | registries.config_errors) | limits.config_errors) | podsecurity.config_errors) | bounds.config_errors
+config_errors := ((((((config.errors | _enforcement_errors) | calico.config_errors) | registries.config_errors) | limits.config_errors) | podsecurity.config_errors) | bounds.config_errors) | scope.errors(policy_ids | families)
 
 _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (known: %s)", [k, concat(", ", sort(policy_ids | families))]) if {
 	some k, _ in config.enforcement
@@ -78,6 +82,10 @@ _enforcement_errors contains sprintf("config.enforcement has unknown policy %q (
 }
 
 # With invalid data.config nothing is defaulted (the decision denies everything).
-mutation := podsecurity.mutation if count(_config_errors) == 0
+# A request the family pod-security is scoped away from is not defaulted either.
+mutation := podsecurity.mutation if {
+	count(_config_errors) == 0
+	scope.applies("pod-security")
+}
 
 else := {"patch": [], "profile": null}

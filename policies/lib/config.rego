@@ -28,6 +28,7 @@ sections := {
 	"limits": false,
 	"enforcement": false,
 	"bounds": false,
+	"scope": false,
 }
 
 actions := {"deny", "warn", "dryrun"}

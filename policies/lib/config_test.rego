@@ -53,7 +53,7 @@ test_wrong_types if {
 	config.errors == {
 		"config.systemNamespaces must be an array, got string",
 		"config.limits must be an object, got array",
-		`config has unknown key "extra" (known: admins, bounds, calico, enforcement, limits, podSecurity, registries, systemNamespaces)`,
+		`config has unknown key "extra" (known: admins, bounds, calico, enforcement, limits, podSecurity, registries, scope, systemNamespaces)`,
 	} with data.config as cfg
 }
 

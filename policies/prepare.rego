@@ -9,6 +9,8 @@
 package wasmgate.main
 
 import data.wasmgate.lib.config
+import data.wasmgate.lib.pods
+import data.wasmgate.lib.quantity
 import data.wasmgate.podsecurity
 import data.wasmgate.registries
 
@@ -17,6 +19,8 @@ prepare := {
 	"config": config.prepared,
 	"podsecurity": podsecurity.prepared,
 	"registries": registries.prepared,
+	"quantity": quantity.prepared,
+	"pods": pods.prepared,
 }
 
 # config_errors as prepared with the data, else computed: a decision with invalid data still

@@ -9,10 +9,15 @@
 #   ...) never trigger them.
 package wasmgate.lib.pods
 
+import data.wasmgate.lib.chars
 import data.wasmgate.lib.request
 
-# Where the pod spec lives, by "group/Kind".
-spec_paths := {
+# Where the pod spec lives, by "group/Kind". This table and container_fields are read from
+# data.prepared.pods when the host has prepared the data (main's prepare): the WASM runtime builds
+# a rule's value anew in every evaluation.
+spec_paths := t if {
+	t := data.prepared.pods.spec_paths
+} else := {
 	"/Pod": ["spec"],
 	"/ReplicationController": ["spec", "template", "spec"],
 	"/PodTemplate": ["template", "spec"],
@@ -28,7 +33,9 @@ spec_paths := {
 }
 
 # The container lists of a pod spec and how messages call their members.
-container_fields := {
+container_fields := t if {
+	t := data.prepared.pods.container_fields
+} else := {
 	"containers": "container",
 	"initContainers": "init container",
 	"ephemeralContainers": "ephemeral container",
@@ -70,16 +77,24 @@ containers[c.path] := c if {
 		"container": ctr,
 		"field": field,
 		"label": container_label(field, i, ctr),
-		"path": sprintf("%s.%s[%d]", [pod.path, field, i]),
+		"path": concat("", [pod.path, ".", field, "[", format_int(i, 10), "]"]),
 		"pod": pod,
 	}
 }
 
 # container_label(field, i, ctr): how messages name a container ("container \"web\"", "init container initContainers[0]").
-container_label(field, i, ctr) := sprintf("%s %q", [container_fields[field], ctr.name]) if {
+# Built on every request for each container, so the usual name (a DNS label) is quoted with concat:
+# %q leaves such characters as they are, and sprintf is a call out of WASM into the host.
+container_label(field, i, ctr) := concat("", [container_fields[field], " \"", ctr.name, "\""]) if {
+	is_string(ctr.name)
+	ctr.name != ""
+	chars.only(ctr.name, _plain)
+} else := sprintf("%s %q", [container_fields[field], ctr.name]) if {
 	is_string(ctr.name)
 	ctr.name != ""
 } else := sprintf("%s %s[%d]", [container_fields[field], field, i])
+
+_plain := concat("", [chars.alnum, "-._"])
 
 # A pod without serviceAccountName uses the deprecated serviceAccount, else "default".
 _service_account(spec) := sa if {
@@ -91,3 +106,6 @@ _service_account(spec) := sa if {
 	is_string(sa)
 	sa != ""
 } else := "default"
+
+# What main's prepare stores under data.prepared.pods.
+prepared := {"spec_paths": spec_paths, "container_fields": container_fields}

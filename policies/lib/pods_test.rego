@@ -65,3 +65,10 @@ test_service_account if {
 	sas2 := {p.serviceAccountName | some p in pods.pod_specs} with input as _obj("Pod", "", "v1", {"spec": {"serviceAccountName": "", "serviceAccount": "old"}})
 	sas2 == {"old"}
 }
+
+# The concat fast path of container_label says what %q says, for plain names and for the rest.
+test_container_label_quotes_as_sprintf if {
+	every name in ["web", "Web_1.x-y", "0", `we"b`, `a\b`, "tab\there", "é", " space", "a/b", "a%b"] {
+		pods.container_label("initContainers", 2, {"name": name}) == sprintf("%s %q", ["init container", name])
+	}
+}

@@ -14,21 +14,29 @@ import data.wasmgate.lib.chars
 
 _max := 9007199254740992
 
-_pow10 := [
+# The lookup tables below are read from data.prepared.quantity when the host has prepared the data
+# (main's prepare): the WASM runtime builds a rule's value anew in every evaluation.
+_pow10 := t if {
+	t := data.prepared.quantity.pow10
+} else := [
 	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
 	10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
 	1000000000000000,
 ]
 
 # suffix -> [binary exponent, decimal exponent]
-_suffixes := {
+_suffixes := t if {
+	t := data.prepared.quantity.suffixes
+} else := {
 	"": [0, 0],
 	"n": [0, -9], "u": [0, -6], "m": [0, -3],
 	"k": [0, 3], "M": [0, 6], "G": [0, 9], "T": [0, 12], "P": [0, 15], "E": [0, 18],
 	"Ki": [10, 0], "Mi": [20, 0], "Gi": [30, 0], "Ti": [40, 0], "Pi": [50, 0], "Ei": [60, 0],
 }
 
-_pow2 := {0: 1, 10: 1024, 20: 1048576, 30: 1073741824, 40: 1099511627776, 50: 1125899906842624, 60: 1152921504606846976}
+_pow2 := t if {
+	t := data.prepared.quantity.pow2
+} else := {0: 1, 10: 1024, 20: 1048576, 30: 1073741824, 40: 1099511627776, 50: 1125899906842624, 60: 1152921504606846976}
 
 parse(q) := _from_string(q) if is_string(q)
 
@@ -81,18 +89,21 @@ _decimal([whole, frac]) if {
 	concat("", [whole, frac]) != ""
 }
 
-# [mantissa, decimal exponent, binary exponent]
-_split_suffix(body) := [m, to_number(trim_prefix(e, "+")), 0] if {
+# [mantissa, decimal exponent, binary exponent]. The suffixes come first (the usual form, and no
+# exponent form ends in a suffix letter: its last character is a digit).
+_split_suffix(body) := [substring(body, 0, n - 2), s[1], s[0]] if {
+	endswith(body, "i")
+	n := count(body)
+	n > 1
+	s := _suffixes[substring(body, n - 2, 2)]
+} else := [substring(body, 0, n - 1), s[1], s[0]] if {
+	n := count(body)
+	n > 0
+	s := _suffixes[substring(body, n - 1, 1)]
+} else := [m, to_number(trim_prefix(e, "+")), 0] if {
 	[m, e] := split(replace(body, "E", "e"), "e")
 	chars.number(trim_left(e, "+-"))
 	count(e) - count(trim_left(e, "+-")) <= 1
-} else := [substring(body, 0, count(body) - 2), s[1], s[0]] if {
-	count(body) > 1
-	endswith(body, "i")
-	s := _suffixes[substring(body, count(body) - 2, 2)]
-} else := [substring(body, 0, count(body) - 1), s[1], s[0]] if {
-	count(body) > 0
-	s := _suffixes[substring(body, count(body) - 1, 1)]
 } else := [body, 0, 0]
 
 # significant: digits without trailing zeros; value = digits * 10^exp10 * 2^exp2.
@@ -121,14 +132,25 @@ _from_number(x) := {"units": x, "nanos": 0} if {
 }
 
 # value = n * 10^exp10 * 2^exp2 as {units, nanos}, rounded up to the nano.
+# (Every arithmetic operation of the WASM runtime goes through a decimal library: the usual
+# exponents 0 skip theirs.)
+_canonical(n, 0, 0) := {"units": n, "nanos": 0} if n < _max
+
 _canonical(n, exp10, exp2) := v if {
-	m := n * _pow2[exp2]
+	[exp10, exp2] != [0, 0]
+	m := _times_pow2(n, exp2)
 	m < _max
 	v := _scaled(m, exp10)
 }
 
+_times_pow2(n, 0) := n
+
+_times_pow2(n, exp2) := n * _pow2[exp2] if exp2 != 0
+
+_scaled(m, 0) := {"units": m, "nanos": 0}
+
 _scaled(m, exp10) := {"units": u, "nanos": 0} if {
-	exp10 >= 0
+	exp10 > 0
 	exp10 <= 15
 	u := m * _pow10[exp10]
 	u < _max
@@ -158,3 +180,6 @@ else := 0
 _carry(units, 1000000000) := {"units": units + 1, "nanos": 0}
 
 _carry(units, nanos) := {"units": units, "nanos": nanos} if nanos < 1000000000
+
+# What main's prepare stores under data.prepared.quantity.
+prepared := {"pow10": _pow10, "suffixes": _suffixes, "pow2": _pow2}

@@ -291,3 +291,23 @@ test_system_masters_use_every_psp if {
 	_usable([], [admin], "team") == {"a", "b"}
 	_usable([], [_alice], "team") == set()
 }
+
+# Subjects match on what the API server authenticates: a User named like a service account's username
+# is that service account, a Group is not a User of the same name, and many bindings grant together.
+test_rbac_subjects_match_identities if {
+	rbac := array.concat(
+		[
+			_role("ClusterRole", "", "use-a", [_use(["a"])]),
+			_role("ClusterRole", "", "use-b", [_use(["b"])]),
+			_rb("ClusterRoleBinding", "", "sa-as-user", "ClusterRole", "use-a", [{"kind": "User", "name": "system:serviceaccount:team:web"}]),
+			_rb("ClusterRoleBinding", "", "group-alice", "ClusterRole", "use-b", [{"kind": "Group", "name": "alice"}]),
+		],
+		[_rb("RoleBinding", "team", sprintf("u%d", [i]), "ClusterRole", "use-b", [{"kind": "User", "name": sprintf("user-%d", [i])}]) | some i in numbers.range(1, 30)],
+	)
+	_usable(rbac, [podsecurity.service_account_info("team", "web")], "team") == {"a"}
+	_usable(rbac, [_alice], "team") == set()
+	_usable(rbac, [{"username": "bob", "groups": {"alice"}}], "team") == {"b"}
+	_usable(rbac, [{"username": "user-17", "groups": set()}], "team") == {"b"}
+	_usable(rbac, [{"username": "user-17", "groups": set()}], "other") == set()
+	_usable(rbac, [{"username": "user-31", "groups": set()}], "team") == set()
+}

@@ -16,12 +16,19 @@ as_is(pod) := {
 
 defaulted(pod, p) := {"sc": sc, "ann": ann, "rc": _default_runtime_class(pod.spec, p), "ctrs": ctrs} if {
 	sc0 := _obj(pod.spec, "securityContext")
-	sc := object.union_n([sc0, _default_supplemental_groups(sc0, p), _default_fs_group(sc0, p), _default_selinux(sc0, p)])
+	sc := _union_if_any(sc0, object.union_n([_default_supplemental_groups(sc0, p), _default_fs_group(sc0, p), _default_selinux(sc0, p)]))
 	ann0 := _obj(pod.meta, "annotations")
-	ann1 := object.union(ann0, _default_seccomp(ann0, sc0, p))
-	ann := object.union(ann1, _default_apparmor(ann1, pod.ctrs, p))
+	ann1 := _union_if_any(ann0, _default_seccomp(ann0, sc0, p))
+	ann := _union_if_any(ann1, _default_apparmor(ann1, pod.ctrs, p))
 	ctrs := [_default_container(_obj(c.c, "securityContext"), sc, p) | some c in pod.ctrs]
 }
+
+# object.union(obj, extra), without copying obj when there is nothing to add: a pod may carry many
+# annotations, and usually no PSP default adds one. What is not copied stays the value as_is holds,
+# which the runtime compares with it at once (the same value in memory) when checking for changes.
+_union_if_any(obj, extra) := obj if count(extra) == 0
+
+else := object.union(obj, extra)
 
 # --- pod level ---
 
@@ -92,14 +99,13 @@ effective(sc, pod_sc, field) := v if {
 	v != null
 } else := object.get(pod_sc, field, null)
 
-_default_container(sc0, pod_sc, p) := object.union_n([
-	_default_capabilities(sc0, p),
+_default_container(sc0, pod_sc, p) := _union_if_any(_default_capabilities(sc0, p), object.union_n([
 	_default_run_as_user(sc0, pod_sc, p),
 	_default_run_as_group(sc0, pod_sc, p),
 	_default_non_root(sc0, pod_sc, p),
 	_default_read_only(sc0, p),
 	_default_escalation(sc0, p),
-])
+]))
 
 _default_run_as_user(sc, pod_sc, p) := {"runAsUser": p.run_as_user.ranges[0].min} if {
 	p.run_as_user.rule == "MustRunAs"

@@ -157,7 +157,9 @@ _without_synced_seccomp(v) := object.union(object.remove(v, ["ann"]), {"ann": ob
 	v.ann[seccomp_pod_key] == _field_profile(_as_is.sc)
 } else := v
 
-_errors_as_is[name] := errors(pod, _as_is, psps[name]) if some name in candidates
+_as_is_seccomp_targets := seccomp_targets(pod, _as_is)
+
+_errors_as_is[name] := errors_for_targets(pod, _as_is, _as_is_seccomp_targets, psps[name]) if some name in candidates
 
 _errors_defaulted[name] := errors(pod, _defaulted[name], psps[name]) if some name in candidates
 

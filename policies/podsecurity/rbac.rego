@@ -36,11 +36,8 @@ _any_in(xs, wanted) if {
 	x in wanted
 }
 
-# Every binding that grants some PSP: {"ns" ("" for a ClusterRoleBinding), "subjects", "all", "names"}
-# (prepared once per data load when the host has, like psps).
-_grants := g if {
-	g := data.prepared.podsecurity.grants
-} else := {grant |
+# Every binding that grants some PSP: {"ns" ("" for a ClusterRoleBinding), "subjects", "all", "names"}.
+_grants contains grant if {
 	some kind in ["ClusterRoleBinding", "RoleBinding"]
 	some binding in _rbac_of_kind(kind)
 	ns := _binding_namespace(kind, binding)
@@ -81,14 +78,50 @@ _privileged(infos) := {name |
 }
 
 _granted(infos, ns) := {name |
-	some g in _grants
-	_grant_in_namespace(g, ns)
 	some info in infos
-	some s in g.subjects
-	_applies(s, info, g.ns)
+	some identity in _identities_of(info)
+	some g in _grants_by_identity[identity]
+	_grant_in_namespace(g, ns)
 	some name, _ in _first_index
 	_grants_name(g, name)
 }
+
+# What a subject of a binding stands for: "user:<name>" (a User, or a ServiceAccount as the
+# username it authenticates with, its namespace defaulting to the binding's) or "group:<name>".
+_subject_identity(s, _) := concat(":", ["user", s.name]) if {
+	s.kind == "User"
+	is_string(s.name)
+}
+
+_subject_identity(s, _) := concat(":", ["group", s.name]) if {
+	s.kind == "Group"
+	is_string(s.name)
+}
+
+_subject_identity(s, binding_ns) := concat(":", ["user", "system:serviceaccount", sa_ns, s.name]) if {
+	s.kind == "ServiceAccount"
+	is_string(s.name)
+	sa_ns := _subject_namespace(s, binding_ns)
+	sa_ns != ""
+}
+
+_subject_namespace(s, binding_ns) := s.namespace if {
+	is_string(s.namespace)
+	s.namespace != ""
+} else := binding_ns
+
+# The identities a user ({username, groups}) has: a subject applies to it when they are the same.
+_identities_of(info) := {concat(":", ["user", info.username])} | {concat(":", ["group", g]) | some g in info.groups}
+
+# The grants by the identities of their subjects, so that a request looks up its user's and groups'
+# grants instead of matching every subject of every binding (prepared once per data load, like psps).
+_grants_by_identity := x if {
+	x := data.prepared.podsecurity.grants_by_identity
+} else := {identity: [g | some g in _grants; identity in _grant_identities(g)] |
+	some identity in {i | some g in _grants; some i in _grant_identities(g)}
+}
+
+_grant_identities(g) := {i | some s in g.subjects; i := _subject_identity(s, g.ns)}
 
 _grant_in_namespace(g, _) if g.ns == ""
 
@@ -100,29 +133,6 @@ _grant_in_namespace(g, ns) if {
 _grants_name(g, _) if g.all
 
 _grants_name(g, name) if name in g.names
-
-_applies(s, info, _) if {
-	s.kind == "User"
-	s.name == info.username
-}
-
-_applies(s, info, _) if {
-	s.kind == "Group"
-	s.name in info.groups
-}
-
-# A ServiceAccount subject without a namespace is in the binding's namespace.
-_applies(s, info, binding_ns) if {
-	s.kind == "ServiceAccount"
-	sa_ns := _subject_namespace(s, binding_ns)
-	sa_ns != ""
-	info.username == concat(":", ["system:serviceaccount", sa_ns, s.name])
-}
-
-_subject_namespace(s, binding_ns) := s.namespace if {
-	is_string(s.namespace)
-	s.namespace != ""
-} else := binding_ns
 
 # The identity of a service account as the API server authenticates it.
 service_account_info(ns, sa) := {

@@ -6,7 +6,11 @@ package wasmgate.podsecurity
 
 import data.wasmgate.lib.pods
 
-errors(pod, view, p) := (((_pod_errors(pod, view, p) | _volume_errors(pod, p)) | _container_errors(pod, view, p)) | _seccomp_errors(pod, view, p)) | _apparmor_errors(pod, view, p)
+errors(pod, view, p) := errors_for_targets(pod, view, seccomp_targets(pod, view), p)
+
+# errors with the view's seccomp targets (seccomp_targets) given: they do not depend on the PSP, so
+# the rules that check one view against several PSPs find them once.
+errors_for_targets(pod, view, targets, p) := (((_pod_errors(pod, view, p) | _volume_errors(pod, p)) | _container_errors(pod, view, p)) | _seccomp_errors(targets, p)) | _apparmor_errors(pod, view, p)
 
 _err(id, path, what, fix) := {"id": id, "path": path, "what": what, "fix": fix}
 
@@ -59,11 +63,12 @@ _group_path(pod, "fsGroup", _) := _sc_path(pod, "fsGroup")
 
 _group_path(pod, "supplementalGroups", i) := sprintf("%s[%d]", [_sc_path(pod, "supplementalGroups"), i])
 
-# SELinux (selinux.mustRunAs.Validate), for the pod or a container.
-_selinux_errors(path, who, opts, p) := {_err("pod-security.selinux", path, sprintf("%s does not set seLinuxOptions", [who]), sprintf("set seLinuxOptions to %s", [_selinux_text(p.selinux.options)])) |
+# SELinux (selinux.mustRunAs.Validate), for the pod (who is "the pod") or a container (who is the
+# container, named only in a message).
+_selinux_errors(path, who, opts, p) := {_err("pod-security.selinux", path, sprintf("%s does not set seLinuxOptions", [_target_who(who)]), sprintf("set seLinuxOptions to %s", [_selinux_text(p.selinux.options)])) |
 	p.selinux.rule == "MustRunAs"
 	not is_object(opts)
-} | {_err("pod-security.selinux", concat(".", [path, field]), sprintf("%s sets seLinuxOptions.%s %q", [who, field, actual]), sprintf("set it to %q", [wanted])) |
+} | {_err("pod-security.selinux", concat(".", [path, field]), sprintf("%s sets seLinuxOptions.%s %q", [_target_who(who), field, actual]), sprintf("set it to %q", [wanted])) |
 	p.selinux.rule == "MustRunAs"
 	is_object(opts)
 	some field in ["level", "role", "type", "user"]
@@ -142,39 +147,53 @@ _runtime_class_errors(pod, view, p) := {_err("pod-security.runtime-class", conca
 
 # --- volumes ---
 
-# The order in which util.GetVolumeFSType looks for a volume's source.
-_volume_sources := [
+# The order in which util.GetVolumeFSType looks for a volume's source (this table and the next read
+# from data.prepared.podsecurity when prepared, like the data-only values: the WASM runtime builds a
+# rule's value anew in every evaluation).
+_volume_sources := t if {
+	t := data.prepared.podsecurity.volume_sources
+} else := [
 	"hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs",
 	"iscsi", "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker",
 	"downwardAPI", "fc", "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk",
 	"photonPersistentDisk", "storageos", "projected", "portworxVolume", "scaleIO", "csi", "ephemeral",
 ]
 
-volume_type(v) := [t | some t in _volume_sources; is_object(v[t])][0]
+_volume_source_index := x if {
+	x := data.prepared.podsecurity.volume_source_index
+} else := {t: i | some i, t in _volume_sources}
+
+# The first source in that order that the volume sets, else "" (none it knows). Found from the
+# volume's own keys (usually two) rather than by looking up every source, once per volume and PSP.
+volume_type(v) := _volume_sources[min(found)] if {
+	is_object(v)
+	found := {_volume_source_index[k] | some k, x in v; is_object(x)}
+	count(found) > 0
+} else := ""
 
 _volume_errors(pod, p) := {e |
 	some i, v in _arr(pod.spec, "volumes")
-	some e in _volume_problems(pod, concat("", [pod.path, ".volumes[", format_int(i, 10), "]"]), v, p)
+	some e in _volume_problems(pod, concat("", [pod.path, ".volumes[", format_int(i, 10), "]"]), v, volume_type(v), p)
 }
 
 _volume_label(v) := sprintf("volume %q", [v.name]) if is_string(v.name)
 
 else := "a volume"
 
-_volume_problems(pod, path, v, p) := {_err("pod-security.volumes", path, sprintf("%s has no volume source Kubernetes v1.24 knows", [_volume_label(v)]), "use a known volume type")} if {
-	not volume_type(v)
+_volume_problems(pod, path, v, t, p) := {_err("pod-security.volumes", path, sprintf("%s has no volume source Kubernetes v1.24 knows", [_volume_label(v)]), "use a known volume type")} if {
+	t == ""
 } else := {_err("pod-security.volumes", path, sprintf("%s is of type %s, which is not allowed (allowed: %s)", [_volume_label(v), t, _list_text(sort(p.volumes))]), "use an allowed volume type")} if {
-	t := volume_type(v)
+	t != ""
 	not _volume_allowed(t, v, p)
 } else := _host_path_problems(pod, path, v, p) if {
-	volume_type(v) == "hostPath"
+	t == "hostPath"
 } else := {_err("pod-security.volumes", concat(".", [path, "flexVolume.driver"]), sprintf("%s uses the flexVolume driver %q, which is not allowed (allowed: %s)", [_volume_label(v), driver, _list_text(sort(p.flex))]), "use an allowed driver")} if {
-	volume_type(v) == "flexVolume"
+	t == "flexVolume"
 	count(p.flex) > 0
 	driver := _string_or_empty(v.flexVolume, "driver")
 	not driver in p.flex
 } else := {_err("pod-security.volumes", concat(".", [path, "csi.driver"]), sprintf("%s uses the inline CSI driver %q, which is not allowed (allowed: %s)", [_volume_label(v), driver, _list_text(sort(p.csi))]), "use an allowed driver")} if {
-	volume_type(v) == "csi"
+	t == "csi"
 	count(p.csi) > 0
 	driver := _string_or_empty(v.csi, "driver")
 	not driver in p.csi
@@ -271,7 +290,7 @@ _csc_path(c, field) := concat(".", [c.path, "securityContext", field])
 # How messages name a container (made only for a message: sprintf is a host call in WASM).
 _label(c) := pods.container_label(c.field, c.i, c.c)
 
-_one_container_errors(view, c, sc, p) := (((((((_run_as_user_errors(c, sc, view.sc, p) | _run_as_group_errors(c, sc, view.sc, p)) | _selinux_errors(_csc_path(c, "seLinuxOptions"), _label(c), effective(sc, view.sc, "seLinuxOptions"), p)) | _privileged_errors(c, sc, p)) | _proc_mount_errors(c, sc, p)) | _capability_errors(c, sc, p)) | _host_port_errors(c, p)) | _read_only_errors(c, sc, p)) | _escalation_errors(c, sc, p)
+_one_container_errors(view, c, sc, p) := (((((((_run_as_user_errors(c, sc, view.sc, p) | _run_as_group_errors(c, sc, view.sc, p)) | _selinux_errors(_csc_path(c, "seLinuxOptions"), c, effective(sc, view.sc, "seLinuxOptions"), p)) | _privileged_errors(c, sc, p)) | _proc_mount_errors(c, sc, p)) | _capability_errors(c, sc, p)) | _host_port_errors(c, p)) | _read_only_errors(c, sc, p)) | _escalation_errors(c, sc, p)
 
 _run_as_user_errors(c, sc, pod_sc, p) := {_err("pod-security.run-as-user", _csc_path(c, "runAsUser"), sprintf("%s does not set runAsUser", [_label(c)]), sprintf("set runAsUser within %s", [_ranges_text(p.run_as_user.ranges)]))} if {
 	p.run_as_user.rule == "MustRunAs"
@@ -361,11 +380,12 @@ _escalation_found(v) := sprintf("sets securityContext.allowPrivilegeEscalation t
 
 # --- seccomp (seccomp.strategy) and AppArmor (apparmor.strategy) annotations ---
 
-_seccomp_errors(pod, view, p) := {e |
-	some e in _seccomp_problem(_seccomp_pod_target(pod, view), p)
-} | {e |
-	some c in pod.ctrs
-	some e in _seccomp_problem(_seccomp_container_target(pod, view, c), p)
+# The profile of the pod and of each container, as {path, who, profile}.
+seccomp_targets(pod, view) := array.concat([_seccomp_pod_target(pod, view)], [_seccomp_container_target(pod, view, c) | some c in pod.ctrs])
+
+_seccomp_errors(targets, p) := {e |
+	some t in targets
+	some e in _seccomp_problem(t, p)
 }
 
 _annotation_path(pod, key) := concat("", [pod.meta_path, ".annotations[", key, "]"])
@@ -398,6 +418,7 @@ _seccomp_problem(t, p) := {_err("pod-security.seccomp", t.path, sprintf("%s sets
 	not _seccomp_allowed(t.profile, p)
 } else := set()
 
+# How a message names "the pod" or a container.
 _target_who(who) := who if is_string(who)
 
 else := _label(who)

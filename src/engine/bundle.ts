@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { memoryPagesNeeded } from './wasm-binary.js';
@@ -37,6 +37,8 @@ export interface PolicyBundle {
  * "policy.wasm". Names the bundle lacks are absent from the result.
  */
 export async function readBundleFiles(tarball: string, names: readonly string[]): Promise<Map<string, Buffer>> {
+  // Loaded here, not with the module: a webhook serving a bundle directory never needs it (~4 MiB).
+  const { Parser } = await import('tar');
   const chunks = new Map<string, Buffer[]>();
   await new Promise<void>((done, fail) => {
     const parser = new Parser({

@@ -5,6 +5,7 @@ import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
 import type { PolicyBundle } from './bundle.js';
 import type { MemoryLimits } from './wasm-policy.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { evaluationSteps, type EvaluationSteps } from '../observability/steps.js';
 
 export interface PoolOptions {
   readonly size: number;
@@ -34,7 +35,7 @@ interface Slot {
   worker: Worker;
   /** Set once the worker has built its instance; deadlines start only then. */
   ready: boolean;
-  busy?: { id: number; pending: Pending; timer: NodeJS.Timeout };
+  busy?: { id: number; pending: Pending; timer: NodeJS.Timeout; postedAt: number };
   /** The worker's WASM memory after its last reply. */
   memoryBytes?: number;
 }
@@ -118,6 +119,10 @@ export class WorkerPool {
     slot.busy = undefined;
     if (message.ok) {
       slot.memoryBytes = message.memoryBytes;
+      if (evaluationSteps.hasSubscribers) {
+        const steps: EvaluationSteps = { queuedAt: busy.pending.queuedAt, postedAt: busy.postedAt, repliedAt: performance.now(), evaluationMs: message.evaluationMs };
+        evaluationSteps.publish(steps);
+      }
       busy.pending.resolve(message.value);
     } else {
       busy.pending.reject(new WasmgateError(message.code, message.message));
@@ -179,7 +184,7 @@ export class WorkerPool {
           ? `policy evaluation stopped at the end of its request's budget (${limitMs} ms were left when it started)`
           : `policy evaluation exceeded its deadline of ${this.options.timeoutMs} ms`;
       const timer = setTimeout(() => this.replace(slot, 'EVAL_TIMEOUT', message), limitMs);
-      slot.busy = { id, pending, timer };
+      slot.busy = { id, pending, timer, postedAt: performance.now() };
       slot.worker.postMessage({ ...pending.job, id } as WorkerRequest, pending.transfer);
     }
     const idle = this.queue.length === 0 && this.slots.every((s) => !s.busy);

@@ -18,7 +18,7 @@ export type WorkerRequest =
   | { readonly id: number; readonly kind: 'setData'; readonly data: unknown };
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly memoryBytes: number }
+  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly memoryBytes: number; readonly evaluationMs: number }
   | { readonly id: number; readonly ok: false; readonly code: ErrorCode; readonly message: string }
   | { readonly kind: 'print'; readonly line: string }
   | { readonly kind: 'ready' };

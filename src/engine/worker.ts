@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isWasmgateError } from '../errors.js';
 import { GatekeeperDecider, mergeDecisions } from '../gatekeeper/decider.js';
@@ -34,11 +35,13 @@ function setData(data: unknown): void {
 }
 
 port.on('message', (request: WorkerRequest) => {
+  const started = performance.now();
   try {
     let value: unknown;
     if (request.kind === 'setData') value = setData(request.data);
     else value = request.kind === 'decide' ? decide(request.input) : mutate(request.input);
-    reply({ id: request.id, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0) });
+    const evaluationMs = performance.now() - started;
+    reply({ id: request.id, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), evaluationMs });
   } catch (err) {
     reply({
       id: request.id,

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { describeValue, logValue, shortText } from '../observability/echo.js';
 import { maskObject } from '../observability/mask.js';
 import { kindLabel, type WebhookMetrics } from '../observability/metrics.js';
+import { reviewSteps, type ReviewSteps } from '../observability/steps.js';
 import { reviewBudget, type Budget } from './budget.js';
 import { HttpError, mapError } from './errors.js';
 import { mutateBody, type MutationResult } from './mutation.js';
@@ -192,6 +193,17 @@ function countFailure(ctx: AppContext, failure: ReviewResult['failure']): void {
   else if (failure) ctx.metrics.evaluationErrors.inc({ reason: failure.reason });
 }
 
+/**
+ * Sends a JSON answer as one write: serialised once, headers and body together. express's `res.json`
+ * costs ~0.1–0.2 ms more a review (content negotiation of the charset, a freshness check against the
+ * request's headers, the body converted again), which the review routes do not need.
+ */
+export function writeJson(res: Response, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 /** A POST of an AdmissionReview: answer it within its budget, then log and count what became of it. */
 function answering<R extends { readonly response: unknown }>(
   ctx: AppContext,
@@ -199,9 +211,16 @@ function answering<R extends { readonly response: unknown }>(
   record: (ctx: AppContext, result: R, durationSeconds: number) => void,
 ): RequestHandler {
   return async (req, res) => {
+    const bodyRead = performance.now();
     const result = await answer(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
-    res.json(result.response);
+    const evaluated = performance.now();
+    writeJson(res, 200, result.response);
+    const answered = performance.now();
     record(ctx, result, elapsedSeconds(res));
+    if (reviewSteps.hasSubscribers) {
+      const steps: ReviewSteps = { arrived: (res as Timed)[started] ?? bodyRead, bodyRead, evaluated, answered, recorded: performance.now() };
+      reviewSteps.publish(steps);
+    }
   };
 }
 

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Engine, readDataFile } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
-import { loadGatekeeperDir } from '../gatekeeper/source.js';
-import { resolveOpa } from '../toolchain/opa.js';
+import type { GatekeeperSource } from '../gatekeeper/source.js';
 
 export interface PolicyOptions {
   /** A compiled bundle: a directory with policy.wasm and data.json, or an OPA bundle .tar.gz. */
@@ -59,6 +58,12 @@ export const selfCheckReview = Object.freeze({
   },
 });
 
+/** Compiles a directory of Gatekeeper templates; its modules (~15 MiB) load only for a server that has one. */
+async function loadGatekeeper(dir: string): Promise<GatekeeperSource> {
+  const [{ loadGatekeeperDir }, { resolveOpa }] = await Promise.all([import('../gatekeeper/source.js'), import('../toolchain/opa.js')]);
+  return loadGatekeeperDir(dir, { opa: resolveOpa() });
+}
+
 /**
  * Loads a policy into fresh workers and checks it: they must decide and mutate the self-check review
  * (allowed or not, patched or not: a well-formed answer is what counts). Throws, with the engine
@@ -66,7 +71,7 @@ export const selfCheckReview = Object.freeze({
  */
 export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> {
   const data = options.dataFile === undefined ? undefined : readDataFile(options.dataFile);
-  const gatekeeper = options.gatekeeper === undefined ? undefined : await loadGatekeeperDir(options.gatekeeper, { opa: resolveOpa() });
+  const gatekeeper = options.gatekeeper === undefined ? undefined : await loadGatekeeper(options.gatekeeper);
   const engine = await Engine.load({
     ...(gatekeeper ? { gatekeeper, gatekeeperOnly: Boolean(options.gatekeeperOnly) } : {}),
     bundle: options.bundle,

@@ -9,7 +9,6 @@ import { describeThrown, WasmgateError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { WebhookMetrics } from '../observability/metrics.js';
 import { createApp } from './app.js';
-import { gatekeeperFiles } from '../gatekeeper/source.js';
 import { PolicyHolder, type ReloadResult } from './policy.js';
 import { generateSelfSigned, readTlsMaterial, type TlsFiles, type TlsMaterial } from './tls.js';
 import { watchFiles, type FileWatch } from './watch.js';
@@ -130,9 +129,11 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
   }
 
   private async startWatching(): Promise<void> {
+    // The Gatekeeper modules (~15 MiB) are loaded only when templates are configured.
+    const templates = this.config.gatekeeper === undefined ? [] : (await import('../gatekeeper/source.js')).gatekeeperFiles(this.config.gatekeeper);
     const onError = (err: Error) => this.logger.warn({ reason: err.message }, 'file watch error');
     this.watches.push(
-      await watchFiles([...policyFiles(this.config.bundle, this.config.dataFile), ...gatekeeperFiles(this.config.gatekeeper)], this.config.watchDebounce, (paths) => void this.reloadPolicy(`change of ${paths.join(', ')}`), onError),
+      await watchFiles([...policyFiles(this.config.bundle, this.config.dataFile), ...templates], this.config.watchDebounce, (paths) => void this.reloadPolicy(`change of ${paths.join(', ')}`), onError),
     );
     if (!this.tlsFiles.selfSigned || this.tlsFiles.clientCaFile !== undefined) {
       const files = [this.tlsFiles.certFile, this.tlsFiles.keyFile, ...(this.tlsFiles.clientCaFile ? [this.tlsFiles.clientCaFile] : [])];

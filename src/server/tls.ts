@@ -3,7 +3,6 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import { generate } from 'selfsigned';
 import { describeThrown, WasmgateError } from '../errors.js';
 
 export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
@@ -72,6 +71,8 @@ export function readTlsMaterial(files: TlsFiles, minVersion: TlsVersion): TlsMat
 export async function generateSelfSigned(dir?: string): Promise<TlsFiles> {
   const target = dir ?? mkdtempSync(join(tmpdir(), 'wasmgate-tls-'));
   mkdirSync(target, { recursive: true, mode: 0o700 });
+  // Loaded only here: its X.509 library costs ~14 MiB of every server's memory, and most have certificates.
+  const { generate } = await import('selfsigned');
   const now = new Date();
   const pems = await generate([{ name: 'commonName', value: 'wasmgate (self-signed, local use)' }], {
     keyType: 'ec',

@@ -2,6 +2,7 @@
 // its result as data.prepared. Deciding from the prepared data must give exactly what the rules give
 // when they compute everything (no data.prepared: opa eval, opa test), on every fixture and on a
 // sample of the PSP differential test's cases.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import {
@@ -48,7 +49,25 @@ t.test('the default policies have a prepare entrypoint, and the evaluator prepar
   const prepared = policy.evaluateValue(prepareEntrypoint);
   t.equal(prepared?.type, 'object');
   const keys = prepared?.type === 'object' ? prepared.entries.map(([k]) => (k.type === 'string' ? k.value : '?')).sort() : [];
-  t.same(keys, ['config', 'config_errors', 'podsecurity', 'registries']);
+  t.same(keys, ['config', 'config_errors', 'pods', 'podsecurity', 'quantity', 'registries']);
+});
+
+// A rule whose data.prepared path prepare does not write still answers right (it computes), only
+// slowly: nothing else would notice such a path going stale when a package moves.
+t.test('every data.prepared path the policies read is one prepare writes', async (t) => {
+  const policy = new WasmPolicy(bundle.module, bundle.memoryMinPages);
+  policy.setData(bundle.data);
+  const prepared = policy.evaluate(prepareEntrypoint, {});
+  const regoFiles = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? regoFiles(join(dir, e.name)) : e.name.endsWith('.rego') && !e.name.endsWith('_test.rego') ? [join(dir, e.name)] : [],
+    );
+  const paths = new Set(regoFiles(join(repoRoot, 'policies')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/data\.prepared((?:\.\w+)+)/g)].map((m) => m[1]!.slice(1))));
+  t.ok(paths.size >= 10, `${paths.size} paths read`);
+  for (const path of paths) {
+    const value = path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), prepared);
+    t.not(value, undefined, `data.prepared.${path} is written by prepare`);
+  }
 });
 
 t.test('every fixture: the same decision and mutation from prepared data as computed', async (t) => {

@@ -1,10 +1,12 @@
 // deploy/: the manifests agree with the server and with each other, the webhook configuration is one a
 // cluster can rely on, and the webhook's own Deployment passes wasmgate's default policies.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import t from 'tap';
 import { envName, optionSpecs } from '../../dist/config/index.js';
+import { serveNodeFlags } from '../../dist/config/node-flags.js';
 import { applyJsonPatch, loadBundle, PolicyEvaluator, readDataFile } from '../../dist/engine/index.js';
 import { synthesizeReview } from '../../dist/admission/synthesize.js';
 import { repoRoot } from '../helpers/policies.js';
@@ -153,4 +155,19 @@ t.test('the pods the Deployment creates pass the default policies, as mutated an
   const decision = evaluator.decide(review(applyJsonPatch(created, mutation.patch)));
   t.same(decision.violations, [], 'no violation of any kind once defaulted');
   t.equal(evaluator.mutate(review(applyJsonPatch(created, mutation.patch))).patch.length, 0, 'and nothing more to default');
+});
+
+t.test('the webhook runs with its heap flags wherever it starts: the image, the Deployment, npm start', async (t) => {
+  const dockerfile = readFileSync(join(deployDir, 'Dockerfile'), 'utf8');
+  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? 'null') as unknown;
+  t.same(entrypoint, ['/nodejs/bin/node', ...serveNodeFlags, '/app/dist/cli/main.js'], "the image's entrypoint");
+  t.equal(container.command, undefined, "the Deployment runs the image's entrypoint, flags included");
+  const { scripts } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  t.equal(scripts.start, `npm run build && node ${serveNodeFlags.join(' ')} dist/cli/main.js serve`, 'npm start');
+  // Node accepts them and V8 sizes its heap by them.
+  const run = spawnSync(process.execPath, [...serveNodeFlags, '-e', 'console.log(JSON.stringify(require("v8").getHeapStatistics()))'], { encoding: 'utf8' });
+  t.equal(run.status, 0, run.stderr);
+  const limitMiB = (JSON.parse(run.stdout) as { heap_size_limit: number }).heap_size_limit / 2 ** 20;
+  // The limit is the old generation's plus the young one's: 512 + 3 × 2 MiB (with V8's default semi-spaces, 512 + 48).
+  t.ok(limitMiB >= 512 && limitMiB < 530, `a heap limit of 512 MiB and a young generation of a few MiB (${Math.round(limitMiB)} MiB)`);
 });

@@ -61,11 +61,38 @@ function w2(w) {
     const y = b.rates.find((v) => v.rate === r.rate);
     lines.push(`| ${num(r.rate)} req/s (open loop) | ${lat(x)}${kept(x)} | ${lat(y)}${kept(y)} | ${pair(x?.cpuUsPerRequest, y?.cpuUsPerRequest, num)} | ${verdict(r.p99)} | ${verdict(r.cpuPerRequest)} |`);
   }
+  if (w.floor) lines.push('', ...w2Floor(w, lat, kept));
   lines.push(
     '',
     `Highest tested rate with p99 < ${w.settings.p99BudgetMs} ms: wasmgate ${num(a.highestRateP99Under10ms)} req/s, OPA ${num(b.highestRateP99Under10ms)} req/s (${verdict(w.ratios.highestRateP99Under10ms, 'higher')}). Peak RSS after the same warm-up and maximum run: wasmgate ${num(a.peakRssAfterMaxMiB, 1)} MiB, OPA ${num(b.peakRssAfterMaxMiB, 1)} MiB (${verdict(w.ratios.peakRssAfterMax)}); at the end of the ladder, where each server went as far as it kept up: ${num(a.peakRssMiB, 1)} and ${num(b.peakRssMiB, 1)} MiB.`,
   );
   return lines.join('\n');
+}
+
+/** wasmgate against the floor (a raw Node HTTPS server) and wasmgate serving a trivial policy. */
+function w2Floor(w, lat, kept) {
+  const a = w.wasmgate;
+  const f = w.floor;
+  const t = w.trivial;
+  const r = w.floorRatios;
+  const lines = [
+    `Against the floor: a raw Node \`https.createServer\` (same certificate and core) that parses each body and answers a fixed AdmissionReview; and wasmgate serving a trivial policy (allow all), i.e. the host path alone. References answer every body: ${w.referencesAnswer ? 'yes ✓' : '**no ✗**'}.`,
+    '',
+    '| load | wasmgate p50 / p99 / p99.9 ms | trivial policy | floor | CPU µs per request (wasmgate / trivial / floor) | p99 wasmgate / floor |',
+    '|---|---|---|---|---|---|',
+    `| max (closed loop): ${num(a.max.achievedPerSecond)} / ${num(t.max.achievedPerSecond)} / ${num(f.max.achievedPerSecond)} req/s | ${lat(a.max)} | ${lat(t.max)} | ${lat(f.max)} | ${num(a.max.cpuUsPerRequest)} / ${num(t.max.cpuUsPerRequest)} / ${num(f.max.cpuUsPerRequest)} | ${verdict(r.maxThroughput, 'higher')} (throughput) |`,
+  ];
+  for (const x of r.byRate) {
+    const at = (s) => s.rates.find((v) => v.rate === x.rate);
+    lines.push(
+      `| ${num(x.rate)} req/s (open loop) | ${lat(at(a))}${kept(at(a))} | ${lat(at(t))}${kept(at(t))} | ${lat(at(f))}${kept(at(f))} | ${num(at(a)?.cpuUsPerRequest)} / ${num(at(t)?.cpuUsPerRequest)} / ${num(at(f)?.cpuUsPerRequest)} | ${verdict(x.p99)} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Maximum throughput wasmgate / floor ${num(r.maxThroughput, 2)}×, trivial policy / floor ${num(r.trivialMaxThroughput, 2)}×. RSS idle (started, each body answered once): wasmgate ${num(a.idleRssMiB, 1)} MiB, trivial ${num(t.idleRssMiB, 1)} MiB, floor ${num(f.idleRssMiB, 1)} MiB, OPA ${num(w.opa.idleRssMiB, 1)} MiB; peak after the warm-up and maximum run: ${num(a.peakRssAfterMaxMiB, 1)}, ${num(t.peakRssAfterMaxMiB, 1)}, ${num(f.peakRssAfterMaxMiB, 1)} and ${num(w.opa.peakRssAfterMaxMiB, 1)} MiB.`,
+  );
+  return lines;
 }
 
 function w3(w) {

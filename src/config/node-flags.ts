@@ -1,0 +1,19 @@
+/**
+ * The V8 heap settings `wasmgate serve` runs with: `npm start`, the image's entrypoint
+ * (deploy/Dockerfile) and the bench all pass these (test/server/deploy.test.ts checks they agree).
+ * They must be Node's own flags: V8 sizes its heap when the process starts.
+ *
+ * - `--max-semi-space-size=2`: V8's young generation defaults to up to 3 × 16 MiB, which a webhook
+ *   under load fills for nothing (a request's garbage is a few KiB); 2 MiB semi-spaces keep that off
+ *   the server's resident memory, for more (but as short) scavenges. 1 MiB saves ~3 MiB more but
+ *   doubles the scavenges and promotes more of what requests waiting for a worker hold.
+ * - `--max-old-space-size=512`: with a limit this size V8 collects the old generation when it has
+ *   grown by a little, instead of letting it reach a few times what is live (the default, sized from
+ *   the machine's memory): under load what requests waiting for a worker got promoted is collected
+ *   at ~20 MiB instead of ~45 MiB. 512 MiB of JavaScript heap is far above what the webhook needs,
+ *   even for several 8 MiB reviews (the default bodyLimit) parsed at once.
+ *
+ * Both cost CPU (more scavenges, more frequent major collections): ~5–15 % more per review at W2's
+ * maximum in alternating runs; the README's "Where wasmgate is behind" has the figures.
+ */
+export const serveNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=512'] as const;

@@ -1,0 +1,35 @@
+import { channel } from 'node:diagnostics_channel';
+
+/**
+ * Where one review's time goes, as `performance.now()` timestamps, published on the diagnostics
+ * channel `wasmgate:review` once it is answered, logged and counted — only while someone subscribes
+ * (`scripts/bench/steps.mjs` does), so that a server nobody watches pays one check per review.
+ */
+export interface ReviewSteps {
+  /** The headers were read and the route matched (TLS, HTTP and express before). */
+  readonly arrived: number;
+  /** The body was read (and decoded): the handler starts. */
+  readonly bodyRead: number;
+  /** The policy's answer is back (parse, the wait for a worker, the hand-off and the evaluation before). */
+  readonly evaluated: number;
+  /** The answer was written to the socket. */
+  readonly answered: number;
+  /** The decision was logged and counted. */
+  readonly recorded: number;
+}
+
+export const reviewSteps = channel('wasmgate:review');
+
+/**
+ * One evaluation in a worker, published on `wasmgate:evaluation` when its answer arrives (same rule:
+ * only while someone subscribes). Times are `performance.now()` of the main thread; `evaluationMs` is
+ * what the worker measured around the evaluation itself, so the hand-off is the rest.
+ */
+export interface EvaluationSteps {
+  readonly queuedAt: number;
+  readonly postedAt: number;
+  readonly repliedAt: number;
+  readonly evaluationMs: number;
+}
+
+export const evaluationSteps = channel('wasmgate:evaluation');

@@ -16,7 +16,7 @@ _scoped(s) := testdata.config_with("scope", s)
 
 test_shipped_scope_changes_nothing if {
 	d := main.decision with input as _bad_deployment("app-a")
-	testdata.policies(d.violations) == {"registries", "limits.request-exceeds-limit"}
+	testdata.policies(testdata.shipped(d.violations)) == {"registries", "limits.request-exceeds-limit"}
 	without := main.decision with data.config as object.remove(data.config, ["scope"]) with input as _bad_deployment("app-a")
 	without == d
 	empty := main.decision with data.config as _scoped({}) with input as _bad_deployment("app-a")
@@ -27,29 +27,30 @@ test_exception_drops_one_policy_for_one_object if {
 	cfg := _scoped({"registries": {"exceptions": [{"namespace": "app-a", "name": "web"}]}})
 	d := main.decision with input as _bad_deployment("app-a") with data.config as cfg
 	d.allowed == false
-	[v.policy | some v in d.violations] == ["limits.request-exceeds-limit"]
+	[v.policy | some v in testdata.shipped(d.violations)] == ["limits.request-exceeds-limit"]
 
 	# The same object elsewhere is still checked.
 	other := main.decision with input as _bad_deployment("app-b") with data.config as cfg
-	testdata.policies(other.violations) == {"registries", "limits.request-exceeds-limit"}
+	testdata.policies(testdata.shipped(other.violations)) == {"registries", "limits.request-exceeds-limit"}
 }
 
 test_excluded_family_and_enforcement_together if {
 	cfg := object.union(_scoped({"limits": {"excludedNamespaces": ["app-*"]}}), {"enforcement": {"registries": "warn"}})
 	d := main.decision with input as _bad_deployment("app-a") with data.config as cfg
-	d == {"allowed": true, "violations": [{
+	d.allowed == true
+	testdata.shipped(d.violations) == [{
 		"policy": "registries",
 		"action": "warn",
 		"path": "spec.template.spec.containers[0].image",
 		"message": `Deployment app-a/web: container "web" image "nginx:1.27" comes from docker.io, which is not an allowed registry (allowed: quay.io/cybozu, ghcr.io/cybozu, ghcr.io/cybozu-go, registry.k8s.io); use an image from an allowed registry`,
-	}]}
+	}]
 }
 
 # bounds runs before everything and is not scoped (it is not a key config.scope knows).
 test_bounds_not_scoped if {
 	errs := main.config_errors with data.config as _scoped({"bounds": {"excludedNamespaces": ["app-a"]}})
 	some e in errs
-	startswith(e, `config.scope has unknown policy "bounds" (known: calico, calico.global,`)
+	startswith(e, `config.scope has unknown policy "bounds" (known: `)
 }
 
 test_invalid_scope_fails_closed if {

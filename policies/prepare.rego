@@ -11,16 +11,21 @@ package wasmgate.main
 import data.wasmgate.lib.config
 import data.wasmgate.lib.pods
 import data.wasmgate.lib.quantity
-import data.wasmgate.podsecurity
-import data.wasmgate.registries
 
+# A policy package that has data-only work defines `prepared`; it is stored under
+# data.prepared.policies.<family>.<name> for the package to read back.
 prepare := {
 	"config_errors": config_errors,
 	"config": config.prepared,
-	"podsecurity": podsecurity.prepared,
-	"registries": registries.prepared,
 	"quantity": quantity.prepared,
 	"pods": pods.prepared,
+	"metadata": _metadata,
+	"policies": {f: {n: p | some [g, n], p in _prepared; g == f} | some [f, _], _ in _prepared},
+}
+
+_prepared[[f, n]] := p if {
+	some f, n
+	p := data.wasmgate.policies[f][n].prepared
 }
 
 # config_errors as prepared with the data, else computed: a decision with invalid data still

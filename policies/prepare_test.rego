@@ -53,7 +53,7 @@ test_prepared_invalid_data_still_fails_closed if {
 	review := testdata.deployment("app-a", testdata.pod_spec([testdata.container("web")]))
 	d := main.decision with input as review with data.config as cfg with data.prepared as prepared
 	d.allowed == false
-	[v.policy | some v in d.violations] == ["config"]
+	[v.policy | some v in d.violations; v.action == "deny"] == ["config"]
 	main.mutation == {"patch": [], "profile": null} with input as testdata.pod("app-a", _bare_spec) with data.config as cfg with data.prepared as prepared
 	_same_with_prepared(cfg)
 }

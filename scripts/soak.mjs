@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Soak test of the real `wasmgate serve` (not part of npm test): for --minutes (default 10) several
-// keep-alive clients send a mix of reviews (every fixture of test/fixtures: allowed, warned, denied;
-// slow Pods of 40 containers; oversized Pods past config.bounds) and bad requests (not JSON, a corrupt
-// gzip body, a wrong Content-Type, a made-up kind), each with the API server's ?timeout=3s. A third of
+// keep-alive clients send a mix of reviews (every fixture of policies/*/*/fixtures and test/fixtures:
+// allowed, warned, denied; slow Pods of 40 containers; oversized Pods past config.bounds) and bad
+// requests (not JSON, a corrupt gzip body, a wrong Content-Type, a made-up kind), each with the API
+// server's ?timeout=3s. A third of
 // the way in the data file is rewritten and the server gets SIGHUP (a policy reload); halfway the
 // serving certificate is rotated through a kubelet-style ..data symlink swap. Every answer is checked
 // against the in-process engine's decision for the same input. At the end: SIGTERM, exit 0 expected.
@@ -28,7 +29,7 @@ import { generate } from 'selfsigned';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const { loadBundle, PolicyEvaluator, readDataFile } = await import(join(root, 'dist', 'engine', 'index.js'));
 const { decisionResponse } = await import(join(root, 'dist', 'admission', 'respond.js'));
-const { loadFixtures } = await import(join(root, 'dist', 'harness', 'fixtures.js'));
+const { loadFixtures, policyFixtureDirs } = await import(join(root, 'dist', 'harness', 'fixtures.js'));
 const { reviewFor } = await import(join(root, 'dist', 'admission', 'synthesize.js'));
 
 function option(name, fallback) {
@@ -83,7 +84,7 @@ copyFileSync(join(root, 'deploy', 'data.yaml'), dataFile);
 
 // --- inputs and their expected answers ------------------------------------------------------------
 const evaluator = new PolicyEvaluator(await loadBundle(join(root, 'wasm')), { data: readDataFile(dataFile) });
-const fixtures = await loadFixtures([join(root, 'test', 'fixtures')]);
+const fixtures = await loadFixtures([...policyFixtureDirs(join(root, 'policies')), join(root, 'test', 'fixtures')]);
 const container = (i, caps) => ({
   name: `c${i}`,
   image: `docker.io/library/nginx:${i}`,

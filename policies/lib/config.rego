@@ -2,8 +2,10 @@
 # title: Configuration accessors and shared validation
 # description: |
 #   Reads data.config with the documented defaults for optional keys, and
-#   validates the top level, systemNamespaces, admins and enforcement values.
-#   Each policy package validates its own section (see its config_errors).
+#   validates the shared keys: systemNamespaces, admins and enforcement values.
+#   The other top-level keys are the sections the policies' METADATA names
+#   (custom.data); main.rego checks them, each policy package their contents
+#   (see its config_errors).
 package wasmgate.lib.config
 
 import data.wasmgate.lib.chars
@@ -18,16 +20,11 @@ section(name) := s if {
 	is_object(s)
 } else := {}
 
-# Every known top-level key, and whether it must be present.
+# The shared top-level keys, and whether they must be present.
 sections := {
 	"systemNamespaces": true,
 	"admins": true,
-	"calico": true,
-	"registries": true,
-	"podSecurity": true,
-	"limits": false,
 	"enforcement": false,
-	"bounds": false,
 	"scope": false,
 }
 
@@ -113,8 +110,6 @@ errors contains msg if {
 	some k, required in sections
 	some msg in type_errors("config", root, k, _section_type(k), required)
 }
-
-errors contains msg if some msg in unknown_key_errors("config", root, {k | some k, _ in sections})
 
 _section_type("systemNamespaces") := "array"
 

@@ -42,18 +42,14 @@ test_not_an_object if {
 		"config must be an object (data.config is missing or not an object)",
 		"config.systemNamespaces is required",
 		"config.admins is required",
-		"config.calico is required",
-		"config.registries is required",
-		"config.podSecurity is required",
 	} with data.config as []
 }
 
 test_wrong_types if {
-	cfg := object.union(data.config, {"systemNamespaces": "kube-system", "limits": [], "extra": true})
+	cfg := object.union(data.config, {"systemNamespaces": "kube-system", "enforcement": []})
 	config.errors == {
 		"config.systemNamespaces must be an array, got string",
-		"config.limits must be an object, got array",
-		`config has unknown key "extra" (known: admins, bounds, calico, enforcement, limits, podSecurity, registries, scope, systemNamespaces)`,
+		"config.enforcement must be an object, got array",
 	} with data.config as cfg
 }
 

@@ -1,20 +1,21 @@
 # METADATA
 # title: Enforcement actions
 # description: |
-#   action(policy_id) is config.enforcement[policy_id], else the entry of its
-#   family (the id up to the first "."), else "deny". Values are checked by
-#   config_errors; an unknown value counts as "deny" so a typo never relaxes.
+#   action(policy_id, default_action) is config.enforcement[policy_id], else the
+#   entry of its family (the id up to the first "."), else default_action (the
+#   policy's METADATA custom.action). Values are checked by config_errors; an
+#   unknown value counts as "deny" so a typo never relaxes.
 package wasmgate.lib.enforcement
 
 import data.wasmgate.lib.config
 
 family(policy_id) := split(policy_id, ".")[0]
 
-action(policy_id) := _valid(config.enforcement[policy_id]) if {
+action(policy_id, default_action) := _valid(config.enforcement[policy_id]) if {
 	policy_id in _keys
 } else := _valid(config.enforcement[family(policy_id)]) if {
 	family(policy_id) in _keys
-} else := "deny"
+} else := _valid(default_action)
 
 _keys := {k | some k, _ in config.enforcement}
 

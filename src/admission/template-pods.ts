@@ -5,7 +5,7 @@ import type { AdmissionRequest, AdmissionReview, KubeObject } from './types.js';
 /**
  * The kinds whose controllers create pods from a template: where the template sits, and which
  * kube-controller-manager controller creates the pods (it authenticates as its own service account,
- * --use-service-account-credentials). The same table as the Rego's (policies/podsecurity).
+ * --use-service-account-credentials). The same table as the Rego's (policies/podsecurity/psp).
  */
 const workloads: Readonly<Record<string, { readonly template: readonly string[]; readonly controller: string }>> = {
   '/ReplicationController': { template: ['spec', 'template'], controller: 'replication-controller' },

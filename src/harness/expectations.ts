@@ -14,10 +14,11 @@ import { describePatch, patchAssignments } from '../output/patch.js';
  *   # expect-default: <field path>=<JSON value>               a field the patch sets (repeatable)
  *   # operation: UPDATE        # user: alice        # groups: a, b        # namespace: x
  *
- * allow: allowed with no violations at all; deny: not allowed, every expect-violation matched, and
- * every deny violation matched by one (a deny fixture states all its deny findings); warn: allowed with
- * at least one warn violation, and every expect-violation matched. The outcome is that of the object
- * after the mutation, as the API server decides it.
+ * allow: nothing denies (warn and dryrun findings are asserted only where expect-violation lines name
+ * them, so adding a warn policy breaks no fixture); deny: not allowed, and every deny violation matched
+ * by an expect-violation line (a deny fixture states all its deny findings); warn: allowed with at least
+ * one warn violation. Every expect-violation line must match a finding. The outcome is that of the
+ * object after the mutation, as the API server decides it.
  */
 
 export const expectedOutcomes = ['allow', 'deny', 'warn'] as const;
@@ -130,7 +131,6 @@ export function parseExpectation(comments: readonly string[]): { expectation?: E
     if (errors.length === 0) errors.push(`no "# expect: ${expectedOutcomes.join('|')}" line directly above the document`);
     return { errors };
   }
-  if (outcome === 'allow' && violations.length > 0) errors.push('"# expect: allow" means no violations at all, so it cannot have expect-violation lines');
   return errors.length > 0 ? { errors } : { expectation: { outcome, violations, request, ...mutation }, errors };
 }
 
@@ -162,7 +162,6 @@ export function checkExpectation(expectation: Expectation, decision: Decision, m
   switch (expectation.outcome) {
     case 'allow':
       if (!decision.allowed) problems.push('expected it to be allowed, but it was denied');
-      else if (decision.violations.length > 0) problems.push('expected no violations at all, but there were some');
       break;
     case 'deny': {
       if (decision.allowed) problems.push('expected it to be denied, but it was allowed');

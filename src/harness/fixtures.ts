@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultReview, type DefaultedReview, type Mutator } from '../admission/defaulting.js';
 import { describeObject, objectRefOf, reviewFor, type ObjectRef } from '../admission/synthesize.js';
 import { inWorkload, templatePodMutation, type TemplatePods } from '../admission/template-pods.js';
@@ -9,6 +11,24 @@ import { checkExpectation, parseExpectation, type Expectation } from './expectat
 
 /** The requesting user of a fixture that names none (test/fixtures/README.md). */
 export const fixtureUser = 'fixture-user';
+
+/**
+ * The fixtures that live beside their policy: every directory named `fixtures` under the policy
+ * directory (policies/<family>/<name>/fixtures), in path order.
+ */
+export function policyFixtureDirs(policiesDir: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (!entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
+      if (entry.name === 'fixtures') found.push(path);
+      else walk(path);
+    }
+  };
+  walk(policiesDir);
+  return found;
+}
 
 /** One fixture document with what its author expects of it. */
 export interface FixtureCase {

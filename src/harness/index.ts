@@ -9,7 +9,7 @@ import { describePosition } from '../output/report.js';
 import { buildPolicies } from '../toolchain/build.js';
 import { resolveOpa, type OpaTool } from '../toolchain/opa.js';
 import { describeDecision, describeExpectation, describeMutation } from './expectations.js';
-import { loadFixtures, runFixtures, type FixtureCase, type FixtureOutcome } from './fixtures.js';
+import { loadFixtures, policyFixtureDirs, runFixtures, type FixtureCase, type FixtureOutcome } from './fixtures.js';
 import { gatekeeperStage } from './gatekeeper.js';
 import { canonicalDecision, canonicalMutation, opaEvaluateMany, readOpaDecision, readOpaMutation } from './parity.js';
 import { opaCoverage, runOpaTests, runTestsOnWasm, testEntrypoint, testLocation, type RegoTest } from './rego-tests.js';
@@ -53,8 +53,10 @@ export interface HarnessOptions {
   readonly policiesDir: string;
   /** Where the compiled policy goes (policy.wasm, data.json, capabilities.json); unchanged sources are not compiled again. */
   readonly outDir: string;
-  /** Fixture files or directories; none skips the fixture stages. */
+  /** Fixture files or directories, besides the policies' own fixtures/ directories. */
   readonly fixtures?: readonly string[];
+  /** Also every fixtures/ directory under policiesDir (policyFixtureDirs); default true. Without any fixture the fixture stages are skipped. */
+  readonly policyFixtures?: boolean;
   /** Minimum coverage of the policy files in percent; 0 turns the check off. */
   readonly coverage: number;
   readonly opa?: OpaTool;
@@ -229,6 +231,14 @@ async function parityStage(opa: OpaTool, policiesDir: string, outcomes: readonly
   return { name, passed: decided.filter((o) => !divergent.has(o.fixture)).length, failures, notes: [] };
 }
 
+/** The fixture paths for a stage name: those under the policy directory as one glob. */
+function describeFixturePaths(paths: readonly string[], policiesDir: string): string {
+  const beside = policyFixtureDirs(policiesDir);
+  const shown = (path: string) => (isAbsolute(path) ? relative(process.cwd(), path) || '.' : path);
+  const others = paths.filter((p) => !beside.includes(p)).map(shown);
+  return [...(paths.some((p) => beside.includes(p)) ? [`${shown(policiesDir)}/**/fixtures`] : []), ...others].join(', ');
+}
+
 export interface FixtureCheckOptions {
   readonly opa: OpaTool;
   /** The Rego source, for opa eval. */
@@ -264,7 +274,7 @@ export async function checkFixtures(options: FixtureCheckOptions): Promise<Pick<
     await engine.close();
   }
   const failed = fixtures.filter((o) => o.failures.length > 0);
-  stages.push({ name: `Fixtures (${options.fixtures.join(', ')})`, passed: fixtures.length - failed.length, failures: failed.map(fixtureFailure), notes: only ? [`only the ${set.cases.length} of ${loaded.cases.length} fixtures matching --run ${options.run}`] : [] });
+  stages.push({ name: `Fixtures (${describeFixturePaths(options.fixtures, options.policiesDir)})`, passed: fixtures.length - failed.length, failures: failed.map(fixtureFailure), notes: only ? [`only the ${set.cases.length} of ${loaded.cases.length} fixtures matching --run ${options.run}`] : [] });
   stages.push(await parityStage(options.opa, options.policiesDir, fixtures, divergent).catch((err: unknown) => stageError('Fixture parity', err)));
   return { stages, problems: set.problems, fixtures, divergent };
 }
@@ -310,9 +320,10 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
     options.gatekeeper && options.gatekeeper.length > 0
       ? [await gatekeeperStage(options.gatekeeper, opa, log).catch((err: unknown) => stageError(`Gatekeeper suites (${options.gatekeeper!.join(', ')})`, err))]
       : [];
-  if (!options.fixtures || options.fixtures.length === 0) return { stages: [...stages, ...(await gatekeeper())], problems: [], fixtures: [], divergent: new Map() };
-  if (!compiled) return { stages: [...stages, ...(await gatekeeper())], problems: (await loadFixtures(options.fixtures)).problems, fixtures: [], divergent: new Map() };
-  const checked = await checkFixtures({ opa, policiesDir, bundleDir: options.outDir, fixtures: options.fixtures, workers: options.workers, run: options.run });
+  const fixtures = [...(options.policyFixtures === false ? [] : policyFixtureDirs(policiesDir)), ...(options.fixtures ?? [])];
+  if (fixtures.length === 0) return { stages: [...stages, ...(await gatekeeper())], problems: [], fixtures: [], divergent: new Map() };
+  if (!compiled) return { stages: [...stages, ...(await gatekeeper())], problems: (await loadFixtures(fixtures)).problems, fixtures: [], divergent: new Map() };
+  const checked = await checkFixtures({ opa, policiesDir, bundleDir: options.outDir, fixtures, workers: options.workers, run: options.run });
   return { ...checked, stages: [...stages, ...checked.stages, ...(await gatekeeper())] };
 }
 

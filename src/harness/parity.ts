@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { entrypoints, parseDecision, parseMutation, type Decision, type Mutation } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
-import { runOpa, type OpaTool } from '../toolchain/opa.js';
+import { policyDirIgnores, runOpa, type OpaTool } from '../toolchain/opa.js';
 
 /** `wasmgate/main/decision` as a Rego reference: `data.wasmgate.main.decision`. */
 export function entrypointRef(entrypoint: string): string {
@@ -27,7 +27,7 @@ export async function opaEvaluateMany(
   try {
     const inputFile = join(dir, 'input.json');
     writeFileSync(inputFile, JSON.stringify({ inputs }));
-    const run = await runOpa(opa, ['eval', '--format', 'json', '--ignore', '*_test.rego', '--data', policiesDir, '--input', inputFile, query]);
+    const run = await runOpa(opa, ['eval', '--format', 'json', '--ignore', '*_test.rego', ...policyDirIgnores, '--data', policiesDir, '--input', inputFile, query]);
     if (run.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa eval failed:\n${run.stderr.trim() || run.stdout.trim()}`);
     const out = JSON.parse(run.stdout) as { result?: { bindings?: { values?: Record<string, unknown> } }[] };
     const values = out.result?.[0]?.bindings?.values ?? {};

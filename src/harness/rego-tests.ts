@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadBundle, type PolicyBundle } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
-import { opaMessage, runOpa, type OpaTool } from '../toolchain/opa.js';
+import { opaMessage, policyDirIgnores, runOpa, type OpaTool } from '../toolchain/opa.js';
 import type { TestWorkerInit, TestWorkerReply } from './wasm-test-worker.js';
 
 /** How one Rego test ended. OPA passes a test only when its rule's value is exactly true. */
@@ -33,11 +33,18 @@ interface OpaTestJson {
 }
 
 /**
+ * The deadline of one Rego test in `opa test`. OPA's default, 5 s, is a clock that the heavier tests
+ * (those evaluating many reviews, slower still under --coverage) overrun on a loaded machine; a test
+ * that never ends is still reported as an error.
+ */
+const opaTestTimeout = ['--timeout', '60s'];
+
+/**
  * `opa test` on the Rego sources: every test with its outcome (todo_ tests are skips); with `only`,
  * just the tests whose name (data.pkg.test_x) matches that regular expression (`opa test --run`).
  */
 export async function runOpaTests(opa: OpaTool, policiesDir: string, only?: string): Promise<RegoTest[]> {
-  const run = await runOpa(opa, ['test', '--format', 'json', '--exit-zero-on-skipped', ...(only !== undefined ? ['--run', only] : []), policiesDir]);
+  const run = await runOpa(opa, ['test', '--format', 'json', '--exit-zero-on-skipped', ...opaTestTimeout, ...policyDirIgnores, ...(only !== undefined ? ['--run', only] : []), policiesDir]);
   let parsed: OpaTestJson[];
   try {
     parsed = JSON.parse(run.stdout) as OpaTestJson[];
@@ -71,7 +78,7 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  */
 async function explainFailures(opa: OpaTool, policiesDir: string, failed: readonly RegoTest[]): Promise<Map<string, string[]>> {
   const names = [...new Set(failed.map((t) => escapeRegExp(`${t.package}.${t.name.replace(/#\d+$/, '')}`)))];
-  const run = await runOpa(opa, ['test', '--var-values', '--run', `^(${names.join('|')})$`, policiesDir]);
+  const run = await runOpa(opa, ['test', '--var-values', ...opaTestTimeout, ...policyDirIgnores, '--run', `^(${names.join('|')})$`, policiesDir]);
   const explained = new Map<string, string[]>();
   const lines = run.stdout.split('\n');
   const start = lines.indexOf('FAILURES');
@@ -103,7 +110,7 @@ interface CoverageJson {
 
 /** `opa test --coverage`, summed over the policy files (not the *_test.rego files). */
 export async function opaCoverage(opa: OpaTool, policiesDir: string): Promise<Coverage> {
-  const run = await runOpa(opa, ['test', '--coverage', '--format', 'json', '--exit-zero-on-skipped', policiesDir]);
+  const run = await runOpa(opa, ['test', '--coverage', '--format', 'json', '--exit-zero-on-skipped', ...opaTestTimeout, ...policyDirIgnores, policiesDir]);
   let parsed: CoverageJson;
   try {
     parsed = JSON.parse(run.stdout) as CoverageJson;
@@ -212,7 +219,7 @@ export async function runTestsOnWasm(
   try {
     const bundleFile = join(dir, 'tests.tar.gz');
     const build = await runOpa(opa, [
-      'build', '-t', 'wasm', '--capabilities', capabilitiesFile,
+      'build', '-t', 'wasm', '--capabilities', capabilitiesFile, ...policyDirIgnores,
       ...entrypoints.flatMap((e) => ['-e', e]),
       '-o', bundleFile, policiesDir,
     ]);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { readBundleFiles } from '../engine/bundle.js';
@@ -10,7 +10,7 @@ import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
 import { describeRules, optionalEntrypoints, requiredEntrypoints, ruleOf } from './entrypoints.js';
 import { unformattedFiles } from './fmt.js';
-import { opaMessage, runOpa, type OpaRun, type OpaTool } from './opa.js';
+import { opaMessage, policyDirIgnores, runOpa, type OpaRun, type OpaTool } from './opa.js';
 
 export interface BuildOptions {
   readonly opa: OpaTool;
@@ -36,13 +36,16 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-/** What the compiled output depends on: every file under the policies, OPA's version, the host's builtins. */
+/**
+ * What the compiled output depends on: every file under the policies but the fixtures beside them
+ * (OPA ignores those: policyDirIgnores), OPA's version, the host's builtins.
+ */
 function fingerprint(options: BuildOptions, entrypoints: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(`opa ${options.opa.version}\n`);
   hash.update(`entrypoints ${entrypoints.join(',')}\n`);
   hash.update(`host ${[...builtinTable().keys()].sort().join(',')}\n`);
-  for (const file of listFiles(options.policiesDir)) {
+  for (const file of listFiles(options.policiesDir).filter((f) => !relative(options.policiesDir, f).split(sep).includes('fixtures'))) {
     hash.update(`${relative(options.policiesDir, file)}\n`);
     hash.update(readFileSync(file));
   }
@@ -119,7 +122,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   const builtins = await generateCapabilities(options.opa, capabilitiesFile);
   log(`capabilities: ${builtins.excluded.length} OPA builtins left out (the engine cannot run them)`);
 
-  const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, policiesDir]);
+  const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, ...policyDirIgnores, policiesDir]);
   if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(opaMessage(check), builtins)}`);
 
   const catalogue = await readCatalogue(policiesDir, options.opa);
@@ -136,6 +139,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
       capabilitiesFile,
       '--ignore',
       '*_test.rego',
+      ...policyDirIgnores,
       ...targets.flatMap((e) => ['-e', e]),
       '-o',
       bundle,

@@ -91,6 +91,12 @@ export function resolveOpa(log: (line: string) => void = () => {}): OpaTool {
   return { path: cached, version: pinned, source: 'built' };
 }
 
+/**
+ * What OPA must not load from a policy directory: the fixtures beside each policy
+ * (policies/<family>/<name>/fixtures/*.yaml) are manifests, which OPA would read as data.
+ */
+export const policyDirIgnores: readonly string[] = ['--ignore', 'fixtures'];
+
 export interface OpaRun {
   readonly stdout: string;
   readonly stderr: string;

@@ -17,7 +17,7 @@ import {
   type PolicyBundle,
 } from '../../dist/engine/index.js';
 import { isWasmgateError } from '../../dist/errors.js';
-import { loadFixtures } from '../../dist/harness/fixtures.js';
+import { loadFixtures, policyFixtureDirs } from '../../dist/harness/fixtures.js';
 import { generateCases } from '../../dist/psp-diff/generate.js';
 import { dataForCase, reviewForCase } from '../../dist/psp-diff/wasmgate-side.js';
 import { compilePolicies, repoRoot } from '../helpers/policies.js';
@@ -49,7 +49,10 @@ t.test('the default policies have a prepare entrypoint, and the evaluator prepar
   const prepared = policy.evaluateValue(prepareEntrypoint);
   t.equal(prepared?.type, 'object');
   const keys = prepared?.type === 'object' ? prepared.entries.map(([k]) => (k.type === 'string' ? k.value : '?')).sort() : [];
-  t.same(keys, ['config', 'config_errors', 'pods', 'podsecurity', 'quantity', 'registries']);
+  t.same(keys, ['config', 'config_errors', 'metadata', 'pods', 'policies', 'quantity']);
+  // Under policies: each package that defines `prepared`, by family and name.
+  const policies = (policy.evaluate(prepareEntrypoint, {}) as { policies: Record<string, Record<string, unknown>> }).policies;
+  t.same(Object.fromEntries(Object.entries(policies).map(([f, names]) => [f, Object.keys(names)])), { podsecurity: ['psp'], registries: ['allowed'] });
 });
 
 // A rule whose data.prepared path prepare does not write still answers right (it computes), only
@@ -71,7 +74,7 @@ t.test('every data.prepared path the policies read is one prepare writes', async
 });
 
 t.test('every fixture: the same decision and mutation from prepared data as computed', async (t) => {
-  const { cases, problems } = await loadFixtures([join(repoRoot, 'test', 'fixtures')]);
+  const { cases, problems } = await loadFixtures([...policyFixtureDirs(join(repoRoot, 'policies')), join(repoRoot, 'test', 'fixtures')]);
   t.same(problems, []);
   t.ok(cases.length > 50, `${cases.length} fixtures`);
   const prepared = new PolicyEvaluator(bundle);

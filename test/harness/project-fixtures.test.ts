@@ -1,16 +1,16 @@
-// The project's own fixtures (test/fixtures) against the project's policies (policies/), one
-// assertion per fixture document: the engine's decision meets the expectation written above it,
-// and `opa eval` on the Rego source decides it identically.
-import { join } from 'node:path';
+// The project's own fixtures (policies/<family>/<name>/fixtures and test/fixtures) against the
+// project's policies (policies/), one assertion per fixture document: the engine's decision meets
+// the expectation written above it, and `opa eval` on the Rego source decides it identically.
+import { join, relative } from 'node:path';
 import t from 'tap';
 import { describeObject } from '../../dist/admission/synthesize.js';
-import { checkFixtures, describeDecision, describeExpectation } from '../../dist/harness/index.js';
+import { checkFixtures, describeDecision, describeExpectation, policyFixtureDirs } from '../../dist/harness/index.js';
 import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
 
 const policiesDir = join(repoRoot, 'policies');
 const fixturesDir = join(repoRoot, 'test', 'fixtures');
 const bundleDir = await compilePolicies(policiesDir);
-const checked = await checkFixtures({ opa: opaTool(), policiesDir, bundleDir, fixtures: [fixturesDir], workers: 2 });
+const checked = await checkFixtures({ opa: opaTool(), policiesDir, bundleDir, fixtures: [...policyFixtureDirs(policiesDir), fixturesDir], workers: 2 });
 
 t.same(
   checked.problems.map((p) => `${p.file}:${p.line ?? ''} ${p.message}`),
@@ -21,7 +21,7 @@ t.ok(checked.fixtures.length > 0, 'there are fixtures');
 
 const byFile = new Map<string, typeof checked.fixtures>();
 for (const outcome of checked.fixtures) {
-  const file = outcome.fixture.source.file.slice(fixturesDir.length + 1);
+  const file = relative(repoRoot, outcome.fixture.source.file);
   byFile.set(file, [...(byFile.get(file) ?? []), outcome]);
 }
 

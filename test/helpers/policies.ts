@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPolicies } from '../../dist/toolchain/build.js';
-import { resolveOpa, runOpa, type OpaTool } from '../../dist/toolchain/opa.js';
+import { policyDirIgnores, resolveOpa, runOpa, type OpaTool } from '../../dist/toolchain/opa.js';
 
 export const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -22,7 +22,7 @@ export async function compilePolicies(policiesDir: string, entrypoints?: string[
 
 /** `opa eval` of one query on Rego source, returning the value of its single expression. */
 export async function opaEval(policiesDir: string, query: string, input?: unknown): Promise<unknown> {
-  const args = ['eval', '--format', 'json', '--data', policiesDir];
+  const args = ['eval', '--format', 'json', ...policyDirIgnores, '--data', policiesDir];
   if (input !== undefined) args.push('--stdin-input');
   const { spawnSync } = await import('node:child_process');
   const run = spawnSync(opaTool().path, [...args, query], {

@@ -187,7 +187,7 @@ function differentialPolicies(): string {
     for (const name of readdirSync(from).filter(keep)) copyFileSync(join(from, name), join(dir, to, name));
   };
   copy(join(repoRoot, 'policies', 'lib'), 'lib', (name) => name.endsWith('.rego') && !name.endsWith('_test.rego'));
-  copy(join(repoRoot, 'policies', 'podsecurity'), 'podsecurity', (name) => name.endsWith('.rego') && !name.endsWith('_test.rego'));
+  copy(join(repoRoot, 'policies', 'podsecurity', 'psp'), 'podsecurity', (name) => name.endsWith('.rego') && !name.endsWith('_test.rego'));
   copy(join(repoRoot, 'test', 'policies', 'regex-oracle'), 'oracle', (name) => name.endsWith('.rego'));
   return dir;
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -35,4 +35,19 @@ t.test("opa build failures show OPA's own message (it writes them to stdout)", a
   const dir = policyDir('package wasmgate.main\n\ndecision := {"allowed": true, "violations": []}\n');
   const err = await build(dir).then(() => undefined, (e: unknown) => e as Error);
   t.match(err?.message, /entrypoint "wasmgate\/main\/config_errors" does not refer to a rule or policy decision/);
+});
+
+t.test('fixtures beside the policies are no input of the build: OPA ignores them, and editing one recompiles nothing', async (t) => {
+  const dir = policyDir('package wasmgate.main\n\ndecision := {"allowed": true, "violations": []}\n\nconfig_errors := set()\n\nmutation := {"patch": [], "profile": null}\n');
+  // Two manifests OPA would merge into conflicting data if it loaded them.
+  mkdirSync(join(dir, 'x', 'y', 'fixtures'), { recursive: true });
+  writeFileSync(join(dir, 'x', 'y', 'fixtures', 'a.yaml'), '# expect: allow\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n');
+  writeFileSync(join(dir, 'x', 'y', 'fixtures', 'b.yaml'), '# expect: allow\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\n');
+  const outDir = mkdtempSync(join(tmpdir(), 'wasmgate-build-out-'));
+  const again = () => buildPolicies({ opa: opaTool(), policiesDir: dir, outDir });
+  t.equal((await again()).skipped, false, 'built despite the fixtures');
+  writeFileSync(join(dir, 'x', 'y', 'fixtures', 'c.yaml'), '# expect: allow\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n');
+  t.equal((await again()).skipped, true, 'a new fixture: nothing to compile');
+  writeFileSync(join(dir, 'x', 'y', 'extra.rego'), 'package wasmgate.extra\n\nx := 1\n');
+  t.equal((await again()).skipped, false, 'a new Rego file: compiled again');
 });

@@ -7,6 +7,8 @@ import { processIO, useColor, type CommandIO } from '../io.js';
 interface TestFlags {
   policies: string;
   fixtures: string[];
+  /** The fixtures/ directories beside the policies (policies/<family>/<name>/fixtures); off with --no-fixtures. */
+  policyFixtures: boolean;
   coverage: number;
   workers?: number;
   gatekeeper: string[];
@@ -61,6 +63,7 @@ async function runTest(flags: TestFlags, fixturesGiven: boolean, io: CommandIO):
       policiesDir,
       outDir: out.dir,
       fixtures,
+      policyFixtures: flags.policyFixtures,
       coverage: flags.coverage,
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
       gatekeeper: flags.gatekeeper,
@@ -81,11 +84,11 @@ export function registerTest(program: Command, io: CommandIO = processIO): void 
     .option('--policies <dir>', 'directory of .rego policies, their *_test.rego tests and data.yaml', 'policies')
     .option(
       '--fixtures <path>',
-      `fixture file or directory (repeatable; default ${defaultFixtures} when it exists)`,
+      `fixture file or directory, besides the fixtures/ directories under --policies (repeatable; default ${defaultFixtures} when it exists)`,
       (path: string, all: string[]) => (all === defaultFixturesList ? [path] : [...all, path]),
       defaultFixturesList,
     )
-    .option('--no-fixtures', 'skip the fixture stages')
+    .option('--no-fixtures', 'skip the fixture stages (also the fixtures/ directories beside the policies)')
     .addOption(new Option('--coverage <percent>', 'minimum coverage of the policy files (0 turns the check off)').default(95).argParser(percent))
     .addOption(new Option('--workers <n>', 'engine worker threads for the fixtures').argParser(positiveInteger))
     .option('--gatekeeper <path>', 'also run the gator Suites (Gatekeeper templates\' tests) under this path (repeatable)', (p: string, all: string[]) => [...all, p], [] as string[])
@@ -105,10 +108,10 @@ Fixtures are YAML manifests with their expected outcome in comment lines right a
 
 Exit codes: 0 everything passed, 1 a test, fixture or parity check failed, 2 usage error or unusable fixtures.`,
     )
-    .action(async (flags: Omit<TestFlags, 'fixtures'> & { fixtures: string[] | false }, command: Command) => {
+    .action(async (flags: Omit<TestFlags, 'fixtures' | 'policyFixtures'> & { fixtures: string[] | false }, command: Command) => {
       try {
         const fixturesGiven = command.getOptionValueSource('fixtures') === 'cli';
-        io.setExitCode(await runTest({ ...flags, fixtures: flags.fixtures === false ? [] : flags.fixtures }, fixturesGiven, io));
+        io.setExitCode(await runTest({ ...flags, fixtures: flags.fixtures === false ? [] : flags.fixtures, policyFixtures: flags.fixtures !== false }, fixturesGiven, io));
       } catch (err) {
         io.stderr.write(`wasmgate test: ${describeThrown(err)}\n`);
         io.setExitCode(usageExit);

@@ -1,13 +1,13 @@
 # For every generated input, [old, new]: the regex-based rule of the oracle
 # packages and the string-function rule of policies/lib or
-# policies/podsecurity/config.rego (null or false when the rule is undefined).
+# policies/podsecurity/psp/config.rego (null or false when the rule is undefined).
 package differential
 
 import data.oracle
 import data.wasmgate.lib.config
 import data.wasmgate.lib.images
 import data.wasmgate.lib.quantity
-import data.wasmgate.podsecurity
+import data.wasmgate.policies.podsecurity.psp as podsecurity
 
 results := {
 	"images": [[_old_image(r), _new_image(r)] | some r in input.images],

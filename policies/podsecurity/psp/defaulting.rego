@@ -5,7 +5,7 @@
 # annotations, rc: runtimeClassName, ctrs: [each container's
 # securityContext, in the order of pod.ctrs]}. as_is(pod) is the pod as
 # sent; defaulted(pod, p) the pod after PSP p's defaulting.
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 as_is(pod) := {
 	"sc": _obj(pod.spec, "securityContext"),

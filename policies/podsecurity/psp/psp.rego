@@ -7,33 +7,40 @@
 #   must admit it unchanged (the mutating webhook, `mutation`, has already
 #   defaulted it). A workload's pod template is decided as the pod its
 #   controller will create: some candidate must admit it after defaulting.
-package wasmgate.podsecurity
+# custom:
+#   id: pod-security
+#   action: deny
+#   remediation: Change the pod so that a PodSecurityPolicy it may use admits it, or grant it use of one that does (config.podSecurity.rbac).
+#   data:
+#     - config.podSecurity.policies
+#     - config.podSecurity.rbac
+#   rules:
+#     pod-security.policy: A usable PodSecurityPolicy admits the pod
+#     pod-security.privileged: Privileged containers
+#     pod-security.privilege-escalation: Privilege escalation
+#     pod-security.capabilities: Linux capabilities
+#     pod-security.volumes: Volume types
+#     pod-security.host-namespaces: Host network, PID and IPC namespaces
+#     pod-security.host-ports: Host ports
+#     pod-security.run-as-user: User IDs
+#     pod-security.run-as-non-root: Running as non-root
+#     pod-security.run-as-group: Group IDs
+#     pod-security.fs-group: fsGroup
+#     pod-security.supplemental-groups: Supplemental groups
+#     pod-security.selinux: SELinux options
+#     pod-security.read-only-root-filesystem: Read-only root filesystem
+#     pod-security.sysctls: Sysctls
+#     pod-security.proc-mount: procMount
+#     pod-security.runtime-class: Runtime class
+#     pod-security.seccomp: Seccomp profiles
+#     pod-security.apparmor: AppArmor profiles
+package wasmgate.policies.podsecurity.psp
 
 import data.wasmgate.lib.messages
 import data.wasmgate.lib.pods
 import data.wasmgate.lib.request
 
-policy_ids := {
-	"pod-security.policy",
-	"pod-security.privileged",
-	"pod-security.privilege-escalation",
-	"pod-security.capabilities",
-	"pod-security.volumes",
-	"pod-security.host-namespaces",
-	"pod-security.host-ports",
-	"pod-security.run-as-user",
-	"pod-security.run-as-non-root",
-	"pod-security.run-as-group",
-	"pod-security.fs-group",
-	"pod-security.supplemental-groups",
-	"pod-security.selinux",
-	"pod-security.read-only-root-filesystem",
-	"pod-security.sysctls",
-	"pod-security.proc-mount",
-	"pod-security.runtime-class",
-	"pod-security.seccomp",
-	"pod-security.apparmor",
-}
+metadata := rego.metadata.chain()
 
 psp_annotation := "kubernetes.io/psp"
 

@@ -2,7 +2,7 @@
 # strategies), for a pod seen through a view (see defaulting.rego).
 # errors(pod, view, p) is a set of {id, path, what, fix}: the policy id, the
 # field path, what was found and how to fix it.
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 import data.wasmgate.lib.pods
 
@@ -148,10 +148,10 @@ _runtime_class_errors(pod, view, p) := {_err("pod-security.runtime-class", conca
 # --- volumes ---
 
 # The order in which util.GetVolumeFSType looks for a volume's source (this table and the next read
-# from data.prepared.podsecurity when prepared, like the data-only values: the WASM runtime builds a
-# rule's value anew in every evaluation).
+# from data.prepared.policies.podsecurity.psp when prepared, like the data-only values: the WASM
+# runtime builds a rule's value anew in every evaluation).
 _volume_sources := t if {
-	t := data.prepared.podsecurity.volume_sources
+	t := data.prepared.policies.podsecurity.psp.volume_sources
 } else := [
 	"hostPath", "emptyDir", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "secret", "nfs",
 	"iscsi", "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker",
@@ -160,7 +160,7 @@ _volume_sources := t if {
 ]
 
 _volume_source_index := x if {
-	x := data.prepared.podsecurity.volume_source_index
+	x := data.prepared.policies.podsecurity.psp.volume_source_index
 } else := {t: i | some i, t in _volume_sources}
 
 # The first source in that order that the volume sets, else "" (none it knows). Found from the

@@ -1,7 +1,7 @@
-package wasmgate.namespaces_test
+package wasmgate.policies.namespaces.system_test
 
 import data.wasmgate.lib.testdata
-import data.wasmgate.namespaces
+import data.wasmgate.policies.namespaces.system as namespaces
 
 _cm(ns, op, user, groups) := testdata.review_with("ConfigMap", ns, "settings", {"metadata": {"name": "settings", "namespace": ns}}, {
 	"operation": op,

@@ -1,7 +1,7 @@
-package wasmgate.limits_test
+package wasmgate.policies.limits.resources_test
 
 import data.wasmgate.lib.testdata
-import data.wasmgate.limits
+import data.wasmgate.policies.limits.resources as limits
 
 _with_resources(resources) := testdata.deployment("app-a", testdata.pod_spec([object.union(
 	object.remove(testdata.container("web"), ["resources"]),

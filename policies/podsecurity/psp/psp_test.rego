@@ -1,8 +1,8 @@
-package wasmgate.podsecurity_test
+package wasmgate.policies.podsecurity.psp_test
 
 import data.wasmgate.lib.testdata
 import data.wasmgate.main
-import data.wasmgate.podsecurity
+import data.wasmgate.policies.podsecurity.psp as podsecurity
 
 # A Pod CREATE in ns whose spec is the given one (no securityContext anywhere).
 _pod_review(ns, spec) := testdata.review_with("Pod", ns, "web", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": ns}, "spec": spec}, {})

@@ -1,7 +1,7 @@
-package wasmgate.podsecurity_config_test
+package wasmgate.policies.podsecurity.psp_config_test
 
 import data.wasmgate.lib.testdata
-import data.wasmgate.podsecurity
+import data.wasmgate.policies.podsecurity.psp as podsecurity
 
 _errors(section) := errs if {
 	errs := podsecurity.config_errors with data.config as testdata.config_with("podSecurity", section)

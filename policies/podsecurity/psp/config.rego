@@ -1,7 +1,7 @@
 # Configuration checks for config.podSecurity: the PodSecurityPolicy objects
 # as Kubernetes v1.24's ValidatePodSecurityPolicy checks them
 # (pkg/apis/policy/validation), and the shape of the RBAC objects.
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 import data.wasmgate.lib.chars
 import data.wasmgate.lib.config

@@ -1,8 +1,8 @@
-package wasmgate.podsecurity_fields_test
+package wasmgate.policies.podsecurity.psp_fields_test
 
 import data.wasmgate.lib.testdata
 import data.wasmgate.main
-import data.wasmgate.podsecurity
+import data.wasmgate.policies.podsecurity.psp as podsecurity
 
 # A PSP that sets every field, usable by everyone authenticated.
 _lab := {

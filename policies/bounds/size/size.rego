@@ -4,15 +4,26 @@
 #   bounds: a pod spec with more containers (all three lists together) than
 #   config.bounds.maxContainers, or a container listing more capabilities
 #   (add and drop together) than config.bounds.maxCapabilities, is denied by
-#   this rule alone. The decision then runs no other policy (main.rego), so an
+#   this rule alone. It is a precheck (custom.precheck): when it finds something
+#   the decision runs no other policy (main.rego), so an
 #   oversized object costs a count, not seconds of policy work, and cannot
 #   crowd out other reviews. Its violations always deny: such an object was
 #   not checked otherwise.
-package wasmgate.bounds
+# custom:
+#   id: bounds
+#   action: deny
+#   precheck: true
+#   remediation: Split a pod spec with that many containers, or list each capability once; raise config.bounds if such objects are legitimate.
+#   data:
+#     - config.bounds.maxContainers
+#     - config.bounds.maxCapabilities
+package wasmgate.policies.bounds.size
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.messages
 import data.wasmgate.lib.pods
+
+metadata := rego.metadata.chain()
 
 _settings := config.section("bounds")
 

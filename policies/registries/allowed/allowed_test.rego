@@ -1,7 +1,7 @@
-package wasmgate.registries_test
+package wasmgate.policies.registries.allowed_test
 
 import data.wasmgate.lib.testdata
-import data.wasmgate.registries
+import data.wasmgate.policies.registries.allowed as registries
 
 _digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

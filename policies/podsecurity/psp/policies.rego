@@ -2,7 +2,7 @@
 # API server stored them (allowPrivilegeEscalation defaults to true) and the
 # provider strategies of Kubernetes v1.24 built from them
 # (pkg/security/podsecuritypolicy/factory.go).
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 import data.wasmgate.lib.config
 
@@ -23,14 +23,14 @@ _name(obj) := n if {
 # data-only values below are read from data.prepared when the host has prepared it (see main's
 # prepare), else computed.
 _first_index := p if {
-	p := data.prepared.podsecurity.first_index
+	p := data.prepared.policies.podsecurity.psp.first_index
 } else := {name: min([i | some i, obj in _policy_objects; _name(obj) == name]) |
 	some name in {_name(obj) | some obj in _policy_objects}
 }
 
 # psps[name]: the normalised PSP, with every optional field defaulted.
 psps := p if {
-	p := data.prepared.podsecurity.psps
+	p := data.prepared.policies.podsecurity.psp.psps
 } else := {name: _normalise(name, _policy_objects[i]) | some name, i in _first_index}
 
 _obj(x, key) := v if {
@@ -172,7 +172,7 @@ else := []
 
 # Why a PSP cannot be used at all (NewSimpleProvider fails): such a PSP is skipped.
 skipped := s if {
-	s := data.prepared.podsecurity.skipped
+	s := data.prepared.policies.podsecurity.psp.skipped
 } else := {name: concat("; ", sort(reasons)) |
 	some name, p in psps
 	reasons := _skip_reasons(p)

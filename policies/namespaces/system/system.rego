@@ -3,13 +3,20 @@
 # description: |
 #   Only admins may create, update or delete objects in the system namespaces,
 #   or update or delete the system Namespace objects themselves.
-package wasmgate.namespaces
+# custom:
+#   id: system-namespaces
+#   action: deny
+#   remediation: Ask a cluster admin (config.admins) to make the change, or use a namespace that is not a system namespace.
+#   data:
+#     - config.systemNamespaces
+#     - config.admins
+package wasmgate.policies.namespaces.system
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.messages
 import data.wasmgate.lib.request
 
-policy_ids := {"system-namespaces"}
+metadata := rego.metadata.chain()
 
 _verbs := {"CREATE": "create", "UPDATE": "update", "DELETE": "delete"}
 

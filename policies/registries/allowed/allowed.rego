@@ -7,14 +7,23 @@
 #   the reference like the container runtime does.
 #   registries.digest: with config.registries.requireDigest, images must be
 #   pinned by digest.
-package wasmgate.registries
+# custom:
+#   id: registries
+#   action: deny
+#   remediation: Use an image from a registry location in config.registries.allowed (pinned by digest when config.registries.requireDigest is set).
+#   data:
+#     - config.registries.allowed
+#     - config.registries.requireDigest
+#   rules:
+#     registries.digest: Images pinned by digest
+package wasmgate.policies.registries.allowed
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.images
 import data.wasmgate.lib.messages
 import data.wasmgate.lib.pods
 
-policy_ids := {"registries", "registries.digest"}
+metadata := rego.metadata.chain()
 
 _settings := config.section("registries")
 
@@ -22,12 +31,13 @@ _settings := config.section("registries")
 allowed := [e | some e in _settings.allowed; is_string(e)]
 
 # The entries normalised for comparison (host lower-cased, index.docker.io -> docker.io): read from
-# data.prepared.registries when the host has prepared the data (main's prepare), else computed.
+# data.prepared.policies.registries.allowed when the host has prepared the data (main's prepare),
+# else computed.
 allowed_locations := s if {
-	s := data.prepared.registries.allowed_locations
+	s := data.prepared.policies.registries.allowed.allowed_locations
 } else := {_normalize(e) | some e in allowed}
 
-# What main's prepare stores under data.prepared.registries.
+# What main's prepare stores under data.prepared.policies.registries.allowed.
 prepared := {"allowed_locations": allowed_locations}
 
 _normalize(entry) := concat("/", array.concat([images.normalize_registry(parts[0])], array.slice(parts, 1, count(parts)))) if {

@@ -2,7 +2,7 @@
 # Kubernetes' RBAC authorizer answers the PSP plugin's question "may this
 # user `use` podsecuritypolicies/<name> (group policy or extensions) in the
 # pod's namespace?" (pkg/registry/rbac/validation/rule.go).
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 _rbac_objects := os if {
 	os := _settings.rbac
@@ -116,7 +116,7 @@ _identities_of(info) := {concat(":", ["user", info.username])} | {concat(":", ["
 # The grants by the identities of their subjects, so that a request looks up its user's and groups'
 # grants instead of matching every subject of every binding (prepared once per data load, like psps).
 _grants_by_identity := x if {
-	x := data.prepared.podsecurity.grants_by_identity
+	x := data.prepared.policies.podsecurity.psp.grants_by_identity
 } else := {identity: [g | some g in _grants; identity in _grant_identities(g)] |
 	some identity in {i | some g in _grants; some i in _grant_identities(g)}
 }

@@ -6,13 +6,25 @@
 #   precedence over the cluster's own policies. Both API groups are covered
 #   (crd.projectcalico.org and the API server's projectcalico.org).
 #   calico.global: GlobalNetworkPolicy and GlobalNetworkSet are admin-only.
-package wasmgate.calico
+# custom:
+#   id: calico
+#   action: deny
+#   remediation: Give a namespaced NetworkPolicy a spec.order above config.calico.orderThreshold; ask a cluster admin for global Calico resources.
+#   data:
+#     - config.calico.orderThreshold
+#     - config.calico.namespaceThresholds
+#     - config.systemNamespaces
+#     - config.admins
+#   rules:
+#     calico.order: NetworkPolicy order above the cluster's policies
+#     calico.global: Global Calico resources are admin-only
+package wasmgate.policies.calico.networkpolicy
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.messages
 import data.wasmgate.lib.request
 
-policy_ids := {"calico.order", "calico.global"}
+metadata := rego.metadata.chain()
 
 groups := {"crd.projectcalico.org", "projectcalico.org"}
 

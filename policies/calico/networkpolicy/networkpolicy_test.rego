@@ -1,7 +1,7 @@
-package wasmgate.calico_test
+package wasmgate.policies.calico.networkpolicy_test
 
-import data.wasmgate.calico
 import data.wasmgate.lib.testdata
+import data.wasmgate.policies.calico.networkpolicy as calico
 
 _np(kind, ns, order) := testdata.review(kind, ns, "np", {
 	"apiVersion": "crd.projectcalico.org/v1",

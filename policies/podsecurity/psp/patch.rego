@@ -1,6 +1,6 @@
 # The difference between two views of a Pod (see defaulting.rego): as field
 # changes for messages, and as the RFC 6902 patch the mutating webhook returns.
-package wasmgate.podsecurity
+package wasmgate.policies.podsecurity.psp
 
 import data.wasmgate.lib.request
 

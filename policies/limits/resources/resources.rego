@@ -7,14 +7,25 @@
 #   limits.request-exceeds-limit: no request is above its limit.
 #   limits.maximum: no cpu/memory limit is above config.limits.maximum.
 #   Ephemeral containers cannot have resources and are not checked here.
-package wasmgate.limits
+# custom:
+#   id: limits
+#   action: deny
+#   remediation: Set valid resources.limits.cpu and resources.limits.memory on every container, with requests at most the limits and limits at most config.limits.maximum.
+#   data:
+#     - config.limits.maximum
+#   rules:
+#     limits.missing: CPU and memory limits are set
+#     limits.invalid: Requests and limits are valid quantities
+#     limits.request-exceeds-limit: No request above its limit
+#     limits.maximum: No limit above config.limits.maximum
+package wasmgate.policies.limits.resources
 
 import data.wasmgate.lib.config
 import data.wasmgate.lib.messages
 import data.wasmgate.lib.pods
 import data.wasmgate.lib.quantity
 
-policy_ids := {"limits.missing", "limits.invalid", "limits.request-exceeds-limit", "limits.maximum"}
+metadata := rego.metadata.chain()
 
 required := ["cpu", "memory"]
 

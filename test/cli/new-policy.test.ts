@@ -48,6 +48,23 @@ t.test('wasmgate new policy scaffolds <family>/<name>/ in the repository’s pol
   t.equal(own.code, 0, own.stdout + own.stderr);
   t.match(own.stdout, /Rego unit tests \(opa test\): 6 passed/, 'its own Rego tests ran');
   t.match(own.stdout, /Rego unit tests on the WASM engine \(same result as opa test\): 6 passed/);
+  t.match(own.stdout, /Fixtures \(policies\/\*\*\/fixtures, test\/fixtures\): 2 passed/, 'its fixtures ran, found beside it');
+
+  // The decision aggregates every package: eval enforces the new policy with its metadata's action.
+  const evaluated = wasmgate(['eval', '--policy', 'policies', '-o', 'json', 'policies/labels/team/fixtures/team.yaml'], undefined, dir);
+  t.equal(evaluated.code, 0, evaluated.stderr);
+  const results = JSON.parse(evaluated.stdout).results;
+  t.same(
+    results.map((r: { outcome: string }) => r.outcome),
+    ['allowed', 'warned'],
+  );
+  t.same(results[1].violations, [
+    { policy: 'labels.team', action: 'warn', message: 'ConfigMap app-a/web-settings has the label "team" with an empty value: give it a value, or remove it', path: 'metadata.labels["team"]', line: 22 },
+  ]);
+  writeFileSync(join(dir, 'dryrun.yaml'), readFileSync(join(dir, 'policies', 'data.yaml'), 'utf8').replace(/\n {2}enforcement: \{\}\n/, '\n  enforcement:\n    labels: dryrun\n'));
+  const dryrun = wasmgate(['eval', '--policy', 'policies', '--data', 'dryrun.yaml', '-o', 'json', 'policies/labels/team/fixtures/team.yaml'], undefined, dir);
+  t.equal(dryrun.code, 0, dryrun.stderr);
+  t.equal(JSON.parse(dryrun.stdout).results[1].violations[0].action, 'dryrun', 'its family is known to config.enforcement');
 });
 
 t.test('in a directory whose decision aggregates the packages, the scaffold’s fixtures pass and eval enforces it', async (t) => {

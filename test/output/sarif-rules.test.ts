@@ -81,3 +81,15 @@ t.test('wasmgate eval -o sarif describes the policies of --policy DIR', async (t
   );
   t.equal(rules[2]?.helpUri, pathToFileURL(join(good, 'labels', 'team', 'team.rego')).href);
 });
+
+t.test("wasmgate eval -o sarif with the project's own build describes the default policies, their files in policies/", async (t) => {
+  const run = wasmgate(['eval', '-o', 'sarif', join(repoRoot, 'examples', 'shop')]);
+  t.equal(run.code, 1, run.stderr);
+  const log = JSON.parse(run.stdout);
+  const rules = log.runs[0].tool.driver.rules as Rule[];
+  const registries = rules.find((r) => r.id === 'registries');
+  t.match(registries, { shortDescription: { text: 'Allowed image registries' }, defaultConfiguration: { level: 'error' } });
+  t.equal(registries?.helpUri, pathToFileURL(join(repoRoot, 'policies', 'registries', 'allowed', 'allowed.rego')).href);
+  t.ok(rules.some((r) => r.id === 'pod-security.privileged'), 'finding ids too');
+  t.ok(log.runs[0].results.some((r: { ruleId: string }) => r.ruleId === 'registries'), 'the example is denied by registries');
+});

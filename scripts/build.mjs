@@ -3,7 +3,8 @@
 // The host is compiled first because the policy build reads the host's builtin table from it.
 // Each step is skipped when its inputs are unchanged: tsc when no TypeScript source, tsconfig.json or
 // TypeScript version changed (a fingerprint in .cache/tsc/), so a Rego-only change compiles only Rego.
-// With the default policies/, it also writes deploy/data.yaml from policies/data.yaml (scripts/deploy-data.mjs).
+// With the default policies/, it also writes deploy/data.yaml from policies/data.yaml (scripts/deploy-data.mjs)
+// and the README's policy table from the catalogue (src/policies/readme-table.ts).
 // Options: --policies DIR (default policies/), --out DIR (default wasm/), --force (redo every step).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -66,6 +67,10 @@ try {
   const opa = resolveOpa(log);
   log(`using OPA ${opa.version} (${opa.source}: ${opa.path})`);
   await buildPolicies({ opa, policiesDir: values.policies, outDir: values.out, force: values.force, log });
+  if (values.policies === join(root, 'policies')) {
+    const { syncReadmeTable } = await import('../dist/policies/readme-table.js');
+    if (syncReadmeTable(root, values.out)) log('README.md policy table written from the catalogue');
+  }
   log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (err) {
   console.error(`build failed: ${err?.message ?? err}`);

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'OVERLOADED'
   | 'ENGINE_CLOSED'
   | 'INPUT_INVALID'
+  | 'METADATA_INVALID'
   | 'CONFIG_INVALID'
   | 'PSP_ORACLE_FAILED';
 

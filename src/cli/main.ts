@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerEval } from './commands/eval.js';
 import { registerFmt } from './commands/fmt.js';
+import { registerNew } from './commands/new.js';
+import { registerPolicies } from './commands/policies.js';
 import { registerServe } from './commands/serve.js';
 import { registerTest } from './commands/test.js';
 import { registerVerify } from './commands/verify.js';
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerTest(program);
   registerFmt(program);
   registerVerify(program);
+  registerPolicies(program);
+  registerNew(program);
   return program;
 }
 

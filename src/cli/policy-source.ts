@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { defaultBundleDir } from '../engine/index.js';
 import type { EngineOptions } from '../engine/index.js';
 import { WasmgateError } from '../errors.js';
@@ -8,6 +8,7 @@ import { inventoryOf } from '../gatekeeper/inventory.js';
 import { loadGatekeeperDir } from '../gatekeeper/source.js';
 import { readManifests } from '../manifests/index.js';
 import { packageRoot } from '../paths.js';
+import { catalogueFileName, loadCatalogue, readCatalogue, type PolicyEntry } from '../policies/catalogue.js';
 import { buildPolicies } from '../toolchain/build.js';
 import { resolveOpa, type OpaTool } from '../toolchain/opa.js';
 
@@ -102,4 +103,50 @@ export async function resolveGatekeeper(flags: GatekeeperFlags, log: (line: stri
     only: Boolean(flags.gatekeeperOnly),
     engineOptions: { gatekeeper: inventory ? { ...gatekeeper, inventory } : gatekeeper, gatekeeperOnly: Boolean(flags.gatekeeperOnly) },
   };
+}
+
+/** A catalogue to show, and where its policies and default data are. */
+export interface ResolvedCatalogue {
+  readonly entries: readonly PolicyEntry[];
+  /** The Rego sources, when known (for links to each policy's file). */
+  readonly policyDir?: string;
+  /** The data the policy runs with unless told otherwise: data.yaml beside the Rego, or a build's data.json. */
+  readonly defaultData?: string;
+}
+
+/**
+ * The catalogue of what `--policy` names: a directory of Rego, read with the pinned OPA (always
+ * current); a compiled directory, from the catalogue.json its build wrote. Without `--policy`,
+ * policies/ of the working directory (as `wasmgate test` and `wasmgate new policy` default to), else
+ * wasmgate's own.
+ */
+export async function resolveCatalogue(location: string | undefined, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<ResolvedCatalogue> {
+  const path = resolve(location ?? (existsSync('policies') ? 'policies' : defaultPoliciesDir));
+  const named = location ?? relative(process.cwd(), path);
+  if (!existsSync(path)) throw new WasmgateError('INPUT_INVALID', `--policy ${named}: no such file or directory`);
+  if (statSync(path).isFile()) throw new WasmgateError('INPUT_INVALID', `--policy ${named} is a bundle: its policies are listed from the directory of Rego it was built from, or from a directory the build wrote (catalogue.json)`);
+  if (existsSync(join(path, 'policy.wasm'))) {
+    const file = join(path, catalogueFileName);
+    if (!existsSync(file)) throw new WasmgateError('INPUT_INVALID', `--policy ${named} has no ${catalogueFileName}: it was compiled by an older wasmgate; build it again`);
+    const data = join(path, 'data.json');
+    return { entries: loadCatalogue(file), ...(existsSync(data) ? { defaultData: data } : {}) };
+  }
+  if (!holdsRego(path)) throw new WasmgateError('INPUT_INVALID', `--policy ${named} holds neither policy.wasm nor .rego files`);
+  const entries = await readCatalogue(path, opa ?? resolveOpa(log));
+  const data = join(path, 'data.yaml');
+  return { entries, policyDir: path, ...(existsSync(data) ? { defaultData: data } : {}) };
+}
+
+/**
+ * The catalogue of the policy `wasmgate eval --policy` decides with, for describing its findings:
+ * wasm/catalogue.json of the project's own build (its sources in policies/), else as
+ * resolveCatalogue finds it; a bundle .tar.gz carries none.
+ */
+export async function catalogueOfPolicy(location: string | undefined, log: (line: string) => void = () => {}, opa?: OpaTool): Promise<ResolvedCatalogue | undefined> {
+  if (location === undefined) {
+    const file = join(defaultBundleDir, catalogueFileName);
+    return existsSync(file) ? { entries: loadCatalogue(file), policyDir: defaultPoliciesDir } : undefined;
+  }
+  if (statSync(resolve(location)).isFile()) return undefined;
+  return resolveCatalogue(location, log, opa);
 }

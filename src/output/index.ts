@@ -1,3 +1,4 @@
+import type { PolicyEntry } from '../policies/types.js';
 import type { Report } from './report.js';
 import { github } from './github.js';
 import { json } from './json.js';
@@ -18,6 +19,14 @@ export interface FormatOptions {
   readonly toolVersion?: string;
   /** The directory the run started in: `github` names files relative to it, as annotations need. */
   readonly cwd?: string;
+  /** The policies' catalogue, for formats that describe each policy (sarif's rule descriptors). */
+  readonly catalogue?: PolicyCatalogue;
+}
+
+/** The catalogue of the policy a run decided with, and where its Rego sources are (when known). */
+export interface PolicyCatalogue {
+  readonly entries: readonly PolicyEntry[];
+  readonly policyDir?: string;
 }
 
 /** One output format: a pure function of the report. */

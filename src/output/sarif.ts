@@ -1,7 +1,7 @@
-import { isAbsolute, sep } from 'node:path';
+import { isAbsolute, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describeObject } from '../admission/synthesize.js';
-import type { FormatOptions, Formatter } from './index.js';
+import type { FormatOptions, Formatter, PolicyCatalogue } from './index.js';
 import { workspacePath, type Report } from './report.js';
 
 const levels = { deny: 'error', warn: 'warning', dryrun: 'note' } as const;
@@ -24,7 +24,45 @@ function location(file: string, line: number | undefined, objectName?: string, c
   };
 }
 
-/** SARIF 2.1.0 for code scanning: one result per violation (deny error, warn warning, dryrun note) and per input error. */
+interface RuleDescriptor {
+  readonly id: string;
+  readonly name: string;
+  readonly shortDescription: { readonly text: string };
+  readonly fullDescription?: { readonly text: string };
+  readonly help?: { readonly text: string };
+  readonly helpUri?: string;
+  readonly defaultConfiguration?: { readonly level: (typeof levels)[keyof typeof levels] };
+}
+
+/**
+ * A descriptor for every policy of the catalogue and each of its finding ids, from the METADATA:
+ * title, description, remediation as help, the policy's file as help URI (SARIF wants an absolute
+ * URI), the default action as level.
+ */
+function catalogueDescriptors(catalogue: PolicyCatalogue | undefined): Map<string, RuleDescriptor> {
+  const descriptors = new Map<string, RuleDescriptor>();
+  for (const entry of catalogue?.entries ?? []) {
+    const common = {
+      ...(entry.description ? { fullDescription: { text: entry.description } } : {}),
+      help: { text: entry.remediation },
+      ...(catalogue?.policyDir !== undefined ? { helpUri: pathToFileURL(join(catalogue.policyDir, entry.file)).href } : {}),
+      defaultConfiguration: { level: levels[entry.action] },
+    };
+    descriptors.set(entry.id, { id: entry.id, name: entry.id, shortDescription: { text: entry.title }, ...common });
+    for (const rule of entry.rules) descriptors.set(rule.id, { id: rule.id, name: rule.id, shortDescription: { text: rule.title }, ...common });
+  }
+  return descriptors;
+}
+
+function fallbackDescriptor(id: string): RuleDescriptor {
+  const text = id === inputErrorRule ? 'Input that could not be read' : id === evaluationErrorRule ? 'A document the policy could not decide' : `wasmgate policy ${id}`;
+  return { id, name: id, shortDescription: { text } };
+}
+
+/**
+ * SARIF 2.1.0 for code scanning: one result per violation (deny error, warn warning, dryrun note) and per
+ * input error; a rule descriptor for every policy of the catalogue and every id a result names.
+ */
 export const sarif: Formatter = {
   name: 'sarif',
   description: 'SARIF 2.1.0, for code scanning',
@@ -57,13 +95,8 @@ export const sarif: Formatter = {
       ruleIds.add(inputErrorRule);
       results.push({ ruleId: inputErrorRule, level: 'error', message: { text: p.message }, locations: [location(p.file, p.line, undefined, options.cwd)] });
     }
-    const rules = [...ruleIds].sort().map((id) => ({
-      id,
-      name: id,
-      shortDescription: {
-        text: id === inputErrorRule ? 'Input that could not be read' : id === evaluationErrorRule ? 'A document the policy could not decide' : `wasmgate policy ${id}`,
-      },
-    }));
+    const described = catalogueDescriptors(options.catalogue);
+    const rules = [...new Set([...ruleIds, ...described.keys()])].sort().map((id) => described.get(id) ?? fallbackDescriptor(id));
     const ruleIndex = new Map(rules.map((rule, i) => [rule.id, i]));
     const log = {
       $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

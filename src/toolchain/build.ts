@@ -4,6 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { readBundleFiles } from '../engine/bundle.js';
+import { catalogueFileName, readCatalogue, writeCatalogue } from '../policies/catalogue.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
@@ -77,7 +78,8 @@ async function missingEntrypoints(
 /**
  * The policy build: `opa fmt` (fails on unformatted files), `opa check --strict`, then
  * `opa build -t wasm` against a capabilities file of what the engine can run, extracting
- * policy.wasm and data.json next to the bundle. Skipped when nothing it depends on changed.
+ * policy.wasm and data.json next to the bundle, and the policies' catalogue (catalogue.json, from
+ * their METADATA). Skipped when nothing it depends on changed.
  */
 export async function buildPolicies(options: BuildOptions): Promise<BuildResult> {
   const log = options.log ?? (() => {});
@@ -94,6 +96,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   if (
     !options.force &&
     existsSync(join(outDir, 'policy.wasm')) &&
+    existsSync(join(outDir, catalogueFileName)) &&
     existsSync(stampFile) &&
     readFileSync(stampFile, 'utf8') === stamp
   ) {
@@ -121,6 +124,10 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
 
   const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, ...policyDirIgnores, policiesDir]);
   if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(opaMessage(check), builtins)}`);
+
+  const catalogue = await readCatalogue(policiesDir, options.opa);
+  writeCatalogue(join(outDir, catalogueFileName), catalogue);
+  log(`catalogue: ${catalogue.length} ${catalogue.length === 1 ? 'policy' : 'policies'} described by their METADATA`);
 
   const bundle = join(outDir, 'bundle.tar.gz');
   const compile = (targets: readonly string[]) =>

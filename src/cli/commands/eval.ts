@@ -133,7 +133,9 @@ export async function runEval(paths: readonly string[], flags: EvalFlags, io: Co
   }
 
   const color = flags.output === 'text' && useColor(io);
-  io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion(), cwd: process.cwd() }));
+  // SARIF describes each policy (its rule descriptors) from the catalogue of the policy decided with.
+  const catalogue = flags.output === 'sarif' && !flags.gatekeeperOnly ? await (await import('../policy-source.js')).catalogueOfPolicy(flags.policy) : undefined;
+  io.stdout.write(formatter.format(report, { color, verbose: flags.verbose, toolVersion: toolVersion(), cwd: process.cwd(), ...(catalogue ? { catalogue } : {}) }));
   return exitCodeOf(report);
 }
 

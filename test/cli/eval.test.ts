@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import t from 'tap';
 import { cli, evalCommand as run, sharedEngine, wasmgate } from '../helpers/eval-cli.js';
-import { compilePolicies, repoRoot } from '../helpers/policies.js';
+import { compilePolicies, repoRoot, shippedBundle } from '../helpers/policies.js';
 
 const goodPolicy = join(repoRoot, 'test', 'harness', 'policies', 'good');
 const compiled = await compilePolicies(goodPolicy);
@@ -375,16 +375,18 @@ t.test('the default policies: a workload is stored as sent, and eval reports wha
   });
   const privileged = deployment.replace('"name":"web","image"', '"name":"web","securityContext":{"privileged":true},"image"');
   const own = { ownEngine: true };
-  const json = await evalCommand(['-o', 'json', '-'], `${deployment}\n---\n${privileged}`, own);
+  // The default set only: a policy an author added could warn about this Deployment.
+  const shipped = ['--policy', await shippedBundle()];
+  const json = await evalCommand([...shipped, '-o', 'json', '-'], `${deployment}\n---\n${privileged}`, own);
   const [admitted, refused] = JSON.parse(json.stdout).results;
   t.match(admitted, { kind: 'Deployment', outcome: 'allowed', patch: [], profile: null, pods: { profile: 'restricted' } }, 'the Deployment itself is not mutated');
   t.ok(admitted.pods.patch.every((op: { path: string }) => op.path.startsWith('/spec/template/')), 'its pods\' patch is in the Deployment\'s paths');
   t.match(admitted.pods.patch, [{ op: 'add', path: '/spec/template/metadata/annotations', value: { 'kubernetes.io/psp': 'restricted' } }]);
   t.match(refused, { outcome: 'denied', pods: { profile: null, patch: [] } });
 
-  const text = await evalCommand(['-'], deployment, own);
+  const text = await evalCommand([...shipped, '-'], deployment, own);
   t.match(text.stdout, /✓ allowed {2}Deployment shop\/web {2}line 1, document 0\n {6}its pods defaulted by PSP restricted: spec\.template\.spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation=false, .*spec\.template\.spec\.securityContext\.fsGroup=1/);
-  const stored = await evalCommand(['-o', 'yaml', '-'], deployment, own);
+  const stored = await evalCommand([...shipped, '-o', 'yaml', '-'], deployment, own);
   t.match(stored.stdout, /^# Deployment shop\/web at <stdin>:1 \(document 0\): its pods will be defaulted by PSP restricted\n/);
   t.same((yaml.load(stored.stdout.split('\n---\n')[0]!) as Record<string, any>).spec, JSON.parse(deployment).spec, 'printed as sent');
 });

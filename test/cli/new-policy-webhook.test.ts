@@ -4,16 +4,17 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { buildPolicies } from '../../dist/toolchain/build.js';
 import { wasmgate } from '../helpers/eval-cli.js';
-import { opaTool, repoRoot } from '../helpers/policies.js';
+import { copyShippedPolicies, opaTool, repoRoot } from '../helpers/policies.js';
 import { admit, review, startServer } from '../server/helpers.js';
 
 /**
  * A webhook serving a scratch copy of `from` as policies/, and `addPolicy`: scaffolds a policy there,
  * rebuilds what the webhook serves and reloads it, resolving with the answer to `request` after that.
  */
-async function servedScratch(t: Test, from: string) {
+async function servedScratch(t: Test, from: string | 'shipped') {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-new-webhook-'));
-  cpSync(from, join(dir, 'policies'), { recursive: true });
+  if (from === 'shipped') copyShippedPolicies(join(dir, 'policies'));
+  else cpSync(from, join(dir, 'policies'), { recursive: true });
   const served = mkdtempSync(join(tmpdir(), 'wasmgate-new-served-'));
   const build = () => buildPolicies({ opa: opaTool(), policiesDir: join(dir, 'policies'), outDir: served });
   await build();
@@ -34,7 +35,7 @@ async function servedScratch(t: Test, from: string) {
 const configMap = (label: string) => review('u1', {}, { object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'team-a', labels: { [label]: '' } }, data: {} } });
 
 t.test('in the repository’s policies: a scaffolded warn policy warns from the running webhook once the rebuilt policy is reloaded', async (t) => {
-  const { ask, addPolicy } = await servedScratch(t, join(repoRoot, 'policies'));
+  const { ask, addPolicy } = await servedScratch(t, 'shipped');
   const before = await ask(configMap('team'));
   t.equal(before.allowed, true);
   t.notOk(before.warnings, 'no policy looks at the label yet');

@@ -3,15 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { wasmgate } from '../helpers/eval-cli.js';
-import { opaTool, repoRoot } from '../helpers/policies.js';
+import { copyShippedPolicies, opaTool, repoRoot } from '../helpers/policies.js';
 import { spawnSync } from 'node:child_process';
 
 const good = join(repoRoot, 'test', 'policies', 'catalogue', 'good');
 
-/** A scratch directory holding `policies/` copied from `from` (and, for the repository's, the fixtures the harness reads). */
-function scratch(from: string, withFixtures = false): string {
+/**
+ * A scratch directory holding `policies/` copied from `from` (the repository's: its default set, without
+ * policies an author added, and the fixtures the harness reads).
+ */
+function scratch(from: string | 'shipped', withFixtures = false): string {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-new-'));
-  cpSync(from, join(dir, 'policies'), { recursive: true });
+  if (from === 'shipped') copyShippedPolicies(join(dir, 'policies'));
+  else cpSync(from, join(dir, 'policies'), { recursive: true });
   if (withFixtures) cpSync(join(repoRoot, 'test', 'fixtures'), join(dir, 'test', 'fixtures'), { recursive: true });
   return dir;
 }
@@ -19,7 +23,7 @@ function scratch(from: string, withFixtures = false): string {
 const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 
 t.test('wasmgate new policy scaffolds <family>/<name>/ in the repository’s policies, and wasmgate test is green there at once', async (t) => {
-  const dir = scratch(join(repoRoot, 'policies'), true);
+  const dir = scratch('shipped', true);
   const before = filesUnder(join(dir, 'policies'));
   const run = wasmgate(['new', 'policy', 'labels.team', '--action', 'warn'], undefined, dir);
   t.equal(run.code, 0, run.stderr);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { cli } from '../helpers/eval-cli.js';
-import { repoRoot } from '../helpers/policies.js';
+import { repoRoot, shippedBundle } from '../helpers/policies.js';
 
 // The README's `wasmgate eval` examples are run as written, on the project's own compiled policy, and
 // must print what the README shows (exit codes through `echo $?` included), so they cannot drift.
@@ -42,8 +42,10 @@ for (const steps of found) {
     }
     // One shell per block, as a reader would type it; a marker line separates each command's output.
     const marker = '--wasmgate-readme-step--';
+    // eval decides with the default set the README describes, not with policies an author added.
+    const shipped = await shippedBundle();
     const script = [
-      `wasmgate() { "${process.execPath}" "${cli}" "$@"; }`,
+      `wasmgate() { if [ "$1" = eval ]; then shift; set -- eval --policy "${shipped}" "$@"; fi; "${process.execPath}" "${cli}" "$@"; }`,
       // The marker keeps $? as the previous command left it, for `echo $?`.
       ...steps.flatMap((s) => [`status=$?; echo '${marker}'; (exit $status)`, `${s.command} 2>&1`]),
     ].join('\n');

@@ -1,6 +1,6 @@
-import { mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPolicies } from '../../dist/toolchain/build.js';
 import { policyDirIgnores, resolveOpa, runOpa, type OpaTool } from '../../dist/toolchain/opa.js';
@@ -18,6 +18,35 @@ export async function compilePolicies(policiesDir: string, entrypoints?: string[
   const outDir = mkdtempSync(join(tmpdir(), 'wasmgate-test-'));
   await buildPolicies({ opa: opaTool(), policiesDir, outDir, ...(entrypoints ? { entrypoints } : {}) });
   return outDir;
+}
+
+/**
+ * The folders of the default policy set as it ships. Tests that describe the default set's exact answers
+ * copy only these (with lib/ and the top-level files), so a policy an author adds to policies/ fails none
+ * of them; tests of the repository as it is use policies/ itself.
+ */
+const shippedFolders = new Set(['lib', 'bounds', 'calico', 'limits', 'namespaces', 'podsecurity', 'registries']);
+
+/** Copies the default policy set of policies/ into `dest` (created); returns `dest`. */
+export function copyShippedPolicies(dest: string): string {
+  const from = join(repoRoot, 'policies');
+  cpSync(from, dest, {
+    recursive: true,
+    filter: (src) => {
+      const rel = relative(from, src);
+      if (rel === '') return true;
+      const [top] = rel.split(sep);
+      return shippedFolders.has(top!) || (!rel.includes(sep) && !statSync(src).isDirectory());
+    },
+  });
+  return dest;
+}
+
+let shipped: Promise<string> | undefined;
+/** The default policy set compiled once per test process: the directory holding its policy.wasm. */
+export function shippedBundle(): Promise<string> {
+  shipped ??= compilePolicies(copyShippedPolicies(mkdtempSync(join(tmpdir(), 'wasmgate-shipped-'))));
+  return shipped;
 }
 
 /** `opa eval` of one query on Rego source, returning the value of its single expression. */

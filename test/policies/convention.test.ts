@@ -11,16 +11,16 @@ import { checkFixtures, harnessExitCode, policyFixtureDirs, runPolicyTests } fro
 import { entrypoints, loadBundle, WasmPolicy } from '../../dist/engine/index.js';
 import type { ReloadResult } from '../../dist/server/policy.js';
 import { wasmgate } from '../helpers/eval-cli.js';
-import { compilePolicies, opaEval, opaTool, repoRoot } from '../helpers/policies.js';
+import { compilePolicies, copyShippedPolicies, opaEval, opaTool, repoRoot, shippedBundle } from '../helpers/policies.js';
 import { admit, nextEvent, startServer } from '../server/helpers.js';
 
 type Violation = { policy: string; action: string; message: string };
 type Decision = { allowed: boolean; violations: Violation[] };
 
-/** policies/ copied into a scratch directory, with the team label policy added as policies/team/label. */
+/** The default set of policies/ copied into a scratch directory, with the team label policy added as policies/team/label. */
 function withTeamPolicy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-convention-'));
-  cpSync(join(repoRoot, 'policies'), join(dir, 'policies'), { recursive: true });
+  copyShippedPolicies(join(dir, 'policies'));
   mkdirSync(join(dir, 'policies', 'team', 'label', 'fixtures'), { recursive: true });
   cpSync(join(repoRoot, 'test', 'policies', 'team-label'), join(dir, 'policies', 'team', 'label'), { recursive: true });
   // Its fixture: the compliant Deployment of test/fixtures/allowed, which has no team label.
@@ -83,7 +83,7 @@ t.test('a package added as a folder is in the WASM decision and in opa eval, wit
   t.same(result.results.map((r) => [r.outcome, r.violations.map((v) => `${v.action} ${v.policy}`)]), [['warned', ['warn team.label']]]);
 
   // Without the folder, none of this exists.
-  const shipped = await loadBundle(await compilePolicies(join(repoRoot, 'policies')));
+  const shipped = await loadBundle(await shippedBundle());
   const plain = new WasmPolicy(shipped.module, shipped.memoryMinPages);
   plain.setData({ config: { ...config, enforcement: { 'team.label': 'deny' } } });
   t.match((plain.evaluate(entrypoints.configErrors, {}) as string[]).join('\n'), /unknown policy "team.label"/, 'the shipped set does not know team.label');
@@ -94,7 +94,7 @@ t.test('a running webhook enforces the added policy after a reload', async (t) =
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const served = join(dir, 'served');
   mkdirSync(served);
-  const shipped = await compilePolicies(join(repoRoot, 'policies'));
+  const shipped = await shippedBundle();
   for (const file of ['policy.wasm', 'data.json']) copyFileSync(join(shipped, file), join(served, file));
   const s = await startServer({ bundle: served, watch: true, watchDebounce: '50ms', workers: '1' });
   t.teardown(() => s.stop());

@@ -2,7 +2,7 @@
 // policies/ whose data.yaml is the shipped one with test/policies/scope/scope.yaml as config.scope,
 // by the engine (against each fixture's expectation) and by `opa eval` (identically); and a broken
 // scope given to `wasmgate eval --data` is refused with the key named.
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -10,14 +10,14 @@ import t from 'tap';
 import { describeObject } from '../../dist/admission/synthesize.js';
 import { checkFixtures, describeDecision, describeExpectation } from '../../dist/harness/index.js';
 import { wasmgate } from '../helpers/eval-cli.js';
-import { compilePolicies, opaTool, repoRoot } from '../helpers/policies.js';
+import { compilePolicies, copyShippedPolicies, opaTool, repoRoot } from '../helpers/policies.js';
 
 const here = join(repoRoot, 'test', 'policies', 'scope');
 const shipped = yaml.load(readFileSync(join(repoRoot, 'policies', 'data.yaml'), 'utf8')) as { config: Record<string, unknown> };
 const withScope = (scope: unknown) => yaml.dump({ ...shipped, config: { ...shipped.config, scope } });
 
 const policiesDir = mkdtempSync(join(tmpdir(), 'wasmgate-scope-'));
-cpSync(join(repoRoot, 'policies'), policiesDir, { recursive: true });
+copyShippedPolicies(policiesDir);
 writeFileSync(join(policiesDir, 'data.yaml'), withScope(yaml.load(readFileSync(join(here, 'scope.yaml'), 'utf8'))));
 const bundleDir = await compilePolicies(policiesDir);
 
@@ -36,8 +36,9 @@ t.test('the scope fixtures: expectations met, opa eval decides identically', asy
 });
 
 t.test('the same fixtures with the shipped data: the scope is what allowed them', async (t) => {
-  const plain = await compilePolicies(join(repoRoot, 'policies'));
-  const checked = await checkFixtures({ opa: opaTool(), policiesDir: join(repoRoot, 'policies'), bundleDir: plain, fixtures: [join(here, 'fixtures')], workers: 2 });
+  const shippedDir = copyShippedPolicies(mkdtempSync(join(tmpdir(), 'wasmgate-scope-shipped-')));
+  const plain = await compilePolicies(shippedDir);
+  const checked = await checkFixtures({ opa: opaTool(), policiesDir: shippedDir, bundleDir: plain, fixtures: [join(here, 'fixtures')], workers: 2 });
   const allowedByScope = checked.fixtures.filter((o) => o.fixture.expectation.outcome === 'allow');
   t.ok(allowedByScope.length >= 4, `${allowedByScope.length} fixtures expect allow`);
   for (const { fixture, decision } of allowedByScope) {

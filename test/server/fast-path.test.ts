@@ -2,6 +2,7 @@
 // express (src/server/review-fast-path.ts); the same request sent chunked goes through express. Both
 // must answer, log and count alike, for good reviews, bad ones, and a client that goes mid-body.
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
@@ -10,7 +11,8 @@ import { createLogger } from '../../dist/observability/logger.js';
 import { WebhookMetrics } from '../../dist/observability/metrics.js';
 import type { AppContext } from '../../dist/server/handlers.js';
 import { reviewFastPath } from '../../dist/server/review-fast-path.js';
-import { buildEcho, call, review, sample, startServer, testConfig, type Reply } from './helpers.js';
+import { WebhookServer } from '../../dist/server/server.js';
+import { admit as admitTo, buildEcho, call, review, sample, startServer, testConfig, type Reply } from './helpers.js';
 
 const bundle = await buildEcho();
 const running = await startServer({ bundle });
@@ -158,4 +160,18 @@ t.test('which requests the fast path takes: only what it answers exactly as expr
     t.equal(await send(options), `express ${(options as { body?: string }).body?.length ?? 7}`, `${what}: express, the body unread`);
   }
   t.equal(sample(await ctx.metrics.text(), 'wasmgate_admission_requests_in_flight'), 0);
+});
+
+t.test('at log level error a review\'s info line is not written, a failed one\'s error line still is, on both endpoints', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'error', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+  const server = await WebhookServer.build(testConfig({ bundle, logObjects: true }), { logger });
+  const { port: quiet } = await server.listen();
+  t.teardown(() => server.shutdown());
+  const sendTo = (path: string, body: unknown) => admitTo(quiet, ca, body, { path, ca: readFileSync(server.tlsFiles.certFile) });
+  t.equal((await sendTo('/validate', review('quiet-ok'))).json.response.allowed, true);
+  t.equal((await sendTo('/mutate', review('quiet-mutate'))).json.response.allowed, true);
+  t.equal((await sendTo('/validate', review('quiet-trap', { conflict: true }))).json.response.allowed, false);
+  t.same(lines.map((l) => [l.uid, l.level, l.decision]), [['quiet-trap', 'error', 'failed_closed']]);
+  t.match(lines[0], { object: { kind: 'ConfigMap' } }, 'with its object (log.objects)');
 });

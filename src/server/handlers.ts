@@ -109,13 +109,18 @@ export const requireClientCertificate: RequestHandler = (req, _res, next) => {
  */
 export function closeWhenDraining(ctx: AppContext): RequestHandler {
   return (_req, res, next) => {
-    const writeHead = res.writeHead;
-    res.writeHead = function (this: Response, ...args: unknown[]) {
-      if (ctx.state.draining && !this.headersSent) this.setHeader('Connection', 'close');
-      return (writeHead as (...a: unknown[]) => Response).apply(this, args);
-    } as typeof res.writeHead;
+    closeOnAnswerWhenDraining(ctx, res);
     next();
   };
+}
+
+/** `closeWhenDraining` for one response. */
+export function closeOnAnswerWhenDraining(ctx: AppContext, res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    if (ctx.state.draining && !this.headersSent) this.setHeader('Connection', 'close');
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof res.writeHead;
 }
 
 /** Why a review with this Content-Type is refused (415), or undefined for UTF-8 JSON. */

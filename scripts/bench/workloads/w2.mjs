@@ -38,7 +38,7 @@ function settings(mode) {
 }
 
 /** Compiles the trivial policy (every review allowed) as `npm run build` compiles policies/; returns the bundle directory. */
-async function trivialBundle(ctx) {
+export async function trivialBundle(ctx) {
   const [{ buildPolicies }, { resolveOpa }] = await Promise.all([import(join(ctx.root, 'dist', 'toolchain', 'build.js')), import(join(ctx.root, 'dist', 'toolchain', 'opa.js'))]);
   const outDir = join(ctx.work, 'trivial-bundle');
   await buildPolicies({ opa: resolveOpa(), policiesDir: join(benchDir, 'adapters', 'trivial'), outDir });

@@ -18,8 +18,8 @@ export const logFlushMs = 100;
  * written asynchronously and in batches: lines are queued and written, `logBatchBytes` at a time or
  * every `logFlushMs`, while the webhook goes on answering, so a slow reader of the log — a full pipe,
  * a busy disk — never stalls reviews. Nothing is lost at exit: pino writes what is queued
- * synchronously when the process exits, however it exits. (The flush timer is unref'd: it keeps no
- * process alive.)
+ * synchronously when the process exits, however it exits short of SIGKILL (then at most one batch
+ * is). The flush timer is unref'd: it keeps no process alive.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(

@@ -127,6 +127,9 @@ const handwrittenQuantities = [
   '1e15', '1e16', '1e999999999999999999999', '1e-999999999999999999999', '0e999999999999999999999', '9007199254740992', '9007199254740993',
   '123456789012345', '1234567890123456', '0.0000000001', '0.0000000015', '0.9999999999', '1.5.5', '8Pi', '7Pi', '1Ei', '1KI', 'Gi', 'm', 'i',
   '\u0661', 'Infinity', 'NaN', '1.', '1..', '00.00m', '1e0', '1e-0', '1e007',
+  // Around the limits of lib/quantity's arithmetic-free reading of the usual forms.
+  '999m', '1000m', '0999m', '050m', '00m', '0m', '0Ki', '0Ei', '5Ki', '7k', '999999G', '1000000G', '999999Gi', '1000000Gi', '8388607Gi',
+  '9999999Gi', '000000000000000000001Gi', '0123456789012345', 'm5', '5mm', '5Mi5', '5iM', '5 m', '+500m', '-500m', '.5m',
 ];
 
 const locationUnit = fc.oneof({ arbitrary: chars('abzQ09.-_/'), weight: 6 }, { arbitrary: chars(':[]'), weight: 1 }, { arbitrary: stray, weight: 1 });

@@ -105,6 +105,9 @@ const handwrittenReferences = [
   'a@@sha256:0123456789abcdef0123456789abcdef', 'a:1@sha256:0123456789abcdef0123456789abcdef', 'a@sha256:0123456789abcdef0123456789abcdef:1',
   `a:${'x'.repeat(128)}`, `a:${'x'.repeat(129)}`, 'a:-1', 'a:.1', 'a:_1', 'a:1:2', 'a/b:1/c', 'a:1/b',
   ' nginx', 'nginx ', 'nginx\n', '\nnginx', 'nginx:1 ', 'ngínx', 'quay.io/ngínx', 'qu\u00e1y.io/x', '\u0130/x', 'x/\u0131', 'https://quay.io/x', 'quay.io/*', 'a\u0000b',
+  // Separators next to "." and "_" (lib/images looks for bad pairs only where one of them is), and a
+  // first segment that is a component and a domain, only a domain, or neither.
+  'a_b/c', 'a.b_c/d', 'a-b_c', 'a__b.c/d', 'a.b-c/d:1', 'a-_b/c', 'a_-b', 'a-.b/c', 'A_b/c', 'a_B.io/c', 'Quay-IO:5000/c', 'quay..io/c', 'quay.io.:5000/c',
 ];
 
 const quantitySign = fc.oneof({ arbitrary: fc.constant(''), weight: 12 }, { arbitrary: fc.constantFrom('+', '-', '++', '+-', '-+', '--', ' '), weight: 3 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Engine, type EngineOptions } from '../../dist/engine/index.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import type { EvaluationSteps } from '../../dist/observability/steps.js';
@@ -40,7 +40,7 @@ interface PoolView {
 }
 const poolOf = (engine: Engine) => (engine as unknown as { pool: PoolView }).pool;
 
-async function load(t: Tap.Test, options: EngineOptions) {
+async function load(t: Test, options: EngineOptions) {
   const engine = await Engine.load({ bundle, ...options });
   t.teardown(() => engine.close());
   /** Resolves once a worker has started evaluating review `uid` (state 1: running). */
@@ -65,15 +65,15 @@ async function evaluations<T>(body: () => Promise<T>): Promise<{ result: T; step
 }
 
 t.test('each job of a batch has the whole deadline from when its own evaluation starts', async (t) => {
-  // How long one spin of 3000² steps takes on a worker here; the deadline is four of them, the batch eight.
+  // How long one spin of 3000² steps takes on a worker here; the deadline is five of them, the batch twelve.
   const { engine: probe } = await load(t, { workers: 1 });
   const { steps: probed } = await evaluations(async () => {
     for (let i = 0; i < 3; i++) await probe.evaluate(review('probe', { spin: 3000 }));
   });
-  const timeoutMs = Math.ceil(4 * Math.max(...probed.map((s) => s.evaluationMs)));
+  const timeoutMs = Math.ceil(5 * Math.max(...probed.map((s) => s.evaluationMs)));
   const { engine } = await load(t, { workers: 1, timeoutMs });
-  const { result, steps } = await evaluations(() => Promise.all(Array.from({ length: 8 }, (_, i) => outcome(engine.evaluate(review(`spin-${i}`, { spin: 3000 }))))));
-  t.same(result, Array(8).fill('allowed'), 'every spin is answered, none timed out');
+  const { result, steps } = await evaluations(() => Promise.all(Array.from({ length: 12 }, (_, i) => outcome(engine.evaluate(review(`spin-${i}`, { spin: 3000 }))))));
+  t.same(result, Array(12).fill('allowed'), 'every spin is answered, none timed out');
   const total = steps.reduce((sum, s) => sum + s.evaluationMs, 0);
   t.ok(total > timeoutMs, `the batch's evaluations took ${Math.round(total)} ms together, more than one deadline of ${timeoutMs} ms`);
 });

@@ -69,7 +69,8 @@ const fromEpoch = (epoch: number) => epoch - performance.timeOrigin;
  * job keeps its own deadline, from when its evaluation starts, and its own budget, checked where it
  * waits (the pool's queue or its worker's batch). Errors that leave a worker in doubt (deadline,
  * memory ceiling, crash) replace the worker, fail the job it ran, and put the rest of its batch back
- * at the head of the queue; the pool keeps answering.
+ * at the head of the queue; the pool keeps answering. A worker left idle takes over jobs waiting
+ * behind another's evaluation.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -306,12 +307,13 @@ export class WorkerPool {
 
   /**
    * With the queue empty and a worker idle, takes back the later half of the jobs still waiting in a
-   * busy worker's batch (they would wait behind its evaluation) and queues them for the idle one.
+   * busy worker's batch (they would wait behind its evaluation) and queues them for the idle one. Only
+   * from a worker that is evaluating: one that has not started its batch yet is about to.
    */
   private steal(): void {
     for (const slot of this.slots) {
       const batch = slot.batch;
-      if (!batch) continue;
+      if (!batch || !batch.jobs.some((p, i) => p && slot.progress.state(batch.number, i) === BatchProgress.running)) continue;
       const waiting = batch.jobs.flatMap((p, i) => (p && !p.moved && slot.progress.state(batch.number, i) === BatchProgress.waiting ? [i] : []));
       const taken: Pending[] = [];
       for (const index of waiting.slice(Math.floor(waiting.length / 2))) {

@@ -283,10 +283,14 @@ export class WorkerPool {
     }
     if (!slot.batch) return this.dispatch();
     if (waiting) next = Math.min(next, now + this.options.timeoutMs);
-    batch.watchdog = next === Infinity ? undefined : setTimeout(() => this.watch(slot), Math.max(1, Math.ceil(next - now)));
+    this.arm(slot, batch, next, now);
   }
 
-  /** Hands the jobs of a batch to its worker and starts watching it. */
+  private arm(slot: Slot, batch: Batch, at: number, now: number): void {
+    batch.watchdog = at === Infinity ? undefined : setTimeout(() => this.watch(slot), Math.max(1, Math.ceil(at - now)));
+  }
+
+  /** Hands the jobs of a batch to its worker, its watchdog set first (as one job's deadline always was). */
   private post(slot: Slot, jobs: Pending[]): void {
     const number = this.nextBatch++;
     // The first job's bytes move to the worker (no copy); the others' are copied, so that a job put back
@@ -300,9 +304,14 @@ export class WorkerPool {
       message.push(pending.deadline === undefined ? pending.job : { ...pending.job, deadline: toEpoch(pending.deadline) });
     }
     slot.progress.open(number, jobs.length);
-    slot.batch = { number, jobs, unsettled: jobs.length, postedAt: performance.now() };
-    slot.worker.postMessage({ kind: 'batch', batch: number, jobs: message } satisfies WorkerRequest, transfer);
-    this.watch(slot);
+    const batch: Batch = { number, jobs, unsettled: jobs.length, postedAt: performance.now() };
+    slot.batch = batch;
+    // Nothing has started: the first check is due at the evaluation deadline, or a budget's end before it.
+    let first = batch.postedAt + this.options.timeoutMs;
+    for (const pending of jobs) if (pending.deadline !== undefined) first = Math.min(first, pending.deadline);
+    this.arm(slot, batch, first, batch.postedAt);
+    const request: WorkerRequest = message.length === 1 ? { ...message[0]!, batch: number } : { kind: 'batch', batch: number, jobs: message };
+    slot.worker.postMessage(request, transfer);
   }
 
   /**
@@ -329,16 +338,17 @@ export class WorkerPool {
   private dispatch(): void {
     const now = performance.now();
     for (const expired of this.queue.filter((p) => p.deadline !== undefined && p.deadline <= now)) this.shed(expired);
-    let idle = this.slots.filter((s) => s.ready && !s.batch);
-    if (idle.length > 0 && this.queue.length === 0) this.steal();
-    for (const [i, slot] of idle.entries()) {
+    let idle = 0;
+    for (const slot of this.slots) if (slot.ready && !slot.batch) idle++;
+    if (idle > 0 && this.queue.length === 0) this.steal();
+    for (const slot of this.slots) {
       if (this.queue.length === 0) break;
+      if (!slot.ready || slot.batch) continue;
       // Shared fairly among the idle workers: one worker must not take the jobs another could run now.
-      const count = Math.min(maxBatch, Math.ceil(this.queue.length / (idle.length - i)));
+      const count = Math.min(maxBatch, Math.ceil(this.queue.length / idle--));
       this.post(slot, this.queue.splice(0, count));
     }
-    idle = this.slots.filter((s) => !s.batch);
-    const quiet = this.queue.length === 0 && idle.length === this.slots.length;
+    const quiet = this.queue.length === 0 && this.slots.every((s) => !s.batch);
     // Idle workers must not keep the process alive; workers with jobs waiting on them must.
     for (const slot of this.slots) {
       if (quiet) slot.worker.unref();

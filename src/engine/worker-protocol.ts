@@ -22,8 +22,14 @@ export interface Job {
   readonly deadline?: number;
 }
 
-/** Jobs to evaluate back to back, in order; `batch` numbers them for their progress cells. */
-export type WorkerRequest = { readonly kind: 'batch'; readonly batch: number; readonly jobs: readonly Job[] } | { readonly kind: 'setData'; readonly data: unknown };
+/**
+ * Jobs to evaluate back to back, in order; `batch` numbers them for their progress cells. A batch of one
+ * goes as the job itself, with its number: one object less to copy each way (~1 µs a review alone).
+ */
+export type WorkerRequest =
+  | { readonly kind: 'batch'; readonly batch: number; readonly jobs: readonly Job[] }
+  | (Job & { readonly batch: number })
+  | { readonly kind: 'setData'; readonly data: unknown };
 
 /** The answer to the job at `index` of batch `batch`; `startedAt` in epoch milliseconds. */
 export type WorkerReply =

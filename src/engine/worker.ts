@@ -63,6 +63,7 @@ function run(batch: number, index: number, job: Job): boolean {
 // Messages are handled in order, so a batch posted after setData sees the new data.
 port.on('message', (request: WorkerRequest) => {
   if (request.kind === 'setData') return setData(request.data);
+  if (request.kind !== 'batch') return void run(request.batch, 0, request);
   for (const [index, job] of request.jobs.entries()) if (!run(request.batch, index, job)) return;
 });
 

@@ -120,9 +120,11 @@ _sa_infos := [service_account_info(request.namespace, _service_account)] if _ser
 else := []
 
 # candidates: the usable PSPs that can be used at all, by name.
-candidates := sort({n | some n in usable(array.concat([_creator], _sa_infos), request.namespace); not skipped[n]})
+candidates := sort({n | some n in _usable; not skipped[n]})
 
-_usable_skipped := {n | some n in usable(array.concat([_creator], _sa_infos), request.namespace); skipped[n]}
+_usable := usable(array.concat([_creator], _sa_infos), request.namespace)
+
+_usable_skipped := {n | some n in _usable; skipped[n]}
 
 # --- deciding ---
 

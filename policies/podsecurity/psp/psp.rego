@@ -54,14 +54,14 @@ is_pod if {
 }
 
 # {meta, spec, path, meta_path, ctrs}: the pod spec and the metadata beside it
-# (the Pod's, or the template's), and its containers in the order the
-# provider visits them (init containers, containers, ephemeral containers).
+# (the Pod's, or the template's), and its containers ({field, i, c}) in the order
+# the provider visits them (init containers, containers, ephemeral containers).
 pod := {
 	"meta": _obj_at(obj, meta_path),
 	"spec": spec,
 	"path": concat(".", _spec_path),
 	"meta_path": concat(".", meta_path),
-	"ctrs": [{"field": f, "i": i, "c": c, "path": concat("", [concat(".", _spec_path), ".", f, "[", format_int(i, 10), "]"])} |
+	"ctrs": [{"field": f, "i": i, "c": c} |
 		some f in ["initContainers", "containers", "ephemeralContainers"]
 		some i, c in _arr(spec, f)
 		is_object(c)

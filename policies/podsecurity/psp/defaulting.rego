@@ -16,7 +16,7 @@ as_is(pod) := {
 
 defaulted(pod, p) := {"sc": sc, "ann": ann, "rc": _default_runtime_class(pod.spec, p), "ctrs": ctrs} if {
 	sc0 := _obj(pod.spec, "securityContext")
-	sc := _union_if_any(sc0, object.union_n([_default_supplemental_groups(sc0, p), _default_fs_group(sc0, p), _default_selinux(sc0, p)]))
+	sc := _union_if_any(sc0, _pod_sc_defaults(sc0, p))
 	ann0 := _obj(pod.meta, "annotations")
 	ann1 := _union_if_any(ann0, _default_seccomp(ann0, sc0, p))
 	ann := _union_if_any(ann1, _default_apparmor(ann1, pod.ctrs, p))
@@ -30,7 +30,56 @@ _union_if_any(obj, extra) := obj if count(extra) == 0
 
 else := object.union(obj, extra)
 
+# Whether the validating phase sees PSP p's defaulting change the pod seen as a (as_is(pod)),
+# that is whether defaulted(pod, p), less a synced seccomp annotation (synced_seccomp), differs
+# from a: found from what the defaulting sets instead of by comparing the views. Every default is
+# set only where the pod has no value or another one, so it is a change exactly when there is one.
+# (The containers' defaults see the defaulted pod securityContext, which is a only when nothing is
+# set there.)
+defaulting_changes(_, a, p) if count(_pod_sc_defaults(a.sc, p)) > 0
+
+defaulting_changes(pod, a, p) if _default_runtime_class(pod.spec, p) != a.rc
+
+defaulting_changes(pod, a, p) if count(_default_apparmor(a.ann, pod.ctrs, p)) > 0
+
+defaulting_changes(_, a, p) if _seccomp_annotation_changes(a, p)
+
+defaulting_changes(_, a, p) if {
+	some sc in a.ctrs
+	_container_changes(sc, a.sc, p)
+}
+
+_container_changes(sc, _, p) if is_object(_defaulted_capabilities(sc, p))
+
+_container_changes(sc, pod_sc, p) if count(_container_defaults(sc, pod_sc, p)) > 0
+
+_seccomp_annotation_changes(a, p) if {
+	not synced_seccomp(a, p)
+	count(_default_seccomp(a.ann, a.sc, p)) > 0
+}
+
+# Dropped as synced, the annotation is a change where the pod has it (as "").
+_seccomp_annotation_changes(a, p) if {
+	synced_seccomp(a, p)
+	_present(a.ann, seccomp_pod_key)
+}
+
+# Whether the seccomp pod annotation after p's defaulting only mirrors the pod's
+# securityContext.seccompProfile, the pod (seen as a) having none of its own.
+synced_seccomp(a, p) if {
+	_annotation(a.ann, seccomp_pod_key) == ""
+	_seccomp_annotation_defaulted(a, p) == _field_profile(a.sc)
+}
+
+_seccomp_annotation_defaulted(a, p) := v if {
+	v := _default_seccomp(a.ann, a.sc, p)[seccomp_pod_key]
+} else := v if {
+	v := a.ann[seccomp_pod_key]
+}
+
 # --- pod level ---
+
+_pod_sc_defaults(sc, p) := object.union_n([_default_supplemental_groups(sc, p), _default_fs_group(sc, p), _default_selinux(sc, p)])
 
 _default_supplemental_groups(sc, p) := {"supplementalGroups": [p.supplemental_groups.ranges[0].min]} if {
 	p.supplemental_groups.rule == "MustRunAs"
@@ -99,13 +148,15 @@ effective(sc, pod_sc, field) := v if {
 	v != null
 } else := object.get(pod_sc, field, null)
 
-_default_container(sc0, pod_sc, p) := _union_if_any(_default_capabilities(sc0, p), object.union_n([
+_default_container(sc0, pod_sc, p) := _union_if_any(_default_capabilities(sc0, p), _container_defaults(sc0, pod_sc, p))
+
+_container_defaults(sc0, pod_sc, p) := object.union_n([
 	_default_run_as_user(sc0, pod_sc, p),
 	_default_run_as_group(sc0, pod_sc, p),
 	_default_non_root(sc0, pod_sc, p),
 	_default_read_only(sc0, p),
 	_default_escalation(sc0, p),
-]))
+])
 
 _default_run_as_user(sc, pod_sc, p) := {"runAsUser": p.run_as_user.ranges[0].min} if {
 	p.run_as_user.rule == "MustRunAs"
@@ -142,6 +193,11 @@ _default_escalation(sc, p) := {"allowPrivilegeEscalation": p.dape} if {
 # container's and the PSP's add (less what the container drops) and drop
 # lists, each sorted and without duplicates.
 _default_capabilities(sc, p) := object.union(object.remove(sc, ["capabilities"]), {"capabilities": caps}) if {
+	caps := _defaulted_capabilities(sc, p)
+} else := sc
+
+# The capabilities after Generate, when they change (undefined when nothing is missing).
+_defaulted_capabilities(sc, p) := caps if {
 	caps0 := _obj(sc, "capabilities")
 	add0 := _strings(caps0, "add")
 	drop0 := _strings(caps0, "drop")
@@ -149,7 +205,7 @@ _default_capabilities(sc, p) := object.union(object.remove(sc, ["capabilities"])
 	drop := p.required_drop | drop0
 	count(add) + count(drop) != count(add0) + count(drop0)
 	caps := object.union(_non_empty("add", add), _non_empty("drop", drop))
-} else := sc
+}
 
 _non_empty(key, xs) := {key: sort(xs)} if count(xs) > 0
 

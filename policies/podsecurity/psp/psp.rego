@@ -134,36 +134,17 @@ _defaulted[name] := defaulted(pod, psps[name]) if some name in candidates
 
 _changed[name] if {
 	some name in candidates
-	_view_changed(_validated[name], _as_is)
+	defaulting_changes(pod, _as_is, psps[name])
 }
-
-# v != a, without comparing the annotations as whole objects: the WASM runtime compares objects by
-# sorting both key lists, and a pod may carry many annotations where the defaulting touches a few.
-# Equally many annotations, each in a with the same value, is the same annotations.
-_view_changed(v, a) if v.sc != a.sc
-
-_view_changed(v, a) if v.rc != a.rc
-
-_view_changed(v, a) if v.ctrs != a.ctrs
-
-_view_changed(v, a) if count(v.ann) != count(a.ann)
-
-_view_changed(v, a) if {
-	some k, x in v.ann
-	not _has_value(a.ann, k, x)
-}
-
-_has_value(obj, k, x) if obj[k] == x
 
 # What the validating phase compares the pod with: the defaulted pod, less a seccomp pod
 # annotation that only mirrors securityContext.seccompProfile. Kubernetes v1.24 copied the field
 # into the annotation itself between mutating and validating admission (applySeccompVersionSkew);
 # later versions, which wasmgate serves, do not, so its absence is no change.
-_validated[name] := _without_synced_seccomp(_defaulted[name]) if some name in candidates
+_validated[name] := _without_synced_seccomp(_defaulted[name], psps[name]) if some name in candidates
 
-_without_synced_seccomp(v) := object.union(object.remove(v, ["ann"]), {"ann": object.remove(v.ann, [seccomp_pod_key])}) if {
-	_annotation(_as_is.ann, seccomp_pod_key) == ""
-	v.ann[seccomp_pod_key] == _field_profile(_as_is.sc)
+_without_synced_seccomp(v, p) := object.union(object.remove(v, ["ann"]), {"ann": object.remove(v.ann, [seccomp_pod_key])}) if {
+	synced_seccomp(_as_is, p)
 } else := v
 
 _as_is_seccomp_targets := seccomp_targets(pod, _as_is)

@@ -24,8 +24,7 @@ defaulted(pod, p) := {"sc": sc, "ann": ann, "rc": _default_runtime_class(pod.spe
 }
 
 # object.union(obj, extra), without copying obj when there is nothing to add: a pod may carry many
-# annotations, and usually no PSP default adds one. What is not copied stays the value as_is holds,
-# which the runtime compares with it at once (the same value in memory) when checking for changes.
+# annotations, and usually no PSP default adds one.
 _union_if_any(obj, extra) := obj if count(extra) == 0
 
 else := object.union(obj, extra)
@@ -197,14 +196,24 @@ _default_capabilities(sc, p) := object.union(object.remove(sc, ["capabilities"])
 } else := sc
 
 # The capabilities after Generate, when they change (undefined when nothing is missing).
-_defaulted_capabilities(sc, p) := caps if {
+_defaulted_capabilities(sc, p) := object.union(_non_empty("add", ((p.default_add - drop0) | add0)), _non_empty("drop", p.required_drop | drop0)) if {
 	caps0 := _obj(sc, "capabilities")
 	add0 := _strings(caps0, "add")
 	drop0 := _strings(caps0, "drop")
-	add := (p.default_add - drop0) | add0
-	drop := p.required_drop | drop0
-	count(add) + count(drop) != count(add0) + count(drop0)
-	caps := object.union(_non_empty("add", add), _non_empty("drop", drop))
+	_capabilities_missing(p, add0, drop0)
+}
+
+# A capability the PSP requires dropped that is not, or one it adds by default that the container
+# neither adds nor drops (looked up: no sets built, no counts added, for the usual complete pod).
+_capabilities_missing(p, _, drop0) if {
+	some d in p.required_drop
+	not drop0[d]
+}
+
+_capabilities_missing(p, add0, drop0) if {
+	some a in p.default_add
+	not drop0[a]
+	not add0[a]
 }
 
 _non_empty(key, xs) := {key: sort(xs)} if count(xs) > 0

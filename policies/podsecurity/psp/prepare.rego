@@ -10,4 +10,5 @@ prepared := {
 	"usable_by_subject": _usable_by_subject,
 	"volume_sources": _volume_sources,
 	"volume_source_index": _volume_source_index,
+	"host_fields": _host_fields,
 }

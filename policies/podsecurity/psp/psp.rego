@@ -97,22 +97,27 @@ _first_service_account_key("serviceAccount") if object.get(pod.spec, "serviceAcc
 
 # Who creates the pods of a template: the kube-controller-manager controller, as it
 # authenticates with --use-service-account-credentials.
-_controllers := {
-	"ReplicaSet": "replicaset-controller",
-	"Deployment": "replicaset-controller",
-	"StatefulSet": "statefulset-controller",
-	"DaemonSet": "daemon-set-controller",
-	"Job": "job-controller",
-	"CronJob": "job-controller",
-	"ReplicationController": "replication-controller",
-}
+# (Function heads, not an object: the WASM runtime would build a rule's object in every evaluation.)
+_controller("ReplicaSet") := "replicaset-controller"
+
+_controller("Deployment") := "replicaset-controller"
+
+_controller("StatefulSet") := "statefulset-controller"
+
+_controller("DaemonSet") := "daemon-set-controller"
+
+_controller("Job") := "job-controller"
+
+_controller("CronJob") := "job-controller"
+
+_controller("ReplicationController") := "replication-controller"
 
 _creator := {
 	"username": concat(":", ["system:serviceaccount:kube-system", name]),
 	"groups": {"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"},
 } if {
 	not is_pod
-	name := _controllers[request.kind]
+	name := _controller(request.kind)
 } else := {"username": request.username, "groups": request.user_groups}
 
 _sa_infos := [service_account_info(request.namespace, _service_account)] if _service_account

@@ -10,7 +10,7 @@ errors(pod, view, p) := errors_for_targets(pod, view, seccomp_targets(pod, view)
 
 # errors with the view's seccomp targets (seccomp_targets) given: they do not depend on the PSP, so
 # the rules that check one view against several PSPs find them once.
-errors_for_targets(pod, view, targets, p) := (((_pod_errors(pod, view, p) | _volume_errors(pod, p)) | _container_errors(pod, view, p)) | _seccomp_errors(targets, p)) | _apparmor_errors(pod, view, p)
+errors_for_targets(pod, view, targets, p) := (((_pod_errors(pod, view, p) | _volume_errors(pod, p)) | _container_errors(pod, view, p)) | _seccomp_errors(pod, targets, p)) | _apparmor_errors(pod, view, p)
 
 _err(id, path, what, fix) := {"id": id, "path": path, "what": what, "fix": fix}
 
@@ -111,7 +111,10 @@ _selinux_equal("level", wanted, actual) if {
 	sort(split(concat(":", array.slice(w, 1, count(w))), ",")) == sort(split(concat(":", array.slice(a, 1, count(a))), ","))
 }
 
-_host_fields := {"hostNetwork": "host_network", "hostPID": "host_pid", "hostIPC": "host_ipc"}
+# (Read from data.prepared when prepared, like _volume_sources below.)
+_host_fields := t if {
+	t := data.prepared.policies.podsecurity.psp.host_fields
+} else := {"hostNetwork": "host_network", "hostPID": "host_pid", "hostIPC": "host_ipc"}
 
 _host_errors(pod, p) := {_err("pod-security.host-namespaces", concat(".", [pod.path, field]), sprintf("the pod sets %s: true", [field]), "remove it or set it to false") |
 	some field, key in _host_fields
@@ -179,8 +182,12 @@ _volume_source_index := x if {
 } else := {t: i | some i, t in _volume_sources}
 
 # The first source in that order that the volume sets, else "" (none it knows). Found from the
-# volume's own keys (usually two) rather than by looking up every source, once per volume and PSP.
-volume_type(v) := _volume_sources[min(found)] if {
+# volume's own keys (usually two) rather than by looking up every source, once per volume and PSP;
+# the order matters only when it sets several.
+volume_type(v) := t if {
+	is_object(v)
+	[t] = [k | some k, x in v; is_object(x); _volume_source_index[k]]
+} else := _volume_sources[min(found)] if {
 	is_object(v)
 	found := {_volume_source_index[k] | some k, x in v; is_object(x)}
 	count(found) > 0
@@ -404,38 +411,46 @@ _escalation_found(v) := sprintf("sets securityContext.allowPrivilegeEscalation t
 # The profile of the pod and of each container, as {path, who, profile}.
 seccomp_targets(pod, view) := array.concat([_seccomp_pod_target(pod, view)], [_seccomp_container_target(pod, view, c) | some c in pod.ctrs])
 
-_seccomp_errors(targets, p) := {e |
+_seccomp_errors(pod, targets, p) := {e |
 	some t in targets
-	some e in _seccomp_problem(t, p)
+	some e in _seccomp_problem(pod, t, p)
 }
 
 _annotation_path(pod, key) := concat("", [pod.meta_path, ".annotations[", key, "]"])
 
-# {path, who, profile}: the profile the pod runs with, from its annotation, else its field.
-_seccomp_pod_target(pod, view) := {"path": _annotation_path(pod, seccomp_pod_key), "who": "the pod", "profile": profile} if {
+# {at, who, profile}: the profile the pod runs with, from its annotation, else its field. Where
+# it was found (at: "annotation" with its key, "pod field" or "container field") becomes a path
+# only for an error (_seccomp_path).
+_seccomp_pod_target(_, view) := {"at": "annotation", "key": seccomp_pod_key, "who": "the pod", "profile": profile} if {
 	profile := _annotation(view.ann, seccomp_pod_key)
 	profile != ""
-} else := {"path": _sc_path(pod, "seccompProfile"), "who": "the pod", "profile": _field_profile(view.sc)}
+} else := {"at": "pod field", "who": "the pod", "profile": _field_profile(view.sc)}
+
+_seccomp_path(pod, t) := _annotation_path(pod, t.key) if {
+	t.at == "annotation"
+} else := _sc_path(pod, "seccompProfile") if {
+	t.at == "pod field"
+} else := _csc_path(t.who, "seccompProfile")
 
 _field_profile(sc) := seccomp_field_profile(sc.seccompProfile) if is_object(sc.seccompProfile)
 
 else := ""
 
 # seccomp.profileForContainer: the container's field, its annotation, the pod's field, the pod's annotation.
-_seccomp_container_target(pod, view, c) := {"path": _csc_path(c, "seccompProfile"), "who": c, "profile": seccomp_field_profile(c.c.securityContext.seccompProfile)} if {
+_seccomp_container_target(_, view, c) := {"at": "container field", "who": c, "profile": seccomp_field_profile(c.c.securityContext.seccompProfile)} if {
 	is_object(c.c.securityContext.seccompProfile)
-} else := {"path": _annotation_path(pod, key), "who": c, "profile": _annotation(view.ann, key)} if {
+} else := {"at": "annotation", "key": key, "who": c, "profile": _annotation(view.ann, key)} if {
 	key := concat("", [seccomp_container_prefix, _container_name(c.c)])
 	_present(view.ann, key)
-} else := {"path": _sc_path(pod, "seccompProfile"), "who": c, "profile": seccomp_field_profile(view.sc.seccompProfile)} if {
+} else := {"at": "pod field", "who": c, "profile": seccomp_field_profile(view.sc.seccompProfile)} if {
 	is_object(view.sc.seccompProfile)
-} else := {"path": _annotation_path(pod, seccomp_pod_key), "who": c, "profile": _annotation(view.ann, seccomp_pod_key)}
+} else := {"at": "annotation", "key": seccomp_pod_key, "who": c, "profile": _annotation(view.ann, seccomp_pod_key)}
 
-_seccomp_problem(t, p) := {_err("pod-security.seccomp", t.path, sprintf("%s sets the seccomp profile %q, but seccomp profiles are not allowed", [_target_who(t.who), t.profile]), "remove it, or use a PodSecurityPolicy with the annotation seccomp.security.alpha.kubernetes.io/allowedProfileNames")} if {
+_seccomp_problem(pod, t, p) := {_err("pod-security.seccomp", _seccomp_path(pod, t), sprintf("%s sets the seccomp profile %q, but seccomp profiles are not allowed", [_target_who(t.who), t.profile]), "remove it, or use a PodSecurityPolicy with the annotation seccomp.security.alpha.kubernetes.io/allowedProfileNames")} if {
 	not p.seccomp.any
 	count(p.seccomp.allowed) == 0
 	t.profile != ""
-} else := {_err("pod-security.seccomp", t.path, sprintf("%s uses the seccomp profile %q, which is not allowed (allowed: %s)", [_target_who(t.who), t.profile, p.seccomp.text]), "use an allowed seccomp profile")} if {
+} else := {_err("pod-security.seccomp", _seccomp_path(pod, t), sprintf("%s uses the seccomp profile %q, which is not allowed (allowed: %s)", [_target_who(t.who), t.profile, p.seccomp.text]), "use an allowed seccomp profile")} if {
 	not _seccomp_allowed(t.profile, p)
 } else := set()
 

@@ -35,7 +35,7 @@ else := object.union(obj, extra)
 # set only where the pod has no value or another one, so it is a change exactly when there is one.
 # (The containers' defaults see the defaulted pod securityContext, which is a only when nothing is
 # set there.)
-defaulting_changes(_, a, p) if count(_pod_sc_defaults(a.sc, p)) > 0
+defaulting_changes(_, a, p) if _pod_sc_changes(a.sc, p)
 
 defaulting_changes(pod, a, p) if _default_runtime_class(pod.spec, p) != a.rc
 
@@ -48,30 +48,51 @@ defaulting_changes(_, a, p) if {
 	_container_changes(sc, a.sc, p)
 }
 
+# (Each default's condition is a predicate of its own, _sets_*, asked here without building the
+# object it sets.)
+_pod_sc_changes(sc, p) if _sets_supplemental_groups(sc, p)
+
+_pod_sc_changes(sc, p) if _sets_fs_group(sc, p)
+
+_pod_sc_changes(sc, p) if _sets_selinux(sc, p)
+
 _container_changes(sc, _, p) if is_object(_defaulted_capabilities(sc, p))
 
-_container_changes(sc, pod_sc, p) if count(_container_defaults(sc, pod_sc, p)) > 0
+_container_changes(sc, pod_sc, p) if _sets_run_as_user(sc, pod_sc, p)
 
-_seccomp_annotation_changes(a, p) if {
-	not synced_seccomp(a, p)
-	count(_default_seccomp(a.ann, a.sc, p)) > 0
+_container_changes(sc, pod_sc, p) if _sets_run_as_group(sc, pod_sc, p)
+
+_container_changes(sc, pod_sc, p) if _sets_non_root(sc, pod_sc, p)
+
+_container_changes(sc, _, p) if _sets_read_only(sc, p)
+
+_container_changes(sc, _, p) if _sets_escalation(sc, p)
+
+_seccomp_annotation_changes(a, p) if _seccomp_annotation_change(a, _default_seccomp(a.ann, a.sc, p))
+
+_seccomp_annotation_change(a, added) if {
+	count(added) > 0
+	not _synced_seccomp(a, added)
 }
 
 # Dropped as synced, the annotation is a change where the pod has it (as "").
-_seccomp_annotation_changes(a, p) if {
-	synced_seccomp(a, p)
+_seccomp_annotation_change(a, added) if {
+	_synced_seccomp(a, added)
 	_present(a.ann, seccomp_pod_key)
 }
 
 # Whether the seccomp pod annotation after p's defaulting only mirrors the pod's
 # securityContext.seccompProfile, the pod (seen as a) having none of its own.
-synced_seccomp(a, p) if {
+synced_seccomp(a, p) if _synced_seccomp(a, _default_seccomp(a.ann, a.sc, p))
+
+# The same, given what the defaulting adds (_default_seccomp).
+_synced_seccomp(a, added) if {
 	_annotation(a.ann, seccomp_pod_key) == ""
-	_seccomp_annotation_defaulted(a, p) == _field_profile(a.sc)
+	_seccomp_annotation_after(a, added) == _field_profile(a.sc)
 }
 
-_seccomp_annotation_defaulted(a, p) := v if {
-	v := _default_seccomp(a.ann, a.sc, p)[seccomp_pod_key]
+_seccomp_annotation_after(a, added) := v if {
+	v := added[seccomp_pod_key]
 } else := v if {
 	v := a.ann[seccomp_pod_key]
 }
@@ -81,19 +102,31 @@ _seccomp_annotation_defaulted(a, p) := v if {
 _pod_sc_defaults(sc, p) := object.union_n([_default_supplemental_groups(sc, p), _default_fs_group(sc, p), _default_selinux(sc, p)])
 
 _default_supplemental_groups(sc, p) := {"supplementalGroups": [p.supplemental_groups.ranges[0].min]} if {
+	_sets_supplemental_groups(sc, p)
+} else := {}
+
+_sets_supplemental_groups(sc, p) if {
 	p.supplemental_groups.rule == "MustRunAs"
 	object.get(sc, "supplementalGroups", null) == null
-} else := {}
+}
 
 _default_fs_group(sc, p) := {"fsGroup": p.fs_group.ranges[0].min} if {
-	p.fs_group.rule == "MustRunAs"
-	object.get(sc, "fsGroup", null) == null
+	_sets_fs_group(sc, p)
 } else := {}
 
+_sets_fs_group(sc, p) if {
+	p.fs_group.rule == "MustRunAs"
+	object.get(sc, "fsGroup", null) == null
+}
+
 _default_selinux(sc, p) := {"seLinuxOptions": p.selinux.options} if {
+	_sets_selinux(sc, p)
+} else := {}
+
+_sets_selinux(sc, p) if {
 	p.selinux.rule == "MustRunAs"
 	object.get(sc, "seLinuxOptions", null) == null
-} else := {}
+}
 
 # The pod annotation seccomp.Strategy.Generate sets: the annotation itself, else the
 # securityContext.seccompProfile field as an annotation, else the PSP's default.
@@ -158,34 +191,59 @@ _container_defaults(sc0, pod_sc, p) := object.union_n([
 ])
 
 _default_run_as_user(sc, pod_sc, p) := {"runAsUser": p.run_as_user.ranges[0].min} if {
-	p.run_as_user.rule == "MustRunAs"
-	effective(sc, pod_sc, "runAsUser") == null
+	_sets_run_as_user(sc, pod_sc, p)
 } else := {}
 
+_sets_run_as_user(sc, pod_sc, p) if {
+	p.run_as_user.rule == "MustRunAs"
+	effective(sc, pod_sc, "runAsUser") == null
+}
+
 _default_run_as_group(sc, pod_sc, p) := {"runAsGroup": p.run_as_group.ranges[0].min} if {
+	_sets_run_as_group(sc, pod_sc, p)
+} else := {}
+
+_sets_run_as_group(sc, pod_sc, p) if {
 	p.run_as_group.rule == "MustRunAs"
 	effective(sc, pod_sc, "runAsGroup") == null
+}
+
+_default_non_root(sc, pod_sc, p) := {"runAsNonRoot": true} if {
+	_sets_non_root(sc, pod_sc, p)
 } else := {}
 
 # (Under MustRunAsNonRoot no runAsUser is generated, so the one checked is the original.)
-_default_non_root(sc, pod_sc, p) := {"runAsNonRoot": true} if {
+_sets_non_root(sc, pod_sc, p) if {
 	p.run_as_user.rule == "MustRunAsNonRoot"
 	effective(sc, pod_sc, "runAsNonRoot") == null
 	effective(sc, pod_sc, "runAsUser") == null
-} else := {}
+}
 
 _default_read_only(sc, p) := {"readOnlyRootFilesystem": true} if {
-	p.rorf
-	object.get(sc, "readOnlyRootFilesystem", null) == null
+	_sets_read_only(sc, p)
 } else := {}
 
-_default_escalation(sc, p) := {"allowPrivilegeEscalation": p.dape} if {
-	p.dape != null
-	object.get(sc, "allowPrivilegeEscalation", null) == null
-} else := {"allowPrivilegeEscalation": false} if {
-	not p.ape
-	object.get(sc, "allowPrivilegeEscalation", null) == null
+_sets_read_only(sc, p) if {
+	p.rorf
+	object.get(sc, "readOnlyRootFilesystem", null) == null
+}
+
+_default_escalation(sc, p) := {"allowPrivilegeEscalation": v} if {
+	_sets_escalation(sc, p)
+	v := _escalation_default(p)
 } else := {}
+
+_sets_escalation(sc, p) if {
+	_ = _escalation_default(p)
+	object.get(sc, "allowPrivilegeEscalation", null) == null
+}
+
+# defaultAllowPrivilegeEscalation, else false where escalation is not allowed (undefined otherwise).
+_escalation_default(p) := p.dape if {
+	p.dape != null
+} else := false if {
+	not p.ape
+}
 
 # The securityContext with its capabilities as capabilities.Strategy.Generate
 # leaves them: unchanged when nothing is missing, else the union of the

@@ -54,16 +54,18 @@ _groups(sc, "fsGroup") := [g] if {
 
 _groups(sc, "supplementalGroups") := _arr(sc, "supplementalGroups")
 
-_group_errors(pod, view, p, field) := {_err(_group_id[field], _sc_path(pod, field), sprintf("the pod does not set securityContext.%s", [field]), sprintf("set it within %s", [_ranges_text(s.ranges)])) |
-	s := _group_strategy(p, field)
+_group_errors(pod, view, p, field) := _group_problems(pod, field, _group_strategy(p, field), _groups(view.sc, field))
+
+# The strategy's errors for the pod's groups: none set under MustRunAs, else those outside the ranges.
+_group_problems(pod, field, s, groups) := {_err(_group_id[field], _sc_path(pod, field), sprintf("the pod does not set securityContext.%s", [field]), sprintf("set it within %s", [_ranges_text(s.ranges)]))} if {
 	s.rule == "MustRunAs"
-	count(_groups(view.sc, field)) == 0
-} | {_err(_group_id[field], _group_path(pod, field, i), sprintf("the pod sets %s %v, outside the allowed ranges %s", [field, g, _ranges_text(s.ranges)]), sprintf("set securityContext.%s within those ranges", [field])) |
-	s := _group_strategy(p, field)
-	_checks_ranges(s.rule)
-	some i, g in _groups(view.sc, field)
+	count(groups) == 0
+} else := {_err(_group_id[field], _group_path(pod, field, i), sprintf("the pod sets %s %v, outside the allowed ranges %s", [field, g, _ranges_text(s.ranges)]), sprintf("set securityContext.%s within those ranges", [field])) |
+	some i, g in groups
 	not _in_ranges(g, s.ranges)
-}
+} if {
+	_checks_ranges(s.rule)
+} else := set()
 
 _group_path(pod, "fsGroup", _) := _sc_path(pod, "fsGroup")
 

@@ -156,7 +156,15 @@ _as_is_seccomp_targets := seccomp_targets(pod, _as_is)
 
 _errors_as_is[name] := errors_for_targets(pod, _as_is, _as_is_seccomp_targets, psps[name]) if some name in candidates
 
-_errors_defaulted[name] := errors(pod, _defaulted[name], psps[name]) if some name in candidates
+_errors_defaulted[name] := _template_errors(name, psps[name]) if some name in candidates
+
+# A template's errors are those of its pods as the controller creates them, defaulted by p; where
+# p's defaulting sets nothing at all (the usual complete template), the template as it is, without
+# building the defaulted view.
+_template_errors(name, p) := errors_for_targets(pod, _as_is, _as_is_seccomp_targets, p) if {
+	not defaulting_changes(pod, _as_is, p)
+	count(_default_seccomp(_as_is.ann, _as_is.sc, p)) == 0
+} else := errors(pod, _defaulted[name], p)
 
 # PSPs that admit the pod as it is.
 _admits_as_is(name) if {

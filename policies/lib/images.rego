@@ -12,16 +12,18 @@ import data.wasmgate.lib.chars
 
 # parse(ref) is {registry, path, repository, tag, digest} for a valid
 # reference and undefined otherwise. repository is "<registry>/<path>".
+# The reference is split once, and the pieces are checked as they are split.
 parse(ref) := r if {
 	is_string(ref)
-	valid(ref)
 	at := split(ref, "@")
+	_digest_part(at)
 	segments := split(at[0], "/")
 	n := count(segments)
 	last := split(segments[n - 1], ":")
-	names := array.concat(array.slice(segments, 0, n - 1), [last[0]])
-	registry := _registry(names)
-	path := _path(registry, names)
+	_name_and_tag(last)
+	leading := array.slice(segments, 0, n - 1)
+	_leading_segments(leading)
+	[registry, path] := _registry_and_path(array.concat(leading, [last[0]]))
 	r := {
 		"registry": registry,
 		"path": path,
@@ -36,18 +38,11 @@ _second(parts) := parts[1] if count(parts) > 1
 else := ""
 
 # valid(ref): ref follows distribution/reference's grammar,
-# [domain/]component(/component)*[:tag][@digest], checked with string
-# functions (see lib/chars) rather than one regular expression: the segments
-# between "/" hold no "/", and only the last may carry a tag, so each can be
-# checked on its own.
-valid(ref) if {
-	at := split(ref, "@")
-	_digest_part(at)
-	segments := split(at[0], "/")
-	n := count(segments)
-	_name_and_tag(split(segments[n - 1], ":"))
-	_leading_segments(array.slice(segments, 0, n - 1))
-}
+# [domain/]component(/component)*[:tag][@digest], which parse checks with
+# string functions (see lib/chars) rather than one regular expression: the
+# segments between "/" hold no "/", and only the last may carry a tag, so each
+# can be checked on its own.
+valid(ref) if parse(ref)
 
 _digest_part([_])
 
@@ -71,22 +66,44 @@ _leading_segments(segments) if {
 	}
 }
 
-_first_segment(s) if component(s)
+# (Alternatives are else chains throughout: the WASM build evaluates every body of a function,
+# an else chain only until one holds.)
+_first_segment(s) if {
+	component(s)
+} else if {
+	domain(s)
+}
 
-_first_segment(s) if domain(s)
+# The character classes as cutsets of chars.only, the usual characters first: trim_left compares
+# each character with the cutset's in turn.
+_component_chars := "eaoinrstlc.-dumhgpbykfwvxjqz0123456789_"
+
+_label_chars := "eaoinrstlc-dumhgpbykfwvxjqz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+_tag_chars := "0123456789.-eaoinrstlcdumhgpbykfwvxjqz_ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # component(s): [a-z0-9]+ joined by ".", "_", "__" or runs of "-".
 component(s) if {
 	s != ""
-	chars.only(s, "abcdefghijklmnopqrstuvwxyz0123456789._-")
+	chars.only(s, _component_chars)
 	trim(s, "._-") == s
 	not _bad_separator(s)
 }
 
 # Between two alphanumerics: ".", "_", "__" or "-"+; any other pair of separators is not allowed.
+# Every such pair has a "." or a "_".
 _bad_separator(s) if {
-	some pair in ["..", "._", ".-", "_.", "_-", "-.", "-_", "___"]
+	_dot_or_underscore(s)
+	some pair in _bad_pairs
 	contains(s, pair)
+}
+
+_bad_pairs := ["..", "._", ".-", "_.", "_-", "-.", "-_", "___"]
+
+_dot_or_underscore(s) if {
+	contains(s, ".")
+} else if {
+	contains(s, "_")
 }
 
 # domain(s): host name labels joined by "." or a bracketed IPv6 address, with an optional :port.
@@ -96,9 +113,7 @@ domain(s) if {
 	every label in split(parts[0], ".") {
 		_domain_label(label)
 	}
-}
-
-domain(s) if {
+} else if {
 	parts := split(s, "]")
 	count(parts) == 2
 	startswith(parts[0], "[")
@@ -123,7 +138,7 @@ _bracket_port(s) if {
 
 _domain_label(s) if {
 	s != ""
-	chars.only(s, concat("", [chars.alnum, "-"]))
+	chars.only(s, _label_chars)
 	trim(s, "-") == s
 }
 
@@ -131,7 +146,7 @@ _domain_label(s) if {
 _tag(s) if {
 	s != ""
 	count(s) <= 128
-	chars.only(s, concat("", [chars.alnum, "_.-"]))
+	chars.only(s, _tag_chars)
 	trim_left(s, ".-") == s
 }
 
@@ -148,34 +163,30 @@ digest(s) if {
 	chars.only(encoded, chars.hex)
 }
 
-# has_registry(names): the first segment names a registry host.
-has_registry(names) if {
+# [registry, path] of the reference's names (its "/"-separated segments without the tag): the
+# first names a registry host only when there are more.
+_registry_and_path(names) := [registry, _docker_hub_path(registry, array.slice(names, 1, count(names)))] if {
 	count(names) > 1
 	is_registry_host(names[0])
+	registry := normalize_registry(names[0])
+} else := ["docker.io", _docker_hub_path("docker.io", names)]
+
+is_registry_host(s) if {
+	contains(s, ".")
+} else if {
+	contains(s, ":")
+} else if {
+	s == "localhost"
+} else if {
+	lower(s) != s
 }
 
-is_registry_host(s) if contains(s, ".")
-
-is_registry_host(s) if contains(s, ":")
-
-is_registry_host("localhost")
-
-is_registry_host(s) if lower(s) != s
-
-_registry(names) := normalize_registry(names[0]) if has_registry(names)
-
-else := "docker.io"
-
 # normalize_registry: host names are case-insensitive; index.docker.io is docker.io.
-normalize_registry(host) := "docker.io" if lower(host) == "index.docker.io"
+normalize_registry(host) := _docker_hub_alias(lower(host))
 
-else := lower(host)
+_docker_hub_alias(host) := "docker.io" if host == "index.docker.io"
 
-_path(registry, names) := _docker_hub_path(registry, _rest(names))
-
-_rest(names) := array.slice(names, 1, count(names)) if has_registry(names)
-
-else := names
+else := host
 
 _docker_hub_path(registry, rest) := concat("/", ["library", rest[0]]) if {
 	registry == "docker.io"
@@ -197,6 +208,8 @@ location(s) if {
 
 # under(repository, location): location is a registry host or host/path and
 # the repository is that location or below it (whole segments only).
-under(repository, location) if repository == location
-
-under(repository, location) if startswith(repository, concat("", [location, "/"]))
+under(repository, location) if {
+	repository == location
+} else if {
+	startswith(repository, concat("", [location, "/"]))
+}

@@ -41,17 +41,24 @@ container_fields := t if {
 	"ephemeralContainers": "ephemeral container",
 }
 
-_checked_operations := {"CREATE", "UPDATE"}
-
-# pods/ephemeralcontainers (kubectl debug) and pods/resize (in-place resize) carry the whole Pod.
-_checked_sub_resources := {"", "ephemeralcontainers", "resize"}
-
-# True when pod rules apply to this request.
+# True when pod rules apply to this request. (Functions of constants rather than sets: the WASM
+# runtime would build a set rule anew in every evaluation.)
 applies if {
-	request.operation in _checked_operations
-	request.sub_resource in _checked_sub_resources
+	_checked_operation(request.operation)
+	_checked_sub_resource(request.sub_resource)
 	_path
 }
+
+_checked_operation("CREATE")
+
+_checked_operation("UPDATE")
+
+# pods/ephemeralcontainers (kubectl debug) and pods/resize (in-place resize) carry the whole Pod.
+_checked_sub_resource("")
+
+_checked_sub_resource("ephemeralcontainers")
+
+_checked_sub_resource("resize")
 
 _path := spec_paths[concat("/", [request.group, request.kind])]
 
@@ -94,7 +101,9 @@ container_label(field, i, ctr) := concat("", [container_fields[field], " \"", ct
 	ctr.name != ""
 } else := sprintf("%s %s[%d]", [container_fields[field], field, i])
 
-_plain := concat("", [chars.alnum, "-._"])
+# Letters, digits and "-._", the usual ones first (chars.only compares each character with the
+# cutset's in turn).
+_plain := "eaoinrstlc0123456789-dumhgpbykfwvxjqz._ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 # A pod without serviceAccountName uses the deprecated serviceAccount, else "default".
 _service_account(spec) := sa if {

@@ -38,6 +38,15 @@ _pow2 := t if {
 	t := data.prepared.quantity.pow2
 } else := {0: 1, 10: 1024, 20: 1048576, 30: 1073741824, 40: 1099511627776, 50: 1125899906842624, 60: 1152921504606846976}
 
+# The zeros a decimal suffix appends, and the factor of a binary one, for the usual forms (_common).
+_decimal_zeros := t if {
+	t := data.prepared.quantity.decimal_zeros
+} else := {"k": "000", "M": "000000", "G": "000000000"}
+
+_binary_factors := t if {
+	t := data.prepared.quantity.binary_factors
+} else := {"Ki": 1024, "Mi": 1048576, "Gi": 1073741824}
+
 parse(q) := _from_string(q) if is_string(q)
 
 else := _from_number(q) if is_number(q)
@@ -54,17 +63,21 @@ _negative_zero(q) if {
 
 valid(q) if parse(q)
 
-# less(a, b): quantity a is strictly less than quantity b (both parsed).
-less(a, b) if a.units < b.units
-
+# less(a, b): quantity a is strictly less than quantity b (both parsed). One chain: the WASM
+# build evaluates every body of a function.
 less(a, b) if {
+	a.units < b.units
+} else if {
 	a.units == b.units
 	a.nanos < b.nanos
 }
 
 # The grammar is [+](digits[.digits*] | .digits)[e[+-]digits | binary or decimal suffix],
-# checked with string functions (see lib/chars) rather than a regular expression.
+# checked with string functions (see lib/chars) rather than a regular expression. The usual forms
+# are read first without the general path's arithmetic (_common).
 _from_string(s) := v if {
+	v := _common(s)
+} else := v if {
 	body := trim_prefix(s, "+")
 	[mantissa, suffix_exp10, exp2] := _split_suffix(body)
 	parts := split(mantissa, ".")
@@ -74,6 +87,36 @@ _from_string(s) := v if {
 	digits := concat("", [whole, frac])
 	significant := trim_right(digits, "0")
 	v := _from_digits(significant, (suffix_exp10 + count(digits)) - (count(significant) + count(frac)), exp2)
+}
+
+# The usual forms: digits, alone or with one of the suffixes m, k, M, G, Ki, Mi, Gi ("2", "500m",
+# "256Mi"), small enough to read with string functions and at most one multiplication (every
+# arithmetic operation of the WASM runtime goes through a decimal library and allocates).
+# Undefined for every other form, which the general path then reads; where defined, it is what
+# the general path gives.
+_common(s) := v if {
+	suffix := trim_left(s, chars.digits)
+	digits := trim_suffix(s, suffix)
+	digits != ""
+	v := _common_value(trim_left(digits, "0"), suffix)
+}
+
+# n: the digits without leading zeros.
+_common_value(n, suffix) := {"units": 0, "nanos": 0} if {
+	n == ""
+	_suffixes[suffix]
+} else := {"units": to_number(n), "nanos": 0} if {
+	suffix == ""
+	count(n) <= 15
+} else := {"units": 0, "nanos": to_number(concat("", [n, "000000"]))} if {
+	suffix == "m"
+	count(n) <= 3
+} else := {"units": to_number(concat("", [n, zeros])), "nanos": 0} if {
+	zeros := _decimal_zeros[suffix]
+	count(n) <= 6
+} else := {"units": to_number(n) * factor, "nanos": 0} if {
+	factor := _binary_factors[suffix]
+	count(n) <= 6
 }
 
 _fraction(parts) := parts[1] if count(parts) > 1
@@ -182,4 +225,4 @@ _carry(units, 1000000000) := {"units": units + 1, "nanos": 0}
 _carry(units, nanos) := {"units": units, "nanos": nanos} if nanos < 1000000000
 
 # What main's prepare stores under data.prepared.quantity.
-prepared := {"pow10": _pow10, "suffixes": _suffixes, "pow2": _pow2}
+prepared := {"pow10": _pow10, "suffixes": _suffixes, "pow2": _pow2, "decimal_zeros": _decimal_zeros, "binary_factors": _binary_factors}

@@ -100,10 +100,11 @@ cluster_scoped_kinds := {
 	"GlobalNetworkPolicy", "GlobalNetworkSet", "HostEndpoint", "Tier",
 }
 
-# "Kind namespace/name", or "Kind name" for cluster-scoped objects.
-label := sprintf("%s %s", [kind, name]) if {
+# "Kind namespace/name", or "Kind name" for cluster-scoped objects (all three are strings: concat,
+# which stays inside WASM, rather than sprintf, a call out into the host).
+label := concat("", [kind, " ", name]) if {
 	_cluster_scoped
-} else := sprintf("%s %s/%s", [kind, namespace, name])
+} else := concat("", [kind, " ", namespace, "/", name])
 
 _cluster_scoped if kind in cluster_scoped_kinds
 

@@ -66,7 +66,7 @@ function stepsOf({ reviews, evaluations }) {
     const e = paired ? byReply[i] : undefined;
     const inWorker = e ? e.repliedAt - e.queuedAt : undefined;
     return {
-      'TLS + HTTP + express in → body read (body-parser)': r.bodyRead - r.arrived,
+      'TLS + HTTP in → body read': r.bodyRead - r.arrived,
       'parse + shape check': e ? r.evaluated - r.bodyRead - inWorker : undefined,
       'queued for the worker': e ? e.postedAt - e.queuedAt : undefined,
       'hand-off (both ways)': e ? e.repliedAt - e.postedAt - e.evaluationMs : undefined,

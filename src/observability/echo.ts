@@ -11,6 +11,8 @@ export const logEchoLimit = 256;
 
 /** The text cut to `max` code points (ending in "…" when cut), without spreading a huge string whole. */
 function cut(text: string, max: number): { text: string; cut: boolean } {
+  // At most `max` code units are at most `max` code points: the usual case (every field of every log line) spreads nothing.
+  if (text.length <= max) return { text, cut: false };
   const points = [...text.slice(0, max * 2 + 2)];
   return points.length <= max ? { text, cut: false } : { text: `${points.slice(0, max - 1).join('')}…`, cut: true };
 }

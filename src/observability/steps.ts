@@ -6,7 +6,7 @@ import { channel } from 'node:diagnostics_channel';
  * (`scripts/bench/steps.mjs` does), so that a server nobody watches pays one check per review.
  */
 export interface ReviewSteps {
-  /** The headers were read and the route matched (TLS, HTTP and express before). */
+  /** The headers were read and the route matched (TLS and HTTP before; express too for a request the fast path leaves to it). */
   readonly arrived: number;
   /** The body was read (and decoded): the handler starts. */
   readonly bodyRead: number;

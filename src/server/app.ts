@@ -1,16 +1,16 @@
 import express, { type Express } from 'express';
 import {
-  admissionHandler,
   closeWhenDraining,
   errorHandler,
   healthz,
   metricsHandler,
   methodNotAllowed,
-  mutationHandler,
   notFound,
   readyz,
+  reviewHandler,
   reviewRoute,
   type AppContext,
+  type ReviewAnswerer,
 } from './handlers.js';
 
 export type { AppContext } from './handlers.js';
@@ -24,18 +24,15 @@ export type { AppContext } from './handlers.js';
  * GET /readyz   a self-checked policy is loaded and the server is not draining
  * GET /metrics  Prometheus text
  */
-export function createApp(ctx: AppContext): Express {
+export function createApp(ctx: AppContext, answerers: ReadonlyMap<string, ReviewAnswerer>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
   app.use(closeWhenDraining(ctx));
 
-  for (const [path, handler] of [
-    [ctx.config.path, admissionHandler(ctx)],
-    [ctx.config.mutatePath, mutationHandler(ctx)],
-  ] as const) {
-    app.post(path, ...reviewRoute(ctx), handler);
+  for (const [path, answer] of answerers) {
+    app.post(path, ...reviewRoute(ctx), reviewHandler(answer));
     app.all(path, methodNotAllowed(['POST']));
   }
   for (const [route, handler] of [

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -9,7 +10,7 @@ import { maskObject } from '../observability/mask.js';
 import { kindLabel, type WebhookMetrics } from '../observability/metrics.js';
 import { reviewSteps, type ReviewSteps } from '../observability/steps.js';
 import { reviewBudget, type Budget } from './budget.js';
-import { HttpError, mapError } from './errors.js';
+import { HttpError, mapError, type MappedError } from './errors.js';
 import { mutateBody, type MutationResult } from './mutation.js';
 import type { PolicyHolder } from './policy.js';
 import { objectName, reviewBody, type ReviewResult, type ReviewSettings } from './review.js';
@@ -27,29 +28,33 @@ export interface AppContext {
 
 const started = Symbol('started');
 const budgeted = Symbol('budget');
-type Timed = Response & { [started]?: number; [budgeted]?: Budget };
+type Timed = ServerResponse & { [started]?: number; [budgeted]?: Budget };
 
-function elapsedSeconds(res: Response): number {
+function elapsedSeconds(res: ServerResponse): number {
   const t0 = (res as Timed)[started];
   return t0 === undefined ? 0 : (performance.now() - t0) / 1000;
 }
 
-/** The time budget of the review this response answers (set by `trackReview`). */
-export function budgetOf(res: Response): Budget | undefined {
+/** The time budget of the review this response answers (set by `startReview`). */
+export function budgetOf(res: ServerResponse): Budget | undefined {
   return (res as Timed)[budgeted];
 }
 
 /**
  * Counts a review in flight from its arrival (headers read) to its answer, times it, and sets its
- * budget: the API server's `?timeout=`, capped by reviewTimeout.
+ * budget: the API server's `?timeout=` on `url`, capped by reviewTimeout.
  */
+export function startReview(ctx: AppContext, url: string, res: ServerResponse): void {
+  const now = performance.now();
+  (res as Timed)[started] = now;
+  (res as Timed)[budgeted] = reviewBudget(url, now, ctx.config.reviewTimeout);
+  ctx.metrics.inFlight.inc();
+  res.once('close', () => ctx.metrics.inFlight.dec());
+}
+
 export function trackReview(ctx: AppContext): RequestHandler {
   return (req, res, next) => {
-    const now = performance.now();
-    (res as Timed)[started] = now;
-    (res as Timed)[budgeted] = reviewBudget(req.originalUrl, now, ctx.config.reviewTimeout);
-    ctx.metrics.inFlight.inc();
-    res.once('close', () => ctx.metrics.inFlight.dec());
+    startReview(ctx, req.originalUrl, res);
     next();
   };
 }
@@ -104,29 +109,36 @@ export const requireClientCertificate: RequestHandler = (req, _res, next) => {
  */
 export function closeWhenDraining(ctx: AppContext): RequestHandler {
   return (_req, res, next) => {
-    const writeHead = res.writeHead;
-    res.writeHead = function (this: Response, ...args: unknown[]) {
-      if (ctx.state.draining && !this.headersSent) this.setHeader('Connection', 'close');
-      return (writeHead as (...a: unknown[]) => Response).apply(this, args);
-    } as typeof res.writeHead;
+    closeOnAnswerWhenDraining(ctx, res);
     next();
   };
 }
 
-/** Refuses a body that is not JSON (415) before any of it is read. */
-export const requireJson: RequestHandler = (req, _res, next) => {
-  const type = req.headers['content-type'];
-  if (!type) return next(new HttpError(415, 'the request has no Content-Type: send the AdmissionReview as application/json'));
+/** `closeWhenDraining` for one response. */
+export function closeOnAnswerWhenDraining(ctx: AppContext, res: ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    if (ctx.state.draining && !this.headersSent) this.setHeader('Connection', 'close');
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof res.writeHead;
+}
+
+/** Why a review with this Content-Type is refused (415), or undefined for UTF-8 JSON. */
+export function contentTypeProblem(type: string | undefined): HttpError | undefined {
+  if (!type) return new HttpError(415, 'the request has no Content-Type: send the AdmissionReview as application/json');
   const [media, ...params] = type.split(';').map((p) => p.trim().toLowerCase());
   if (media !== 'application/json') {
-    return next(new HttpError(415, `Content-Type ${describeValue(type)} is not supported: send the AdmissionReview as application/json`));
+    return new HttpError(415, `Content-Type ${describeValue(type)} is not supported: send the AdmissionReview as application/json`);
   }
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    return next(new HttpError(415, `charset ${shortText(charset)} is not supported: send the AdmissionReview as UTF-8 JSON`));
+    return new HttpError(415, `charset ${shortText(charset)} is not supported: send the AdmissionReview as UTF-8 JSON`);
   }
-  next();
-};
+  return undefined;
+}
+
+/** Refuses a body that is not JSON (415) before any of it is read. */
+export const requireJson: RequestHandler = (req, _res, next) => next(contentTypeProblem(req.headers['content-type']));
 
 export function methodNotAllowed(allowed: readonly string[]): RequestHandler {
   return (req, _res, next) =>
@@ -158,6 +170,8 @@ function addObjects(ctx: AppContext, line: Record<string, unknown>, request: Adm
 }
 
 function logDecision(ctx: AppContext, result: ReviewResult, durationSeconds: number): void {
+  // A line that the level drops is not built (with log.objects, masking the objects is most of its cost).
+  if (!ctx.logger.isLevelEnabled(result.failure ? 'error' : 'info')) return;
   const { request } = result;
   const ids = (action: string) => [...new Set(result.violations.filter((v) => v.action === action).map((v) => v.policy))];
   const line: Record<string, unknown> = {
@@ -198,21 +212,26 @@ function countFailure(ctx: AppContext, failure: ReviewResult['failure']): void {
  * costs ~0.1–0.2 ms more a review (content negotiation of the charset, a freshness check against the
  * request's headers, the body converted again), which the review routes do not need.
  */
-export function writeJson(res: Response, status: number, value: unknown): void {
+export function writeJson(res: ServerResponse, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-/** A POST of an AdmissionReview: answer it within its budget, then log and count what became of it. */
+/**
+ * Answers one AdmissionReview body (read whole, after `startReview`) within its budget, then logs and
+ * counts what became of it. Rejects as the route's error handler expects (HttpError, INPUT_INVALID).
+ */
+export type ReviewAnswerer = (body: unknown, res: ServerResponse) => Promise<void>;
+
 function answering<R extends { readonly response: unknown }>(
   ctx: AppContext,
   answer: (body: unknown, policy: PolicyHolder, settings: ReviewSettings) => Promise<R>,
   record: (ctx: AppContext, result: R, durationSeconds: number) => void,
-): RequestHandler {
-  return async (req, res) => {
+): ReviewAnswerer {
+  return async (body, res) => {
     const bodyRead = performance.now();
-    const result = await answer(req.body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
+    const result = await answer(body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
     const evaluated = performance.now();
     writeJson(res, 200, result.response);
     const answered = performance.now();
@@ -224,8 +243,13 @@ function answering<R extends { readonly response: unknown }>(
   };
 }
 
+/** A review route's last handler, for express: the body that `reviewRoute` read, answered. */
+export function reviewHandler(answer: ReviewAnswerer): RequestHandler {
+  return (req, res) => answer(req.body, res);
+}
+
 /** The validating endpoint: decide the review. */
-export function admissionHandler(ctx: AppContext): RequestHandler {
+export function admissionAnswerer(ctx: AppContext): ReviewAnswerer {
   return answering(ctx, reviewBody, (c, result, seconds) => {
     logDecision(c, result, seconds);
     recordMetrics(c, result, seconds);
@@ -234,6 +258,7 @@ export function admissionHandler(ctx: AppContext): RequestHandler {
 
 /** The mutation's log line: the request, the PSP chosen and the paths patched (values stay out of the log). */
 function logMutation(ctx: AppContext, result: MutationResult, durationSeconds: number): void {
+  if (!ctx.logger.isLevelEnabled(result.failure ? 'error' : 'info')) return;
   const line: Record<string, unknown> = {
     ...requestFields(result.request),
     mutation: result.result,
@@ -256,7 +281,7 @@ function recordMutationMetrics(ctx: AppContext, result: MutationResult, duration
 }
 
 /** The mutating endpoint: default the review. */
-export function mutationHandler(ctx: AppContext): RequestHandler {
+export function mutationAnswerer(ctx: AppContext): ReviewAnswerer {
   return answering(ctx, mutateBody, (c, result, seconds) => {
     logMutation(c, result, seconds);
     recordMutationMetrics(c, result, seconds);
@@ -290,14 +315,23 @@ export function metricsHandler(ctx: AppContext): RequestHandler {
   };
 }
 
+/**
+ * What an error answers, logged and counted: bad requests as warnings, anything else (a 500 that says
+ * nothing of it) as an error with the details. `path` is the request's, without its query.
+ */
+export function failedRequest(ctx: AppContext, err: unknown, req: { readonly method?: string; readonly socket: { readonly remoteAddress?: string } }, path: string): MappedError {
+  const mapped = mapError(err);
+  const fields = { status: mapped.status, method: req.method, path: logValue(path), remote: req.socket.remoteAddress };
+  if (mapped.internal) ctx.logger.error({ ...fields, err }, 'request failed');
+  else ctx.logger.warn({ ...fields, reason: mapped.body.message }, 'bad request');
+  ctx.metrics.badRequests.inc({ status: String(mapped.status) });
+  return mapped;
+}
+
 /** Every error becomes its JSON answer here; bad requests are logged and counted, nothing else leaks. */
 export function errorHandler(ctx: AppContext): ErrorRequestHandler {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const mapped = mapError(err);
-    const fields = { status: mapped.status, method: req.method, path: logValue(req.path), remote: req.socket.remoteAddress };
-    if (mapped.internal) ctx.logger.error({ ...fields, err }, 'request failed');
-    else ctx.logger.warn({ ...fields, reason: mapped.body.message }, 'bad request');
-    ctx.metrics.badRequests.inc({ status: String(mapped.status) });
+    const mapped = failedRequest(ctx, err, req, req.path);
     if (res.headersSent) {
       res.destroy();
       return;

@@ -9,6 +9,8 @@ import { describeThrown, WasmgateError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { WebhookMetrics } from '../observability/metrics.js';
 import { createApp } from './app.js';
+import { admissionAnswerer, mutationAnswerer, type AppContext, type ReviewAnswerer } from './handlers.js';
+import { reviewFastPath } from './review-fast-path.js';
 import { PolicyHolder, type ReloadResult } from './policy.js';
 import { generateSelfSigned, readTlsMaterial, type TlsFiles, type TlsMaterial } from './tls.js';
 import { watchFiles, type FileWatch } from './watch.js';
@@ -62,7 +64,12 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
     private tlsMaterial: TlsMaterial,
   ) {
     super();
-    this.app = createApp({ config, policy, metrics, logger, state: this.state, clientCertificates: tlsFiles.clientCaFile !== undefined });
+    const ctx: AppContext = { config, policy, metrics, logger, state: this.state, clientCertificates: tlsFiles.clientCaFile !== undefined };
+    const answerers = new Map<string, ReviewAnswerer>([
+      [config.path, admissionAnswerer(ctx)],
+      [config.mutatePath, mutationAnswerer(ctx)],
+    ]);
+    this.app = createApp(ctx, answerers);
     this.https = createServer(
       {
         ...tlsMaterial.context,
@@ -78,7 +85,7 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
         // How often Node checks the two timeouts above (default 30 s would let them overrun by that much).
         connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.headersTimeout / 4))),
       },
-      this.app,
+      reviewFastPath(ctx, answerers, this.app),
     );
     // After listen, a server error (EMFILE, …) is logged rather than left unhandled, which would crash.
     this.https.on('error', (err) => logger.error({ reason: err.message }, 'server error'));

@@ -105,6 +105,9 @@ const handwrittenReferences = [
   'a@@sha256:0123456789abcdef0123456789abcdef', 'a:1@sha256:0123456789abcdef0123456789abcdef', 'a@sha256:0123456789abcdef0123456789abcdef:1',
   `a:${'x'.repeat(128)}`, `a:${'x'.repeat(129)}`, 'a:-1', 'a:.1', 'a:_1', 'a:1:2', 'a/b:1/c', 'a:1/b',
   ' nginx', 'nginx ', 'nginx\n', '\nnginx', 'nginx:1 ', 'ngínx', 'quay.io/ngínx', 'qu\u00e1y.io/x', '\u0130/x', 'x/\u0131', 'https://quay.io/x', 'quay.io/*', 'a\u0000b',
+  // Separators next to "." and "_" (lib/images looks for bad pairs only where one of them is), and a
+  // first segment that is a component and a domain, only a domain, or neither.
+  'a_b/c', 'a.b_c/d', 'a-b_c', 'a__b.c/d', 'a.b-c/d:1', 'a-_b/c', 'a_-b', 'a-.b/c', 'A_b/c', 'a_B.io/c', 'Quay-IO:5000/c', 'quay..io/c', 'quay.io.:5000/c',
 ];
 
 const quantitySign = fc.oneof({ arbitrary: fc.constant(''), weight: 12 }, { arbitrary: fc.constantFrom('+', '-', '++', '+-', '-+', '--', ' '), weight: 3 });
@@ -127,6 +130,9 @@ const handwrittenQuantities = [
   '1e15', '1e16', '1e999999999999999999999', '1e-999999999999999999999', '0e999999999999999999999', '9007199254740992', '9007199254740993',
   '123456789012345', '1234567890123456', '0.0000000001', '0.0000000015', '0.9999999999', '1.5.5', '8Pi', '7Pi', '1Ei', '1KI', 'Gi', 'm', 'i',
   '\u0661', 'Infinity', 'NaN', '1.', '1..', '00.00m', '1e0', '1e-0', '1e007',
+  // Around the limits of lib/quantity's arithmetic-free reading of the usual forms.
+  '999m', '1000m', '0999m', '050m', '00m', '0m', '0Ki', '0Ei', '5Ki', '7k', '999999G', '1000000G', '999999Gi', '1000000Gi', '8388607Gi',
+  '9999999Gi', '000000000000000000001Gi', '0123456789012345', 'm5', '5mm', '5Mi5', '5iM', '5 m', '+500m', '-500m', '.5m',
 ];
 
 const locationUnit = fc.oneof({ arbitrary: chars('abzQ09.-_/'), weight: 6 }, { arbitrary: chars(':[]'), weight: 1 }, { arbitrary: stray, weight: 1 });

@@ -35,25 +35,33 @@ limit(key) := n if {
 	is_number(n)
 } else := defaults[key]
 
-_fields := [field | some field, _ in pods.container_fields]
+# The bounds, read once per evaluation.
+_max_containers := limit("maxContainers")
+
+_max_capabilities := limit("maxCapabilities")
 
 violations contains messages.violation("bounds", pod.path, msg) if {
 	some pod in pods.pod_specs
-	n := sum([count(list) | some field in _fields; list := pod.spec[field]; is_array(list)])
-	n > limit("maxContainers")
-	msg := sprintf("the pod spec has %d containers, more than config.bounds.maxContainers (%d), so no other policy checked it; split it or raise the bound", [n, limit("maxContainers")])
+	n := sum([_length(pod.spec[field]) | some field, _ in pods.container_fields])
+	n > _max_containers
+	msg := sprintf("the pod spec has %d containers, more than config.bounds.maxContainers (%d), so no other policy checked it; split it or raise the bound", [n, _max_containers])
 }
 
 violations contains messages.violation("bounds", sprintf("%s.%s[%d].securityContext.capabilities", [pod.path, field, i]), msg) if {
 	some pod in pods.pod_specs
-	some field in _fields
+	some field, _ in pods.container_fields
 	some i, ctr in pod.spec[field]
-	caps := object.get(ctr, ["securityContext", "capabilities"], {})
+	caps := ctr.securityContext.capabilities
 	is_object(caps)
-	n := sum([count(list) | some key in ["add", "drop"]; list := caps[key]; is_array(list)])
-	n > limit("maxCapabilities")
-	msg := sprintf("%s lists %d capabilities, more than config.bounds.maxCapabilities (%d), so no other policy checked it; list each capability once", [_label(field, i, ctr), n, limit("maxCapabilities")])
+	n := _length(object.get(caps, "add", null)) + _length(object.get(caps, "drop", null))
+	n > _max_capabilities
+	msg := sprintf("%s lists %d capabilities, more than config.bounds.maxCapabilities (%d), so no other policy checked it; list each capability once", [_label(field, i, ctr), n, _max_capabilities])
 }
+
+# The length of a list, 0 for anything else (or nothing).
+_length(list) := count(list) if is_array(list)
+
+else := 0
 
 _label(field, i, ctr) := sprintf("%s %q", [pods.container_fields[field], ctr.name]) if {
 	is_string(ctr.name)

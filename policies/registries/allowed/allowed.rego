@@ -59,8 +59,16 @@ image_refs[path] := {"image": object.get(v, ["image", "reference"], null), "labe
 	path := sprintf("%s.volumes[%d].image.reference", [pod.path, i])
 }
 
-# The valid references parsed once, by path.
-_parsed[path] := images.parse(ref.image) if some path, ref in image_refs
+# The valid references parsed once each, by reference (a pod's containers often share one), and
+# those not from an allowed location.
+_parsed[image] := images.parse(image) if {
+	some image in {ref.image | some ref in image_refs}
+}
+
+_rejected[image] := parsed if {
+	some image, parsed in _parsed
+	not _allowed(parsed.repository)
+}
 
 violations contains messages.violation("registries", ref.path, msg) if {
 	some ref in image_refs
@@ -69,23 +77,22 @@ violations contains messages.violation("registries", ref.path, msg) if {
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
-	some path, ref in image_refs
+	some ref in image_refs
 	_non_empty_string(ref.image)
-	not _parsed[path]
+	not _parsed[ref.image]
 	msg := sprintf("%s image %q is not a valid image reference; use [registry/]repository[:tag][@digest] from an allowed registry", [ref.label, ref.image])
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
-	some path, ref in image_refs
-	parsed := _parsed[path]
-	not _allowed(parsed.repository)
+	some ref in image_refs
+	parsed := _rejected[ref.image]
 	msg := _not_allowed_message(ref, parsed)
 }
 
 violations contains messages.violation("registries.digest", ref.path, msg) if {
 	require_digest
-	some path, ref in image_refs
-	parsed := _parsed[path]
+	some ref in image_refs
+	parsed := _parsed[ref.image]
 	parsed.digest == ""
 	msg := sprintf("%s image %q is not pinned by digest; reference it as %s@sha256:<digest>", [ref.label, ref.image, parsed.repository])
 }

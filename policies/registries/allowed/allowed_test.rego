@@ -90,6 +90,27 @@ test_every_container_kind if {
 	contains(v.message, `Pod app-a/web: ephemeral container "debug" image "ubuntu" comes from docker.io`)
 }
 
+# An image is parsed once however many containers use it; each still gets its own violation.
+test_shared_image if {
+	spec := testdata.pod_spec([
+		testdata.container_with("web", {"image": "nginx:1.27"}),
+		testdata.container_with("proxy", {"image": "nginx:1.27"}),
+		testdata.container_with("ok", {"image": "quay.io/cybozu/ubuntu:22.04"}),
+		testdata.container_with("bad", {"image": "Nginx"}),
+		testdata.container_with("bad2", {"image": "Nginx"}),
+	])
+	vs := registries.violations with input as testdata.pod("app-a", spec)
+	{[v.path, substring(v.message, 0, 40)] | some v in vs} == {
+		["spec.containers[0].image", `Pod app-a/web: container "web" image "ng`],
+		["spec.containers[1].image", `Pod app-a/web: container "proxy" image "`],
+		["spec.containers[3].image", `Pod app-a/web: container "bad" image "Ng`],
+		["spec.containers[4].image", `Pod app-a/web: container "bad2" image "N`],
+	}
+	cfg := testdata.config_with("registries", object.union(data.config.registries, {"requireDigest": true}))
+	digests := registries.violations with input as testdata.pod("app-a", spec) with data.config as cfg
+	{v.path | some v in digests; v.policy == "registries.digest"} == {"spec.containers[0].image", "spec.containers[1].image", "spec.containers[2].image"}
+}
+
 test_image_volumes if {
 	spec := object.union(testdata.pod_spec([testdata.container("web")]), {"volumes": [
 		{"name": "tmp", "emptyDir": {}},

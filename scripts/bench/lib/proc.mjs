@@ -31,11 +31,21 @@ export function pinned(cpus, command, args) {
   return cpus && tasksetPath ? [tasksetPath, ['-c', cpus, command, ...args]] : [command, args];
 }
 
-/** CPU time (user + system, all threads) of a live process in milliseconds. */
-export function cpuMs(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime of a /proc stat file, in milliseconds. */
+function statCpuMs(file) {
+  const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+}
+
+/** CPU time (user + system, all threads) of a live process in milliseconds. */
+export function cpuMs(pid) {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU time (user + system) of a live process's main thread alone (its thread id is its pid), in milliseconds. */
+export function mainThreadCpuMs(pid) {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
 /** Current and peak resident set size of a live process, in MiB. */

@@ -12,13 +12,13 @@ import data.wasmgate.lib.config
 family(policy_id) := split(policy_id, ".")[0]
 
 action(policy_id, default_action) := _valid(config.enforcement[policy_id]) if {
-	policy_id in _keys
+	_keys[policy_id]
 } else := _valid(config.enforcement[family(policy_id)]) if {
-	family(policy_id) in _keys
+	_keys[family(policy_id)]
 } else := _valid(default_action)
 
 _keys := {k | some k, _ in config.enforcement}
 
-_valid(a) := a if a in config.actions
+_valid(a) := a if config.actions[a]
 
 else := "deny"

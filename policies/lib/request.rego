@@ -83,14 +83,14 @@ user_groups contains g if {
 
 # Admins: configured users and groups, plus the service-account groups of
 # the system namespaces (when config.admins.systemNamespaceServiceAccounts).
-is_admin if username in config.admin_users
+is_admin if config.admin_users[username]
 
 is_admin if {
 	some g in user_groups
-	g in config.admin_groups
+	config.admin_groups[g]
 }
 
-in_system_namespace if namespace in config.system_namespaces
+in_system_namespace if config.system_namespaces[namespace]
 
 # Kinds that are cluster-scoped: their label has no namespace.
 cluster_scoped_kinds := {
@@ -106,6 +106,6 @@ label := concat("", [kind, " ", name]) if {
 	_cluster_scoped
 } else := concat("", [kind, " ", namespace, "/", name])
 
-_cluster_scoped if kind in cluster_scoped_kinds
+_cluster_scoped if cluster_scoped_kinds[kind]
 
 _cluster_scoped if namespace == ""

@@ -4,7 +4,7 @@ import { WasmgateError, type ErrorCode } from '../errors.js';
 import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
 import type { PolicyBundle } from './bundle.js';
 import type { MemoryLimits } from './wasm-policy.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { BatchProgress, maxBatch, type Job as WorkerJob, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import { evaluationSteps, type EvaluationSteps } from '../observability/steps.js';
 
 export interface PoolOptions {
@@ -17,11 +17,13 @@ export interface PoolOptions {
   readonly gatekeeper?: GatekeeperPolicySet;
 }
 
-type Job = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+type Job = Omit<WorkerJob, 'deadline'>;
 
 interface Pending {
   readonly job: Job;
   readonly transfer: ArrayBuffer[];
+  /** Its transferred bytes are in a worker: it cannot go to another. */
+  moved?: boolean;
   readonly resolve: (value: unknown) => void;
   readonly reject: (err: Error) => void;
   /** performance.now() by which the caller needs the answer, if it has a budget. */
@@ -31,26 +33,49 @@ interface Pending {
   expiry?: NodeJS.Timeout;
 }
 
+/** Jobs handed to one worker in one message; each is settled (and its place emptied) once answered. */
+interface Batch {
+  readonly number: number;
+  readonly jobs: (Pending | undefined)[];
+  unsettled: number;
+  readonly postedAt: number;
+  /** When the first of its jobs started, in this thread's performance.now(), once known. */
+  firstStartedAt?: number;
+  /** The earliest moment a deadline of one of its jobs can pass: checked then, and set again. */
+  watchdog?: NodeJS.Timeout;
+}
+
 interface Slot {
   worker: Worker;
+  readonly progress: BatchProgress;
   /** Set once the worker has built its instance; deadlines start only then. */
   ready: boolean;
-  busy?: { id: number; pending: Pending; timer: NodeJS.Timeout; postedAt: number };
+  batch?: Batch;
   /** The worker's WASM memory after its last reply. */
   memoryBytes?: number;
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 
+/** This thread's performance.now() as epoch milliseconds, which the workers' clocks share, and back. */
+const toEpoch = (now: number) => performance.timeOrigin + now;
+const fromEpoch = (epoch: number) => epoch - performance.timeOrigin;
+
 /**
  * Worker threads, each with its own instance of one compiled module. The pool is a queue and a set of
- * idle workers: a job goes to the first idle one, or waits. Errors that leave a worker in doubt
- * (deadline, memory ceiling, crash) replace the worker; the pool keeps answering.
+ * workers: an idle worker gets the jobs waiting, up to `maxBatch` of them in one message (shared
+ * fairly among the idle workers), and evaluates them back to back, so under load a worker does not
+ * sleep between jobs and neither thread is woken for each; one job waiting goes alone, at once. Each
+ * job keeps its own deadline, from when its evaluation starts, and its own budget, checked where it
+ * waits (the pool's queue or its worker's batch). Errors that leave a worker in doubt (deadline,
+ * memory ceiling, crash) replace the worker, fail the job it ran, and put the rest of its batch back
+ * at the head of the queue; the pool keeps answering. A worker left idle takes over jobs waiting
+ * behind another's evaluation.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
-  private nextId = 1;
+  private nextBatch = 1;
   private closed = false;
   private data: unknown;
   private drained?: () => void;
@@ -86,15 +111,17 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const bundle = this.bundle && { module: this.bundle.module, memoryMinPages: this.bundle.memoryMinPages, revision: this.bundle.revision, source: this.bundle.source };
+    const progress = BatchProgress.allocate();
     const init: WorkerInit = {
       ...(bundle ? { bundle } : {}),
       ...(this.options.gatekeeper ? { gatekeeper: this.options.gatekeeper } : {}),
       data: this.data,
       limits: this.options.limits,
+      progress,
     };
     // No execArgv: a worker needs none of the parent's loaders (under a test runner they cost seconds per start).
     const worker = new Worker(workerUrl, { workerData: init, execArgv: [] });
-    const slot: Slot = { worker, ready: false };
+    const slot: Slot = { worker, progress: new BatchProgress(progress), ready: false };
     worker.on('message', (message: WorkerReply) => this.onReply(slot, message));
     worker.on('error', (err) => this.replace(slot, 'EVAL_FAILED', `policy worker failed: ${err.message}`));
     worker.on('exit', () => {
@@ -113,19 +140,28 @@ export class WorkerPool {
       }
       return;
     }
-    const busy = slot.busy;
-    if (!busy || busy.id !== message.id) return;
-    clearTimeout(busy.timer);
-    slot.busy = undefined;
+    const batch = slot.batch;
+    const pending = batch?.number === message.batch ? batch.jobs[message.index] : undefined;
+    if (!batch || !pending) return;
     if (message.ok) {
       slot.memoryBytes = message.memoryBytes;
+      const startedAt = fromEpoch(message.startedAt);
+      batch.firstStartedAt ??= startedAt;
+      this.settle(slot, message.index);
       if (evaluationSteps.hasSubscribers) {
-        const steps: EvaluationSteps = { queuedAt: busy.pending.queuedAt, postedAt: busy.postedAt, repliedAt: performance.now(), evaluationMs: message.evaluationMs };
+        // Posted, for this job, when it would have had to be posted alone to start when it did: its
+        // wait behind the jobs before it in the batch counts as queued, the hand-off stays the hop.
+        const postedAt = Math.max(pending.queuedAt, batch.postedAt + (startedAt - batch.firstStartedAt));
+        const steps: EvaluationSteps = { queuedAt: pending.queuedAt, postedAt, repliedAt: performance.now(), evaluationMs: message.evaluationMs };
         evaluationSteps.publish(steps);
       }
-      busy.pending.resolve(message.value);
+      pending.resolve(message.value);
+    } else if (message.code === 'OVERLOADED') {
+      this.settle(slot, message.index);
+      pending.reject(this.shedError(pending, 'in its worker\'s batch, behind the evaluations before it,'));
     } else {
-      busy.pending.reject(new WasmgateError(message.code, message.message));
+      this.settle(slot, message.index);
+      pending.reject(new WasmgateError(message.code, message.message));
       // A memory ceiling hit leaves a large memory behind: start over with a fresh worker.
       if (message.code === 'MEMORY_LIMIT') {
         this.swap(slot);
@@ -135,13 +171,28 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  /** Replaces a worker whose state is in doubt, failing the job it had. */
+  /** Empties a job's place in its worker's batch; the batch ends with its last job. */
+  private settle(slot: Slot, index: number): void {
+    const batch = slot.batch!;
+    batch.jobs[index] = undefined;
+    if (--batch.unsettled > 0) return;
+    clearTimeout(batch.watchdog);
+    slot.batch = undefined;
+  }
+
+  /**
+   * Replaces a worker whose state is in doubt: the job it was running (if any) fails with `code`, the
+   * jobs of its batch not yet answered go back to the head of the queue.
+   */
   private replace(slot: Slot, code: ErrorCode, message: string): void {
-    const busy = slot.busy;
-    if (busy) {
-      clearTimeout(busy.timer);
-      slot.busy = undefined;
-      busy.pending.reject(new WasmgateError(code, message));
+    const batch = slot.batch;
+    if (batch) {
+      for (const [index, pending] of batch.jobs.entries()) {
+        if (pending && (pending.moved || slot.progress.state(batch.number, index) === BatchProgress.running)) {
+          this.settle(slot, index);
+          pending.reject(new WasmgateError(code, message));
+        }
+      }
     }
     this.swap(slot);
   }
@@ -151,9 +202,26 @@ export class WorkerPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     void slot.worker.terminate();
+    this.requeue(slot);
     // A closing pool still owes its queued jobs an answer: without a replacement they would wait forever.
     if (!this.closed || this.queue.length > 0) this.slots.push(this.spawn());
     this.dispatch();
+  }
+
+  /** Puts the jobs of a lost worker's batch not yet answered back at the head of the queue, in order. */
+  private requeue(slot: Slot): void {
+    const batch = slot.batch;
+    if (!batch) return;
+    clearTimeout(batch.watchdog);
+    slot.batch = undefined;
+    const back = batch.jobs.filter((p): p is Pending => p !== undefined);
+    this.queue.unshift(...back);
+    for (const pending of back) this.watchQueued(pending);
+  }
+
+  private shedError(pending: Pending, where: string): WasmgateError {
+    const waited = Math.round(performance.now() - pending.queuedAt);
+    return new WasmgateError('OVERLOADED', `shed: waited ${waited} ms ${where} and its budget ran out`);
   }
 
   /** Fails a job that can no longer be answered in time, before it reaches a worker. */
@@ -161,58 +229,149 @@ export class WorkerPool {
     const ahead = this.queue.indexOf(pending);
     if (ahead >= 0) this.queue.splice(ahead, 1);
     clearTimeout(pending.expiry);
-    const waited = Math.round(performance.now() - pending.queuedAt);
-    pending.reject(
-      new WasmgateError('OVERLOADED', `shed: waited ${waited} ms for a free policy worker (${Math.max(0, ahead)} queued ahead of it) and its budget ran out`),
-    );
+    pending.reject(this.shedError(pending, `for a free policy worker (${Math.max(0, ahead)} queued ahead of it)`));
+  }
+
+  /** Sheds a queued job at its deadline, if it is still queued then. */
+  private watchQueued(pending: Pending): void {
+    if (pending.deadline === undefined) return;
+    clearTimeout(pending.expiry);
+    pending.expiry = setTimeout(() => {
+      this.shed(pending);
+      this.dispatch();
+    }, Math.max(0, pending.deadline - performance.now()));
+  }
+
+  /**
+   * The watchdog of a worker's batch: stops the worker if the job it runs is past its deadline, sheds
+   * the jobs still waiting whose budget has ended, and sets itself again for the earliest moment the
+   * next of these can happen. A job not yet started cannot reach its deadline before the evaluation
+   * deadline from now, so that bounds the wait.
+   */
+  private watch(slot: Slot): void {
+    const batch = slot.batch;
+    if (!batch) return;
+    const now = performance.now();
+    let next = Infinity;
+    let waiting = false;
+    for (const [index, pending] of batch.jobs.entries()) {
+      if (!pending) continue;
+      const state = slot.progress.state(batch.number, index);
+      if (state === BatchProgress.running) {
+        const started = fromEpoch(slot.progress.startedAt(index));
+        const budget = pending.deadline === undefined ? Infinity : pending.deadline - started;
+        const deadline = started + Math.min(this.options.timeoutMs, budget);
+        if (now >= deadline) {
+          const message =
+            budget < this.options.timeoutMs
+              ? `policy evaluation stopped at the end of its request's budget (${Math.max(0, Math.round(budget))} ms were left when it started)`
+              : `policy evaluation exceeded its deadline of ${this.options.timeoutMs} ms`;
+          this.replace(slot, 'EVAL_TIMEOUT', message);
+          return;
+        }
+        next = Math.min(next, deadline);
+      } else if (state === BatchProgress.waiting) {
+        if (pending.deadline !== undefined && now >= pending.deadline && slot.progress.take(batch.number, index, BatchProgress.withdrawn)) {
+          const running = batch.jobs.some((p, i) => p && slot.progress.state(batch.number, i) === BatchProgress.running);
+          this.settle(slot, index);
+          pending.reject(this.shedError(pending, running ? "in its worker's batch, behind an evaluation still running," : "in its worker's batch"));
+          continue;
+        }
+        waiting = true;
+        if (pending.deadline !== undefined) next = Math.min(next, pending.deadline);
+      }
+    }
+    if (!slot.batch) return this.dispatch();
+    if (waiting) next = Math.min(next, now + this.options.timeoutMs);
+    this.arm(slot, batch, next, now);
+  }
+
+  private arm(slot: Slot, batch: Batch, at: number, now: number): void {
+    batch.watchdog = at === Infinity ? undefined : setTimeout(() => this.watch(slot), Math.max(1, Math.ceil(at - now)));
+  }
+
+  /** Hands the jobs of a batch to its worker, its watchdog set first (as one job's deadline always was). */
+  private post(slot: Slot, jobs: Pending[]): void {
+    const number = this.nextBatch++;
+    // The first job's bytes move to the worker (no copy); the others' are copied, so that a job put back
+    // in the queue after its worker is lost still has them. The first is either answered by then, or
+    // was running (it fails), or its worker died before starting it (it fails, as when it went alone).
+    const transfer = jobs[0]!.transfer;
+    jobs[0]!.moved = transfer.length > 0;
+    const message: WorkerJob[] = [];
+    for (const pending of jobs) {
+      clearTimeout(pending.expiry);
+      message.push(pending.deadline === undefined ? pending.job : { ...pending.job, deadline: toEpoch(pending.deadline) });
+    }
+    slot.progress.open(number, jobs.length);
+    const batch: Batch = { number, jobs, unsettled: jobs.length, postedAt: performance.now() };
+    slot.batch = batch;
+    // Nothing has started: the first check is due at the evaluation deadline, or a budget's end before it.
+    let first = batch.postedAt + this.options.timeoutMs;
+    for (const pending of jobs) if (pending.deadline !== undefined) first = Math.min(first, pending.deadline);
+    this.arm(slot, batch, first, batch.postedAt);
+    const request: WorkerRequest = message.length === 1 ? { ...message[0]!, batch: number } : { kind: 'batch', batch: number, jobs: message };
+    slot.worker.postMessage(request, transfer);
+  }
+
+  /**
+   * With the queue empty and a worker idle, takes back the later half of the jobs still waiting in a
+   * busy worker's batch (they would wait behind its evaluation) and queues them for the idle one. Only
+   * from a worker that is evaluating: one that has not started its batch yet is about to.
+   */
+  private steal(): void {
+    for (const slot of this.slots) {
+      const batch = slot.batch;
+      if (!batch || !batch.jobs.some((p, i) => p && slot.progress.state(batch.number, i) === BatchProgress.running)) continue;
+      const waiting = batch.jobs.flatMap((p, i) => (p && !p.moved && slot.progress.state(batch.number, i) === BatchProgress.waiting ? [i] : []));
+      const taken: Pending[] = [];
+      for (const index of waiting.slice(Math.floor(waiting.length / 2))) {
+        if (!slot.progress.take(batch.number, index, BatchProgress.withdrawn)) continue;
+        taken.push(batch.jobs[index]!);
+        this.settle(slot, index);
+      }
+      this.queue.push(...taken);
+      if (this.queue.length > 0) return;
+    }
   }
 
   private dispatch(): void {
     const now = performance.now();
     for (const expired of this.queue.filter((p) => p.deadline !== undefined && p.deadline <= now)) this.shed(expired);
+    let idle = 0;
+    for (const slot of this.slots) if (slot.ready && !slot.batch) idle++;
+    if (idle > 0 && this.queue.length === 0) this.steal();
     for (const slot of this.slots) {
       if (this.queue.length === 0) break;
-      if (slot.busy || !slot.ready) continue;
-      const pending = this.queue.shift()!;
-      clearTimeout(pending.expiry);
-      const id = this.nextId++;
-      // The evaluation deadline, or less when the caller's budget ends first.
-      const budget = pending.deadline === undefined ? Infinity : pending.deadline - performance.now();
-      const limitMs = Math.max(1, Math.ceil(Math.min(this.options.timeoutMs, budget)));
-      const message =
-        budget < this.options.timeoutMs
-          ? `policy evaluation stopped at the end of its request's budget (${limitMs} ms were left when it started)`
-          : `policy evaluation exceeded its deadline of ${this.options.timeoutMs} ms`;
-      const timer = setTimeout(() => this.replace(slot, 'EVAL_TIMEOUT', message), limitMs);
-      slot.busy = { id, pending, timer, postedAt: performance.now() };
-      slot.worker.postMessage({ ...pending.job, id } as WorkerRequest, pending.transfer);
+      if (!slot.ready || slot.batch) continue;
+      // Shared fairly among the idle workers: one worker must not take the jobs another could run now.
+      const count = Math.min(maxBatch, Math.ceil(this.queue.length / idle--));
+      this.post(slot, this.queue.splice(0, count));
     }
-    const idle = this.queue.length === 0 && this.slots.every((s) => !s.busy);
+    const quiet = this.queue.length === 0 && this.slots.every((s) => !s.batch);
     // Idle workers must not keep the process alive; workers with jobs waiting on them must.
     for (const slot of this.slots) {
-      if (idle) slot.worker.unref();
+      if (quiet) slot.worker.unref();
       else slot.worker.ref();
     }
-    if (this.closed && this.drained && idle) this.drained();
+    if (this.closed && this.drained && quiet) this.drained();
   }
 
   /**
-   * Runs a job on the next idle worker. ArrayBuffers in `transfer` move to the worker (no copy). With a
-   * `deadline` (a performance.now() time), a job still queued then fails with OVERLOADED without
-   * reaching a worker, and one evaluating then is stopped (EVAL_TIMEOUT): nobody waits for its answer.
+   * Runs a job on the next idle worker. ArrayBuffers in `transfer` move to the worker when it is the
+   * first of its batch (no copy), and are copied otherwise. With a
+   * `deadline` (a performance.now() time), a job still waiting then (queued, or in its worker's batch)
+   * fails with OVERLOADED without being evaluated, and one evaluating then is stopped (EVAL_TIMEOUT):
+   * nobody waits for its answer.
    */
   run(job: Job, transfer: ArrayBuffer[] = [], deadline?: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new WasmgateError('ENGINE_CLOSED', 'the policy engine is closed'));
     return new Promise((resolve, reject) => {
       const pending: Pending = { job, transfer, resolve, reject, deadline, queuedAt: performance.now() };
       this.queue.push(pending);
-      if (deadline !== undefined) {
-        pending.expiry = setTimeout(() => {
-          this.shed(pending);
-          this.dispatch();
-        }, Math.max(0, deadline - performance.now()));
-      }
       this.dispatch();
+      // Still queued, it is last: dispatch takes jobs from the head.
+      if (this.queue[this.queue.length - 1] === pending) this.watchQueued(pending);
     });
   }
 
@@ -223,7 +382,7 @@ export class WorkerPool {
   setData(data: unknown): void {
     this.data = data;
     for (const slot of this.slots) {
-      slot.worker.postMessage({ id: 0, kind: 'setData', data } satisfies WorkerRequest);
+      slot.worker.postMessage({ kind: 'setData', data } satisfies WorkerRequest);
     }
   }
 

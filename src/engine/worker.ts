@@ -5,13 +5,14 @@ import { GatekeeperDecider, mergeDecisions } from '../gatekeeper/decider.js';
 import type { Decision } from './decision.js';
 import { noMutation, type Mutation } from './mutation.js';
 import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { BatchProgress, type Job, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 // A pool worker: one PolicyEvaluator (one WASM instance), and Gatekeeper's templates when given, that
-// answers requests one at a time.
+// evaluates the jobs of each batch back to back, answering each as soon as it is done.
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const reply = (message: WorkerReply) => port.postMessage(message);
+const progress = new BatchProgress(init.progress);
 
 const evaluator =
   init.bundle && new PolicyEvaluator({ ...init.bundle, data: init.data }, { limits: init.limits, print: (line) => reply({ kind: 'print', line }) });
@@ -34,22 +35,36 @@ function setData(data: unknown): void {
   gatekeeper?.setData(data);
 }
 
-port.on('message', (request: WorkerRequest) => {
+/** Evaluates one job; false when the batch must stop (the worker is about to be replaced). */
+function run(batch: number, index: number, job: Job): boolean {
   const started = performance.now();
-  try {
-    let value: unknown;
-    if (request.kind === 'setData') value = setData(request.data);
-    else value = request.kind === 'decide' ? decide(request.input) : mutate(request.input);
-    const evaluationMs = performance.now() - started;
-    reply({ id: request.id, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), evaluationMs });
-  } catch (err) {
-    reply({
-      id: request.id,
-      ok: false,
-      code: isWasmgateError(err) ? err.code : 'EVAL_FAILED',
-      message: err instanceof Error ? err.message : String(err),
-    });
+  const startedAt = performance.timeOrigin + started;
+  if (job.deadline !== undefined && startedAt >= job.deadline) {
+    // Its budget ran out behind the jobs before it: shed, unless the pool already did.
+    if (progress.take(batch, index, BatchProgress.withdrawn)) reply({ batch, index, ok: false, code: 'OVERLOADED', message: '' });
+    return true;
   }
+  if (!progress.claim(batch, index, startedAt)) return true;
+  try {
+    const value = job.kind === 'decide' ? decide(job.input) : mutate(job.input);
+    const evaluationMs = performance.now() - started;
+    progress.finish(batch, index);
+    reply({ batch, index, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), startedAt, evaluationMs });
+    return true;
+  } catch (err) {
+    progress.finish(batch, index);
+    const code = isWasmgateError(err) ? err.code : 'EVAL_FAILED';
+    reply({ batch, index, ok: false, code, message: err instanceof Error ? err.message : String(err) });
+    // A memory ceiling hit leaves a large memory behind: the pool replaces this worker and hands the rest on.
+    return code !== 'MEMORY_LIMIT';
+  }
+}
+
+// Messages are handled in order, so a batch posted after setData sees the new data.
+port.on('message', (request: WorkerRequest) => {
+  if (request.kind === 'setData') return setData(request.data);
+  if (request.kind !== 'batch') return void run(request.batch, 0, request);
+  for (const [index, job] of request.jobs.entries()) if (!run(request.batch, index, job)) return;
 });
 
 reply({ kind: 'ready' });

@@ -327,3 +327,14 @@ test_container_checked_without_capability_rules if {
 		["pod-security.run-as-non-root", "spec.template.spec.containers[0].securityContext.runAsNonRoot"],
 	}
 }
+
+# A volume's type is its first source in util.GetVolumeFSType's order, whatever the order of its keys.
+test_volume_type if {
+	podsecurity.volume_type({"name": "a", "configMap": {"name": "x"}}) == "configMap"
+	podsecurity.volume_type({"name": "a", "secret": {}, "hostPath": {"path": "/x"}}) == "hostPath"
+	podsecurity.volume_type({"configMap": {}, "emptyDir": {}, "name": "a", "csi": {}}) == "emptyDir"
+	podsecurity.volume_type({"name": "a", "image": {"reference": "x"}, "ephemeral": {}}) == "ephemeral"
+	podsecurity.volume_type({"name": "a", "image": {"reference": "x"}}) == ""
+	podsecurity.volume_type({"name": "a", "secret": "not an object"}) == ""
+	podsecurity.volume_type("not a volume") == ""
+}

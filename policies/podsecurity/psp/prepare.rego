@@ -7,7 +7,8 @@ prepared := {
 	"first_index": _first_index,
 	"psps": psps,
 	"skipped": skipped,
-	"grants_by_identity": _grants_by_identity,
+	"usable_by_subject": _usable_by_subject,
 	"volume_sources": _volume_sources,
 	"volume_source_index": _volume_source_index,
+	"host_fields": _host_fields,
 }

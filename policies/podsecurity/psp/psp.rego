@@ -54,14 +54,14 @@ is_pod if {
 }
 
 # {meta, spec, path, meta_path, ctrs}: the pod spec and the metadata beside it
-# (the Pod's, or the template's), and its containers in the order the
-# provider visits them (init containers, containers, ephemeral containers).
+# (the Pod's, or the template's), and its containers ({field, i, c}) in the order
+# the provider visits them (init containers, containers, ephemeral containers).
 pod := {
 	"meta": _obj_at(obj, meta_path),
 	"spec": spec,
 	"path": concat(".", _spec_path),
 	"meta_path": concat(".", meta_path),
-	"ctrs": [{"field": f, "i": i, "c": c, "path": concat("", [concat(".", _spec_path), ".", f, "[", format_int(i, 10), "]"])} |
+	"ctrs": [{"field": f, "i": i, "c": c} |
 		some f in ["initContainers", "containers", "ephemeralContainers"]
 		some i, c in _arr(spec, f)
 		is_object(c)
@@ -97,22 +97,27 @@ _first_service_account_key("serviceAccount") if object.get(pod.spec, "serviceAcc
 
 # Who creates the pods of a template: the kube-controller-manager controller, as it
 # authenticates with --use-service-account-credentials.
-_controllers := {
-	"ReplicaSet": "replicaset-controller",
-	"Deployment": "replicaset-controller",
-	"StatefulSet": "statefulset-controller",
-	"DaemonSet": "daemon-set-controller",
-	"Job": "job-controller",
-	"CronJob": "job-controller",
-	"ReplicationController": "replication-controller",
-}
+# (Function heads, not an object: the WASM runtime would build a rule's object in every evaluation.)
+_controller("ReplicaSet") := "replicaset-controller"
+
+_controller("Deployment") := "replicaset-controller"
+
+_controller("StatefulSet") := "statefulset-controller"
+
+_controller("DaemonSet") := "daemon-set-controller"
+
+_controller("Job") := "job-controller"
+
+_controller("CronJob") := "job-controller"
+
+_controller("ReplicationController") := "replication-controller"
 
 _creator := {
 	"username": concat(":", ["system:serviceaccount:kube-system", name]),
 	"groups": {"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"},
 } if {
 	not is_pod
-	name := _controllers[request.kind]
+	name := _controller(request.kind)
 } else := {"username": request.username, "groups": request.user_groups}
 
 _sa_infos := [service_account_info(request.namespace, _service_account)] if _service_account
@@ -120,9 +125,11 @@ _sa_infos := [service_account_info(request.namespace, _service_account)] if _ser
 else := []
 
 # candidates: the usable PSPs that can be used at all, by name.
-candidates := sort({n | some n in usable(array.concat([_creator], _sa_infos), request.namespace); not skipped[n]})
+candidates := sort({n | some n in _usable; not skipped[n]})
 
-_usable_skipped := {n | some n in usable(array.concat([_creator], _sa_infos), request.namespace); skipped[n]}
+_usable := usable(array.concat([_creator], _sa_infos), request.namespace)
+
+_usable_skipped := {n | some n in _usable; skipped[n]}
 
 # --- deciding ---
 
@@ -132,43 +139,32 @@ _defaulted[name] := defaulted(pod, psps[name]) if some name in candidates
 
 _changed[name] if {
 	some name in candidates
-	_view_changed(_validated[name], _as_is)
+	defaulting_changes(pod, _as_is, psps[name])
 }
-
-# v != a, without comparing the annotations as whole objects: the WASM runtime compares objects by
-# sorting both key lists, and a pod may carry many annotations where the defaulting touches a few.
-# Equally many annotations, each in a with the same value, is the same annotations.
-_view_changed(v, a) if v.sc != a.sc
-
-_view_changed(v, a) if v.rc != a.rc
-
-_view_changed(v, a) if v.ctrs != a.ctrs
-
-_view_changed(v, a) if count(v.ann) != count(a.ann)
-
-_view_changed(v, a) if {
-	some k, x in v.ann
-	not _has_value(a.ann, k, x)
-}
-
-_has_value(obj, k, x) if obj[k] == x
 
 # What the validating phase compares the pod with: the defaulted pod, less a seccomp pod
 # annotation that only mirrors securityContext.seccompProfile. Kubernetes v1.24 copied the field
 # into the annotation itself between mutating and validating admission (applySeccompVersionSkew);
 # later versions, which wasmgate serves, do not, so its absence is no change.
-_validated[name] := _without_synced_seccomp(_defaulted[name]) if some name in candidates
+_validated[name] := _without_synced_seccomp(_defaulted[name], psps[name]) if some name in candidates
 
-_without_synced_seccomp(v) := object.union(object.remove(v, ["ann"]), {"ann": object.remove(v.ann, [seccomp_pod_key])}) if {
-	_annotation(_as_is.ann, seccomp_pod_key) == ""
-	v.ann[seccomp_pod_key] == _field_profile(_as_is.sc)
+_without_synced_seccomp(v, p) := object.union(object.remove(v, ["ann"]), {"ann": object.remove(v.ann, [seccomp_pod_key])}) if {
+	synced_seccomp(_as_is, p)
 } else := v
 
 _as_is_seccomp_targets := seccomp_targets(pod, _as_is)
 
 _errors_as_is[name] := errors_for_targets(pod, _as_is, _as_is_seccomp_targets, psps[name]) if some name in candidates
 
-_errors_defaulted[name] := errors(pod, _defaulted[name], psps[name]) if some name in candidates
+_errors_defaulted[name] := _template_errors(name, psps[name]) if some name in candidates
+
+# A template's errors are those of its pods as the controller creates them, defaulted by p; where
+# p's defaulting sets nothing at all (the usual complete template), the template as it is, without
+# building the defaulted view.
+_template_errors(name, p) := errors_for_targets(pod, _as_is, _as_is_seccomp_targets, p) if {
+	not defaulting_changes(pod, _as_is, p)
+	count(_default_seccomp(_as_is.ann, _as_is.sc, p)) == 0
+} else := errors(pod, _defaulted[name], p)
 
 # PSPs that admit the pod as it is.
 _admits_as_is(name) if {

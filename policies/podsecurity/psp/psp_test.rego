@@ -225,34 +225,77 @@ test_pod_without_metadata_gets_metadata if {
 	main.mutation == {"patch": [{"op": "add", "path": "/metadata", "value": {"annotations": {"kubernetes.io/psp": "restricted"}}}], "profile": "restricted"} with input as inp
 }
 
-# _view_changed compares the annotations key by key: it agrees with != on views that differ in one
-# annotation's value, in one annotation more or less, or in nothing.
-test_view_changed_is_inequality if {
-	a := {"sc": {"fsGroup": 1}, "ann": {"x": "1", "y": "2"}, "rc": null, "ctrs": [{}]}
-	views := [
-		a,
-		_with(a, "ann", {"x": "1", "y": "3"}),
-		_with(a, "ann", {"x": "1"}),
-		_with(a, "ann", {"x": "1", "y": "2", "z": "3"}),
-		_with(a, "ann", {"x": "1", "z": "2"}),
-		_with(a, "ann", {}),
-		_with(a, "sc", {"fsGroup": 2}),
-		_with(a, "rc", "gvisor"),
-		_with(a, "ctrs", [{"privileged": false}]),
-	]
-	every v in views {
-		_changed_as_bool(v, a) == _differ(v, a)
-		_changed_as_bool(a, v) == _differ(v, a)
+# defaulting_changes tells from what the defaulting sets whether the validating phase sees a change:
+# it agrees with comparing the views (the defaulted pod, less a seccomp annotation that only mirrors
+# the field, != the pod as it is) on every pod here under every PSP here, both ways.
+test_defaulting_changes_is_view_inequality if {
+	psps := podsecurity.psps with data.config as testdata.config_with("podSecurity", {"policies": _change_psps, "rbac": []})
+	count(psps) == count(_change_psps)
+	outcomes := {[name, i, changes] |
+		some name, p in psps
+		some i, review in _change_reviews
+		pod := podsecurity.pod with input as review
+		a := podsecurity.as_is(pod)
+		changes := _changes(pod, a, p)
+		changes == _differ(_validated_view(podsecurity.defaulted(pod, p), a), a)
 	}
+	count(outcomes) == count(psps) * count(_change_reviews)
+	{o[2] | some o in outcomes} == {true, false}
 }
 
-_changed_as_bool(v, a) if podsecurity._view_changed(v, a)
+# The seccomp pod annotation dropped as Kubernetes v1.24's validating phase did, by its definition.
+_validated_view(v, a) := _with(v, "ann", object.remove(v.ann, [podsecurity.seccomp_pod_key])) if {
+	podsecurity._annotation(a.ann, podsecurity.seccomp_pod_key) == ""
+	v.ann[podsecurity.seccomp_pod_key] == podsecurity._field_profile(a.sc)
+} else := v
+
+_changes(pod, a, p) if podsecurity.defaulting_changes(pod, a, p)
 
 else := false
 
 _differ(v, a) if v != a
 
 else := false
+
+_change_psp(name, annotations, spec) := {"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy", "metadata": {"name": name, "annotations": annotations}, "spec": object.union({"volumes": ["*"], "runAsUser": {"rule": "RunAsAny"}, "seLinux": {"rule": "RunAsAny"}, "fsGroup": {"rule": "RunAsAny"}, "supplementalGroups": {"rule": "RunAsAny"}}, spec)}
+
+_change_psps := [
+	_change_psp("none", {}, {}),
+	_change_psp("seccomp", {"seccomp.security.alpha.kubernetes.io/allowedProfileNames": "*", "seccomp.security.alpha.kubernetes.io/defaultProfileName": "runtime/default"}, {}),
+	_change_psp("apparmor", {"apparmor.security.beta.kubernetes.io/allowedProfileNames": "runtime/default", "apparmor.security.beta.kubernetes.io/defaultProfileName": "runtime/default"}, {}),
+	_change_psp("runtime-class", {}, {"runtimeClass": {"allowedRuntimeClassNames": ["gvisor"], "defaultRuntimeClassName": "gvisor"}}),
+	_change_psp("capabilities", {}, {"defaultAddCapabilities": ["CHOWN"], "requiredDropCapabilities": ["NET_RAW"]}),
+	_change_psp("pod-level", {}, {"fsGroup": {"rule": "MustRunAs", "ranges": [{"min": 5, "max": 10}]}, "supplementalGroups": {"rule": "MustRunAs", "ranges": [{"min": 5, "max": 10}]}, "seLinux": {"rule": "MustRunAs", "seLinuxOptions": {"type": "spc_t"}}}),
+	_change_psp("container-level", {}, {"defaultAllowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsUser": {"rule": "MustRunAs", "ranges": [{"min": 1000, "max": 2000}]}, "runAsGroup": {"rule": "MustRunAs", "ranges": [{"min": 3000, "max": 3000}]}}),
+	_change_psp("non-root", {}, {"allowPrivilegeEscalation": false, "runAsUser": {"rule": "MustRunAsNonRoot"}}),
+]
+
+_change_review(annotations, spec) := testdata.review("Pod", "app-a", "web", {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "annotations": annotations}, "spec": spec})
+
+_change_container(sc) := {"name": "a", "image": "quay.io/cybozu/ubuntu:22.04", "securityContext": sc}
+
+_everything_set := {
+	"runtimeClassName": "gvisor",
+	"securityContext": {"fsGroup": 5, "supplementalGroups": [5], "seLinuxOptions": {"type": "spc_t"}, "seccompProfile": {"type": "RuntimeDefault"}},
+	"containers": [_change_container({
+		"runAsUser": 1000, "runAsGroup": 3000, "runAsNonRoot": true, "readOnlyRootFilesystem": true, "allowPrivilegeEscalation": false,
+		"capabilities": {"add": ["CHOWN"], "drop": ["NET_RAW"]},
+	})],
+}
+
+_seccomp_key := "seccomp.security.alpha.kubernetes.io/pod"
+
+_change_reviews := [
+	_change_review({}, {"containers": [_change_container({})]}),
+	_change_review({"container.apparmor.security.beta.kubernetes.io/a": "runtime/default", _seccomp_key: "runtime/default"}, _everything_set),
+	_change_review({"container.apparmor.security.beta.kubernetes.io/a": "runtime/default"}, _everything_set),
+	_change_review({}, {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}, "containers": [_change_container({})]}),
+	_change_review({_seccomp_key: ""}, {"containers": [_change_container({})]}),
+	_change_review({_seccomp_key: ""}, {"securityContext": {"seccompProfile": {"type": "RuntimeDefault"}}, "containers": [_change_container({})]}),
+	_change_review({_seccomp_key: "runtime/default"}, {"containers": [_change_container({})]}),
+	_change_review({_seccomp_key: "unconfined"}, {"securityContext": {"seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}}, "containers": [_change_container({})]}),
+	_change_review({}, {"securityContext": {"runAsUser": 1000, "runAsGroup": 3000}, "containers": [_change_container({"capabilities": {"add": ["CHOWN", "CHOWN"], "drop": ["NET_RAW"]}})]}),
+]
 
 # a with key k set to x (object.union would merge nested objects).
 _with(a, k, x) := object.union(object.remove(a, [k]), {k: x})

@@ -73,32 +73,36 @@ usable(infos, ns) := _granted(infos, ns) | _privileged(infos)
 # kube-apiserver's first authorizer admits the group system:masters to everything, before RBAC is asked.
 _privileged(infos) := {name |
 	some info in infos
-	"system:masters" in info.groups
+	info.groups["system:masters"]
 	some name, _ in _first_index
 }
 
 _granted(infos, ns) := {name |
 	some info in infos
-	some identity in _identities_of(info)
-	some g in _grants_by_identity[identity]
-	_grant_in_namespace(g, ns)
-	some name, _ in _first_index
-	_grants_name(g, name)
+	some by_namespace in _usable_by_subject_of(info)
+	some scope in ["", ns]
+	some name in by_namespace[scope]
 }
 
-# What a subject of a binding stands for: "user:<name>" (a User, or a ServiceAccount as the
-# username it authenticates with, its namespace defaulting to the binding's) or "group:<name>".
-_subject_identity(s, _) := concat(":", ["user", s.name]) if {
+# What a user's name and groups may use, each looked up in _usable_by_subject.
+_usable_by_subject_of(info) := array.concat(
+	[u | u := _usable_by_subject.user[info.username]],
+	[g | some group in info.groups; g := _usable_by_subject.group[group]],
+)
+
+# What a subject of a binding stands for: ["user", name] (a User, or a ServiceAccount as the
+# username it authenticates with, its namespace defaulting to the binding's) or ["group", name].
+_subject_identity(s, _) := ["user", s.name] if {
 	s.kind == "User"
 	is_string(s.name)
 }
 
-_subject_identity(s, _) := concat(":", ["group", s.name]) if {
+_subject_identity(s, _) := ["group", s.name] if {
 	s.kind == "Group"
 	is_string(s.name)
 }
 
-_subject_identity(s, binding_ns) := concat(":", ["user", "system:serviceaccount", sa_ns, s.name]) if {
+_subject_identity(s, binding_ns) := ["user", concat(":", ["system:serviceaccount", sa_ns, s.name])] if {
 	s.kind == "ServiceAccount"
 	is_string(s.name)
 	sa_ns := _subject_namespace(s, binding_ns)
@@ -110,25 +114,34 @@ _subject_namespace(s, binding_ns) := s.namespace if {
 	s.namespace != ""
 } else := binding_ns
 
-# The identities a user ({username, groups}) has: a subject applies to it when they are the same.
-_identities_of(info) := {concat(":", ["user", info.username])} | {concat(":", ["group", g]) | some g in info.groups}
+# The PSP names the bindings grant, by the kind ("user" or "group") and name of their subjects, then
+# by namespace ("" for a ClusterRoleBinding): a request looks up its user's and groups' names instead
+# of matching every subject of every binding against it and every PSP against every grant (prepared
+# once per data load, like psps).
+_usable_by_subject := x if {
+	x := data.prepared.policies.podsecurity.psp.usable_by_subject
+} else := {kind: {name: {ns: {e[3] | some e in _subject_grants; e[0] == kind; e[1] == name; e[2] == ns} |
+	some e in _subject_grants
+	e[0] == kind
+	e[1] == name
+	ns := e[2]
+} |
+	some e in _subject_grants
+	e[0] == kind
+	name := e[1]
+} |
+	some kind in ["user", "group"]
+}
 
-# The grants by the identities of their subjects, so that a request looks up its user's and groups'
-# grants instead of matching every subject of every binding (prepared once per data load, like psps).
-_grants_by_identity := x if {
-	x := data.prepared.policies.podsecurity.psp.grants_by_identity
-} else := {identity: [g | some g in _grants; identity in _grant_identities(g)] |
-	some identity in {i | some g in _grants; some i in _grant_identities(g)}
+# [kind, name, namespace, PSP name]: what each subject of a binding is granted.
+_subject_grants := {[kind, name, g.ns, psp] |
+	some g in _grants
+	some [kind, name] in _grant_identities(g)
+	some psp, _ in _first_index
+	_grants_name(g, psp)
 }
 
 _grant_identities(g) := {i | some s in g.subjects; i := _subject_identity(s, g.ns)}
-
-_grant_in_namespace(g, _) if g.ns == ""
-
-_grant_in_namespace(g, ns) if {
-	ns != ""
-	g.ns == ns
-}
 
 _grants_name(g, _) if g.all
 

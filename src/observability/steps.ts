@@ -27,6 +27,10 @@ export const reviewSteps = channel('wasmgate:review');
  */
 export interface EvaluationSteps {
   readonly queuedAt: number;
+  /**
+   * When it was handed to its worker. In a batch, the time it would have been posted alone to start
+   * when it did: waiting behind its batch-mates counts as queued, so the rest stays the hand-off.
+   */
   readonly postedAt: number;
   readonly repliedAt: number;
   readonly evaluationMs: number;

@@ -46,9 +46,11 @@ export function parseBody(body: unknown): AdmissionReview & { request: Admission
 }
 
 /**
- * The body as the engine should get it. A Buffer that owns its whole ArrayBuffer (raw-body allocates
- * one for a body of 4 KiB or more) hands that ArrayBuffer over: it is transferred to the worker, not
- * copied. A smaller one lives in Node's shared buffer pool; the engine copies its bytes out.
+ * The body as the engine should get it. A Buffer that owns its whole ArrayBuffer (Buffer.concat
+ * allocates one for a body of 4 KiB or more) hands that ArrayBuffer over: it is transferred to the
+ * worker, not copied, when it goes alone or first in its batch (the pool copies the others', so that a
+ * lost worker's batch can go to another). A smaller one lives in Node's shared buffer pool; the engine
+ * copies its bytes out.
  */
 export function bytesForWorker(body: Buffer): ArrayBuffer | Uint8Array {
   const whole = body.buffer;

@@ -143,11 +143,11 @@ export class WorkerPool {
     const batch = slot.batch;
     const pending = batch?.number === message.batch ? batch.jobs[message.index] : undefined;
     if (!batch || !pending) return;
+    this.settle(slot, message.index);
     if (message.ok) {
       slot.memoryBytes = message.memoryBytes;
       const startedAt = fromEpoch(message.startedAt);
       batch.firstStartedAt ??= startedAt;
-      this.settle(slot, message.index);
       if (evaluationSteps.hasSubscribers) {
         // Posted, for this job, when it would have had to be posted alone to start when it did: its
         // wait behind the jobs before it in the batch counts as queued, the hand-off stays the hop.
@@ -157,10 +157,8 @@ export class WorkerPool {
       }
       pending.resolve(message.value);
     } else if (message.code === 'OVERLOADED') {
-      this.settle(slot, message.index);
       pending.reject(this.shedError(pending, 'in its worker\'s batch, behind the evaluations before it,'));
     } else {
-      this.settle(slot, message.index);
       pending.reject(new WasmgateError(message.code, message.message));
       // A memory ceiling hit leaves a large memory behind: start over with a fresh worker.
       if (message.code === 'MEMORY_LIMIT') {
@@ -169,6 +167,11 @@ export class WorkerPool {
       }
     }
     this.dispatch();
+  }
+
+  /** Whether the worker is evaluating a job of its batch. */
+  private evaluating(slot: Slot, batch: Batch): boolean {
+    return batch.jobs.some((p, i) => p !== undefined && slot.progress.state(batch.number, i) === BatchProgress.running);
   }
 
   /** Empties a job's place in its worker's batch; the batch ends with its last job. */
@@ -272,7 +275,7 @@ export class WorkerPool {
         next = Math.min(next, deadline);
       } else if (state === BatchProgress.waiting) {
         if (pending.deadline !== undefined && now >= pending.deadline && slot.progress.take(batch.number, index, BatchProgress.withdrawn)) {
-          const running = batch.jobs.some((p, i) => p && slot.progress.state(batch.number, i) === BatchProgress.running);
+          const running = this.evaluating(slot, batch);
           this.settle(slot, index);
           pending.reject(this.shedError(pending, running ? "in its worker's batch, behind an evaluation still running," : "in its worker's batch"));
           continue;
@@ -322,7 +325,7 @@ export class WorkerPool {
   private steal(): void {
     for (const slot of this.slots) {
       const batch = slot.batch;
-      if (!batch || !batch.jobs.some((p, i) => p && slot.progress.state(batch.number, i) === BatchProgress.running)) continue;
+      if (!batch || !this.evaluating(slot, batch)) continue;
       const waiting = batch.jobs.flatMap((p, i) => (p && !p.moved && slot.progress.state(batch.number, i) === BatchProgress.waiting ? [i] : []));
       const taken: Pending[] = [];
       for (const index of waiting.slice(Math.floor(waiting.length / 2))) {

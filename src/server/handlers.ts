@@ -10,7 +10,7 @@ import { maskObject } from '../observability/mask.js';
 import { kindLabel, type WebhookMetrics } from '../observability/metrics.js';
 import { reviewSteps, type ReviewSteps } from '../observability/steps.js';
 import { reviewBudget, type Budget } from './budget.js';
-import { HttpError, mapError, type MappedError } from './errors.js';
+import { HttpError, mapError } from './errors.js';
 import { mutateBody, type MutationResult } from './mutation.js';
 import type { PolicyHolder } from './policy.js';
 import { objectName, reviewBody, type ReviewResult, type ReviewSettings } from './review.js';
@@ -316,26 +316,30 @@ export function metricsHandler(ctx: AppContext): RequestHandler {
 }
 
 /**
- * What an error answers, logged and counted: bad requests as warnings, anything else (a 500 that says
- * nothing of it) as an error with the details. `path` is the request's, without its query.
+ * Answers an error as JSON, logged and counted: bad requests as warnings, anything else (a 500 that
+ * says nothing of it) as an error with the details; once headers are out, the connection is cut.
+ * `path` is the request's, without its query. Express's error handler and the fast path both answer so.
  */
-export function failedRequest(ctx: AppContext, err: unknown, req: { readonly method?: string; readonly socket: { readonly remoteAddress?: string } }, path: string): MappedError {
+export function answerFailure(
+  ctx: AppContext,
+  err: unknown,
+  req: { readonly method?: string; readonly socket: { readonly remoteAddress?: string } },
+  res: ServerResponse,
+  path: string,
+): void {
   const mapped = mapError(err);
   const fields = { status: mapped.status, method: req.method, path: logValue(path), remote: req.socket.remoteAddress };
   if (mapped.internal) ctx.logger.error({ ...fields, err }, 'request failed');
   else ctx.logger.warn({ ...fields, reason: mapped.body.message }, 'bad request');
   ctx.metrics.badRequests.inc({ status: String(mapped.status) });
-  return mapped;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  writeJson(res, mapped.status, mapped.body, mapped.headers);
 }
 
 /** Every error becomes its JSON answer here; bad requests are logged and counted, nothing else leaks. */
 export function errorHandler(ctx: AppContext): ErrorRequestHandler {
-  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const mapped = failedRequest(ctx, err, req, req.path);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.status(mapped.status).set(mapped.headers).json(mapped.body);
-  };
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => answerFailure(ctx, err, req, res, req.path);
 }

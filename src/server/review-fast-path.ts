@@ -1,6 +1,6 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { closeOnAnswerWhenDraining, contentTypeProblem, failedRequest, startReview, writeJson, type AppContext, type ReviewAnswerer } from './handlers.js';
+import { answerFailure, closeOnAnswerWhenDraining, contentTypeProblem, startReview, type AppContext, type ReviewAnswerer } from './handlers.js';
 
 /** What raw-body reports when the client goes before its body is complete: errors.ts maps it as it maps raw-body's. */
 function abortedError(): Error {
@@ -37,8 +37,8 @@ export function reviewFastPath(ctx: AppContext, answerers: ReadonlyMap<string, R
     closeOnAnswerWhenDraining(ctx, res);
     startReview(ctx, url, res);
     readBody(req, (err, body) => {
-      if (err) return fail(ctx, err, req, res, path);
-      answer(body, res).catch((thrown: unknown) => fail(ctx, thrown, req, res, path));
+      if (err) return answerFailure(ctx, err, req, res, path);
+      answer(body, res).catch((thrown: unknown) => answerFailure(ctx, thrown, req, res, path));
     });
   };
 }
@@ -56,14 +56,4 @@ function readBody(req: IncomingMessage, done: (err: Error | undefined, body?: Bu
   req.once('end', () => settle(undefined, Buffer.concat(chunks)));
   req.once('aborted', () => settle(abortedError()));
   req.once('error', (err) => settle(err));
-}
-
-/** An error answered as express's error handler answers it: logged, counted, JSON (or the connection cut once headers are out). */
-function fail(ctx: AppContext, err: unknown, req: IncomingMessage, res: ServerResponse, path: string): void {
-  const mapped = failedRequest(ctx, err, req, path);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  writeJson(res, mapped.status, mapped.body, mapped.headers);
 }

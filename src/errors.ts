@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'OPA_NOT_FOUND'
   | 'OPA_FAILED'
+  | 'WASM_OPT_FAILED'
   | 'TOOL_BUILD_FAILED'
   | 'BUNDLE_INVALID'
   | 'BUILTIN_MISSING'

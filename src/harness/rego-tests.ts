@@ -2,9 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { readBundleFiles } from '../engine/bundle.js';
 import { loadBundle, type PolicyBundle } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
+import { replaceBundleFile } from '../toolchain/bundle-archive.js';
 import { opaMessage, policyDirIgnores, runOpa, type OpaTool } from '../toolchain/opa.js';
+import { optimiseWasm, resolveWasmOpt, type WasmOptTool } from '../toolchain/wasm-opt.js';
 import type { TestWorkerInit, TestWorkerReply } from './wasm-test-worker.js';
 
 /** How one Rego test ended. OPA passes a test only when its rule's value is exactly true. */
@@ -200,9 +203,10 @@ async function runEntrypoints(bundle: PolicyBundle, entrypoints: readonly string
 
 /**
  * Compiles the Rego tests to WebAssembly (each test rule an entrypoint, against the engine's
- * capabilities) and runs each on a WasmPolicy, as `opa test` would: input undefined, the policy
- * data loaded, each within `timeoutMs` (a test that never returns on WASM fails, named, instead of
- * hanging the run). A test whose rule has several definitions cannot be run alone and is left out.
+ * capabilities), optimised by wasm-opt as the build's policy is, so that they test the optimiser's
+ * output as production runs it, and runs each on a WasmPolicy, as `opa test` would: input undefined,
+ * the policy data loaded, each within `timeoutMs` (a test that never returns on WASM fails, named,
+ * instead of hanging the run). A test whose rule has several definitions cannot be run alone and is left out.
  */
 export async function runTestsOnWasm(
   opa: OpaTool,
@@ -210,11 +214,14 @@ export async function runTestsOnWasm(
   tests: readonly RegoTest[],
   capabilitiesFile: string,
   timeoutMs: number = wasmTestTimeoutMs,
+  wasmOpt: WasmOptTool = resolveWasmOpt(),
 ): Promise<Map<string, WasmTestResult>> {
   const runnable = tests.filter((t) => t.outcome !== 'skip' && !t.name.includes('#'));
   const results = new Map<string, WasmTestResult>();
   if (runnable.length === 0) return results;
-  const entrypoints = [...new Set(runnable.map(testEntrypoint))];
+  // Sorted: opa test reports in no fixed order, and the same entrypoints in the same order compile to the
+  // same module, which wasm-opt's cache then recognises.
+  const entrypoints = [...new Set(runnable.map(testEntrypoint))].sort();
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-regotests-'));
   try {
     const bundleFile = join(dir, 'tests.tar.gz');
@@ -226,6 +233,9 @@ export async function runTestsOnWasm(
     if (build.exitCode !== 0) {
       throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${opaMessage(build)}`);
     }
+    const compiled = (await readBundleFiles(bundleFile, ['policy.wasm'])).get('policy.wasm');
+    if (!compiled) throw new WasmgateError('OPA_FAILED', `opa build wrote no policy.wasm for the Rego tests into ${bundleFile}`);
+    await replaceBundleFile(bundleFile, 'policy.wasm', await optimiseWasm(compiled, 'the Rego tests compiled to WebAssembly', { tool: wasmOpt }));
     return await runEntrypoints(await loadBundle(bundleFile), entrypoints, timeoutMs);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -11,9 +11,13 @@ import { explainCompileErrors } from './compile-errors.js';
 import { describeRules, optionalEntrypoints, requiredEntrypoints, ruleOf } from './entrypoints.js';
 import { unformattedFiles } from './fmt.js';
 import { opaMessage, policyDirIgnores, runOpa, type OpaRun, type OpaTool } from './opa.js';
+import { replaceBundleFile } from './bundle-archive.js';
+import { optimiseWasm, resolveWasmOpt, wasmOptArgs, wasmOptFingerprint, type WasmOptTool } from './wasm-opt.js';
 
 export interface BuildOptions {
   readonly opa: OpaTool;
+  /** Binaryen's wasm-opt, which optimises OPA's module (default: the `binaryen` package's). */
+  readonly wasmOpt?: WasmOptTool;
   readonly policiesDir: string;
   readonly outDir: string;
   readonly entrypoints?: readonly string[];
@@ -38,11 +42,12 @@ function listFiles(dir: string): string[] {
 
 /**
  * What the compiled output depends on: every file under the policies but the fixtures beside them
- * (OPA ignores those: policyDirIgnores), OPA's version, the host's builtins.
+ * (OPA ignores those: policyDirIgnores), OPA's version, wasm-opt's version and arguments, the host's builtins.
  */
-function fingerprint(options: BuildOptions, entrypoints: readonly string[]): string {
+function fingerprint(options: BuildOptions, wasmOpt: WasmOptTool, entrypoints: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(`opa ${options.opa.version}\n`);
+  hash.update(`${wasmOptFingerprint(wasmOpt)}\n`);
   hash.update(`entrypoints ${entrypoints.join(',')}\n`);
   hash.update(`host ${[...builtinTable().keys()].sort().join(',')}\n`);
   for (const file of listFiles(options.policiesDir).filter((f) => !relative(options.policiesDir, f).split(sep).includes('fixtures'))) {
@@ -51,6 +56,8 @@ function fingerprint(options: BuildOptions, entrypoints: readonly string[]): str
   }
   return hash.digest('hex');
 }
+
+const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
 
 const missingEntrypointError = /entrypoint "([^"]+)" does not refer to a rule/;
 
@@ -77,9 +84,9 @@ async function missingEntrypoints(
 
 /**
  * The policy build: `opa fmt` (fails on unformatted files), `opa check --strict`, then
- * `opa build -t wasm` against a capabilities file of what the engine can run, extracting
- * policy.wasm and data.json next to the bundle, and the policies' catalogue (catalogue.json, from
- * their METADATA). Skipped when nothing it depends on changed.
+ * `opa build -t wasm` against a capabilities file of what the engine can run, then wasm-opt over
+ * OPA's module (in the bundle too), extracting policy.wasm and data.json next to the bundle, and the
+ * policies' catalogue (catalogue.json, from their METADATA). Skipped when nothing it depends on changed.
  */
 export async function buildPolicies(options: BuildOptions): Promise<BuildResult> {
   const log = options.log ?? (() => {});
@@ -89,10 +96,11 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   if (!existsSync(policiesDir) || !statSync(policiesDir).isDirectory()) {
     throw new WasmgateError('INPUT_INVALID', `policy directory ${policiesDir} does not exist`);
   }
+  const wasmOpt = options.wasmOpt ?? resolveWasmOpt();
   const stampFile = join(outDir, '.fingerprint');
   // The optional entrypoints the directory lacks are left out; a missing required one is an error.
   const optional = options.entrypoints ? [] : optionalEntrypoints;
-  const stamp = fingerprint({ ...options, policiesDir }, [...entrypoints, ...optional]);
+  const stamp = fingerprint({ ...options, policiesDir }, wasmOpt, [...entrypoints, ...optional]);
   if (
     !options.force &&
     existsSync(join(outDir, 'policy.wasm')) &&
@@ -167,12 +175,19 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     throw new WasmgateError('OPA_FAILED', `opa build failed:\n${explainCompileErrors(opaMessage(build), builtins)}`);
   }
   const files = await readBundleFiles(bundle, ['policy.wasm', 'data.json']);
-  for (const name of ['policy.wasm', 'data.json']) {
-    const file = files.get(name);
-    if (!file) throw new WasmgateError('OPA_FAILED', `opa build wrote no ${name} into ${bundle}`);
-    writeFileSync(join(outDir, name), file);
-  }
+  const compiled = files.get('policy.wasm');
+  const data = files.get('data.json');
+  if (!compiled) throw new WasmgateError('OPA_FAILED', `opa build wrote no policy.wasm into ${bundle}`);
+  if (!data) throw new WasmgateError('OPA_FAILED', `opa build wrote no data.json into ${bundle}`);
+  const optimised = await optimiseWasm(compiled, `the policy.wasm OPA compiled from ${relative(process.cwd(), policiesDir) || '.'}`, { tool: wasmOpt });
+  // The bundle is what `serve --bundle` loads: it carries the optimised module too.
+  await replaceBundleFile(bundle, 'policy.wasm', optimised);
+  writeFileSync(join(outDir, 'policy.wasm'), optimised);
+  writeFileSync(join(outDir, 'data.json'), data);
   writeFileSync(stampFile, stamp);
-  log(`compiled ${relative(process.cwd(), policiesDir) || '.'} to ${relative(process.cwd(), outDir) || '.'}/policy.wasm with OPA ${options.opa.version}`);
+  log(
+    `compiled ${relative(process.cwd(), policiesDir) || '.'} to ${relative(process.cwd(), outDir) || '.'}/policy.wasm with OPA ${options.opa.version}, ` +
+      `optimised by wasm-opt ${wasmOptArgs.join(' ')} (binaryen ${wasmOpt.version}): ${kib(compiled.length)} → ${kib(optimised.length)}`,
+  );
   return { skipped: false, outDir };
 }

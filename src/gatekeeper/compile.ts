@@ -9,6 +9,7 @@ import { memoryPagesNeeded } from '../engine/wasm-binary.js';
 import { packageRoot } from '../paths.js';
 import { generateCapabilities } from '../toolchain/capabilities.js';
 import { runOpa, type OpaTool } from '../toolchain/opa.js';
+import { optimiseWasm, resolveWasmOpt, wasmOptFingerprint, type WasmOptTool } from '../toolchain/wasm-opt.js';
 import type { ConstraintTemplate } from './objects.js';
 
 /** Compiled templates by content hash, so that a second run (or a reload) compiles only what changed. */
@@ -27,6 +28,8 @@ export interface CompiledTemplate {
 
 export interface CompileOptions {
   readonly opa: OpaTool;
+  /** Binaryen's wasm-opt, which optimises OPA's module (default: the `binaryen` package's). */
+  readonly wasmOpt?: WasmOptTool;
   readonly cacheDir?: string;
   readonly log?: (line: string) => void;
 }
@@ -96,20 +99,23 @@ function checkModules(template: ConstraintTemplate): string {
 
 /**
  * Compiles one template's Rego and libs to WASM with the pinned OPA (`--v0-compatible` unless the
- * template declares v1), against wasmgate's capabilities, or takes it from the cache.
+ * template declares v1), against wasmgate's capabilities, optimised by wasm-opt, or takes it from the cache.
  */
 export async function compileTemplate(template: ConstraintTemplate, options: CompileOptions): Promise<CompiledTemplate> {
   const cacheDir = options.cacheDir ?? defaultCacheDir;
   mkdirSync(cacheDir, { recursive: true });
   const entrypoint = checkModules(template);
   const capabilities = await capabilitiesFile(options.opa, cacheDir);
-  const key = sha256(options.opa.version, readFileSync(capabilities, 'utf8'), template.regoVersion, entrypoint, template.rego, ...template.libs);
+  const wasmOpt = options.wasmOpt ?? resolveWasmOpt();
+  const key = sha256(options.opa.version, wasmOptFingerprint(wasmOpt), readFileSync(capabilities, 'utf8'), template.regoVersion, entrypoint, template.rego, ...template.libs);
   const cached = join(cacheDir, `${key}.wasm`);
   let wasm: Uint8Array<ArrayBuffer>;
   if (existsSync(cached)) {
     wasm = new Uint8Array(readFileSync(cached));
   } else {
-    wasm = await build(template, entrypoint, capabilities, options.opa);
+    const compiled = await build(template, entrypoint, capabilities, options.opa);
+    // Optimised as the policy build's module is; this cache keeps the result, so wasm-opt's need not.
+    wasm = new Uint8Array(await optimiseWasm(compiled, `the WASM of ${templateWhere(template)}`, { tool: wasmOpt, cache: false }));
     writeAtomically(cached, wasm);
     options.log?.(`compiled template ${template.name} (${template.regoVersion}) with OPA ${options.opa.version}`);
   }

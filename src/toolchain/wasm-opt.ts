@@ -55,6 +55,8 @@ const cacheEntries = 64;
 export interface OptimiseOptions {
   readonly tool?: WasmOptTool;
   readonly cacheDir?: string;
+  /** False for a caller with a cache of its own (Gatekeeper's templates). */
+  readonly cache?: boolean;
 }
 
 /**
@@ -64,6 +66,7 @@ export interface OptimiseOptions {
  */
 export async function optimiseWasm(wasm: Uint8Array, what: string, options: OptimiseOptions = {}): Promise<Buffer> {
   const tool = options.tool ?? resolveWasmOpt();
+  if (options.cache === false) return runWasmOpt(wasm, what, tool);
   const cacheDir = options.cacheDir ?? defaultWasmOptCacheDir;
   const key = createHash('sha256').update(`${wasmOptFingerprint(tool)}\n`).update(wasm).digest('hex');
   const cached = join(cacheDir, `${key}.wasm`);

@@ -8,6 +8,9 @@ import { entrypoints, loadBundle, PolicyEvaluator } from '../../dist/engine/inde
 import { buildPolicies } from '../../dist/toolchain/build.js';
 import { optimiseWasm, type WasmOptTool } from '../../dist/toolchain/wasm-opt.js';
 import { runTestsOnWasm } from '../../dist/harness/rego-tests.js';
+import { compileTemplate } from '../../dist/gatekeeper/compile.js';
+import { parseTemplate } from '../../dist/gatekeeper/objects.js';
+import { readObjects } from '../../dist/gatekeeper/read.js';
 import { opaTool, repoRoot, runOpa } from '../helpers/policies.js';
 
 const policiesDir = join(repoRoot, 'test', 'engine', 'policies', 'basic');
@@ -148,4 +151,16 @@ t.test('the Rego tests the harness runs on the WASM engine are optimised as the 
   );
   t.equal(err?.code, 'WASM_OPT_FAILED');
   t.match(err?.message, /could not optimise the Rego tests compiled to WebAssembly: Fatal: no/);
+});
+
+t.test("Gatekeeper templates are compiled to optimised modules too, and wasm-opt's failure names the template", async (t) => {
+  const [object] = await readObjects(join(repoRoot, 'test', 'gatekeeper', 'library', 'review', 'template.yaml'));
+  const template = parseTemplate(object!, 'template.yaml');
+  const failing = fakeWasmOpt('process.stderr.write("Fatal: no\\n"); process.exit(1);');
+  const err = await compileTemplate(template, { opa: opaTool(), wasmOpt: failing, cacheDir: tempDir('gatekeeper') }).then(
+    () => undefined,
+    (e: unknown) => e as Error & { code?: string },
+  );
+  t.equal(err?.code, 'WASM_OPT_FAILED');
+  t.match(err?.message, `could not optimise the WASM of template.yaml: template ${template.name}: Fatal: no`);
 });

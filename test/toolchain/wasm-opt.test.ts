@@ -118,7 +118,7 @@ t.test("wasm-opt's own error for a module it cannot read", async (t) => {
   t.match(err?.message, /^wasm-opt \(binaryen [\d.]+\) could not optimise the test module: .*error/);
 });
 
-t.test('an optimised module is taken from the cache the next time; the cache keeps the 64 used last', async (t) => {
+t.test('an optimised module is taken from the cache the next time; the cache keeps the 128 used last', async (t) => {
   const cacheDir = tempDir('cache');
   const calls = join(tempDir('calls'), 'calls');
   // Copies its input to its output (the last argument) and counts its runs.
@@ -126,18 +126,18 @@ t.test('an optimised module is taken from the cache the next time; the cache kee
     `const fs = require('node:fs'); fs.appendFileSync(${JSON.stringify(calls)}, 'x'); fs.copyFileSync(args[args.length - 3], args[args.length - 1]);`,
   );
   const old = new Date(Date.now() - 3600_000);
-  for (let i = 0; i < 70; i++) {
-    writeFileSync(join(cacheDir, `old-${String(i).padStart(2, '0')}.wasm`), '');
-    utimesSync(join(cacheDir, `old-${String(i).padStart(2, '0')}.wasm`), old, new Date(old.getTime() + i));
+  for (let i = 0; i < 134; i++) {
+    writeFileSync(join(cacheDir, `old-${String(i).padStart(3, '0')}.wasm`), '');
+    utimesSync(join(cacheDir, `old-${String(i).padStart(3, '0')}.wasm`), old, new Date(old.getTime() + i));
   }
   const module = Buffer.from('\0asm\x01\0\0\0');
   t.ok((await optimiseWasm(module, 'm', { tool, cacheDir })).equals(module), "the tool's output");
   t.ok((await optimiseWasm(module, 'm', { tool, cacheDir })).equals(module), 'the same output from the cache');
   t.equal(readFileSync(calls, 'utf8'), 'x', 'wasm-opt ran once');
   const kept = readdirSync(cacheDir).sort();
-  t.equal(kept.length, 64, '64 modules kept');
-  t.notOk(kept.includes('old-06.wasm'), 'the seven used least recently went');
-  t.ok(kept.includes('old-07.wasm') && kept.includes('old-69.wasm'), 'the others stay');
+  t.equal(kept.length, 128, '128 modules kept');
+  t.notOk(kept.includes('old-006.wasm'), 'the seven used least recently went');
+  t.ok(kept.includes('old-007.wasm') && kept.includes('old-133.wasm'), 'the others stay');
 });
 
 t.test('the Rego tests the harness runs on the WASM engine are optimised as the policy is', async (t) => {

@@ -108,7 +108,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     existsSync(stampFile) &&
     readFileSync(stampFile, 'utf8') === stamp
   ) {
-    log(`policies unchanged since the last build (OPA ${options.opa.version}): OPA steps skipped`);
+    log(`policies unchanged since the last build (OPA ${options.opa.version}, binaryen ${wasmOpt.version}): OPA and wasm-opt steps skipped`);
     return { skipped: true, outDir };
   }
   mkdirSync(outDir, { recursive: true });

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import t from 'tap';
 import { entrypoints, loadBundle, PolicyEvaluator } from '../../dist/engine/index.js';
 import { buildPolicies } from '../../dist/toolchain/build.js';
-import { optimiseWasm, type WasmOptTool } from '../../dist/toolchain/wasm-opt.js';
+import { optimiseWasm, resolveWasmOpt, type WasmOptTool } from '../../dist/toolchain/wasm-opt.js';
 import { runTestsOnWasm } from '../../dist/harness/rego-tests.js';
 import { compileTemplate } from '../../dist/gatekeeper/compile.js';
 import { parseTemplate } from '../../dist/gatekeeper/objects.js';
@@ -163,4 +163,16 @@ t.test("Gatekeeper templates are compiled to optimised modules too, and wasm-opt
   );
   t.equal(err?.code, 'WASM_OPT_FAILED');
   t.match(err?.message, `could not optimise the WASM of template.yaml: template ${template.name}: Fatal: no`);
+});
+
+t.test('an unchanged build is skipped, wasm-opt included; another binaryen version builds again', async (t) => {
+  const outDir = tempDir('out');
+  const build = (wasmOpt?: WasmOptTool) => buildPolicies({ opa: opaTool(), policiesDir, outDir, ...(wasmOpt ? { wasmOpt } : {}) });
+  t.equal((await build()).skipped, false);
+  const calls = join(tempDir('calls'), 'calls');
+  const counting = fakeWasmOpt(`require('node:fs').appendFileSync(${JSON.stringify(calls)}, 'x'); process.exit(1);`);
+  t.equal((await build({ ...counting, version: resolveWasmOpt().version })).skipped, true, 'the same version: skipped, wasm-opt not run');
+  t.notOk(existsSync(calls));
+  await t.rejects(build(counting), { code: 'WASM_OPT_FAILED' }, 'another version: compiled and optimised again');
+  t.equal(readFileSync(calls, 'utf8'), 'x');
 });

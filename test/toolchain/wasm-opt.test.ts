@@ -138,6 +138,9 @@ t.test('an optimised module is taken from the cache the next time; the cache kee
   t.equal(kept.length, 128, '128 modules kept');
   t.notOk(kept.includes('old-006.wasm'), 'the seven used least recently went');
   t.ok(kept.includes('old-007.wasm') && kept.includes('old-133.wasm'), 'the others stay');
+  const unwritable = join(cacheDir, 'old-133.wasm', 'cache');
+  t.ok((await optimiseWasm(module, 'm', { tool, cacheDir: unwritable })).equals(module), 'a cache that cannot be written: the output all the same');
+  t.equal(readFileSync(calls, 'utf8'), 'xx');
 });
 
 t.test('the Rego tests the harness runs on the WASM engine are optimised as the policy is', async (t) => {

@@ -83,6 +83,9 @@ t.test("the build ships wasm-opt's output of OPA's module, as policy.wasm and in
     const expected = entry.path === '/policy.wasm' ? shipped : opaEntries[i]!.body;
     t.ok(entry.body.equals(expected), `${entry.path}: ${entry.path === '/policy.wasm' ? 'the optimised module' : "OPA's bytes"}`);
   }
+  const inspected = await runOpa(opaTool(), ['inspect', '--format', 'json', join(outDir, 'bundle.tar.gz')]);
+  t.equal(inspected.exitCode, 0, `OPA reads the rewritten bundle ${inspected.stderr}`);
+  t.same((JSON.parse(inspected.stdout) as { wasm_modules: { path: string }[] }).wasm_modules.map((m) => m.path), ['/policy.wasm'], 'and finds its module');
 
   const optimised = new PolicyEvaluator(await loadBundle(outDir));
   const fromOpa = new PolicyEvaluator(await loadBundle(raw));

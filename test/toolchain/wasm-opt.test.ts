@@ -87,7 +87,8 @@ t.test("the build ships wasm-opt's output of OPA's module, as policy.wasm and in
   t.equal(inspected.exitCode, 0, `OPA reads the rewritten bundle ${inspected.stderr}`);
   t.same((JSON.parse(inspected.stdout) as { wasm_modules: { path: string }[] }).wasm_modules.map((m) => m.path), ['/policy.wasm'], 'and finds its module');
 
-  const optimised = new PolicyEvaluator(await loadBundle(outDir));
+  // What `serve --bundle` loads.
+  const optimised = new PolicyEvaluator(await loadBundle(join(outDir, 'bundle.tar.gz')));
   const fromOpa = new PolicyEvaluator(await loadBundle(raw));
   const reviews = [
     { request: { object: { metadata: { name: 'a', labels: { team: 'x' } }, items: [1] } } },

@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,10 +43,33 @@ export function copyShippedPolicies(dest: string): string {
   return dest;
 }
 
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => (entry.isDirectory() ? filesUnder(join(dir, entry.name)) : [join(dir, entry.name)]))
+    .sort();
+
+/**
+ * The default policy set copied to a directory named by its content. OPA writes the source paths into
+ * the module, so every test process compiling this copy makes the same module, which wasm-opt's cache
+ * then has (a copy of its own per process would cost each ~3 s of wasm-opt).
+ */
+function shippedCopy(): string {
+  const staging = copyShippedPolicies(mkdtempSync(join(tmpdir(), 'wasmgate-shipped-')));
+  const hash = createHash('sha256');
+  for (const file of filesUnder(staging)) hash.update(`${relative(staging, file)}\n`).update(readFileSync(file));
+  const copy = join(tmpdir(), `wasmgate-shipped-${hash.digest('hex').slice(0, 16)}`);
+  try {
+    renameSync(staging, copy);
+  } catch {
+    rmSync(staging, { recursive: true, force: true }); // another process made it first
+  }
+  return copy;
+}
+
 let shipped: Promise<string> | undefined;
 /** The default policy set compiled once per test process: the directory holding its policy.wasm. */
 export function shippedBundle(): Promise<string> {
-  shipped ??= compilePolicies(copyShippedPolicies(mkdtempSync(join(tmpdir(), 'wasmgate-shipped-'))));
+  shipped ??= compilePolicies(shippedCopy());
   return shipped;
 }
 

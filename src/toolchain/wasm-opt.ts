@@ -49,7 +49,7 @@ export function wasmOptFingerprint(tool: WasmOptTool): string {
  */
 const defaultCacheDir = join(packageRoot, '.cache', 'wasm-opt');
 
-/** The cache keeps the modules used last (a tap run makes ~40 new ones); each is 100–650 KiB. */
+/** The cache keeps the modules used last (a tap run makes ~35 new ones); each is 100–650 KiB. */
 const cacheEntries = 128;
 
 export interface OptimiseOptions {

@@ -20,6 +20,12 @@ export interface PoolOptions {
   readonly cores: number;
   /** How long a thread polls for the other side's message before sleeping, in µs (0: never). */
   readonly spinMicros: number;
+  /**
+   * The caller spins on for an answer only while its worker has claimed the job within this many µs
+   * of its posting: a worker that has not is asleep, or waiting for a core (the spinning caller's,
+   * perhaps, on a machine busy with other processes), and spinning on would only delay it.
+   */
+  readonly claimMicros: number;
 }
 
 type Job = Omit<WorkerJob, 'deadline'>;
@@ -63,9 +69,6 @@ interface Slot {
 }
 
 const workerUrl = new URL('./worker.js', import.meta.url);
-
-/** How soon a worker that is awake claims a job posted to it (a wake takes ~20–40 µs more). */
-const claimWithinMs = 0.05;
 
 /** This thread's performance.now() as epoch milliseconds, which the workers' clocks share, and back. */
 const toEpoch = (now: number) => performance.timeOrigin + now;
@@ -126,10 +129,13 @@ export class WorkerPool {
     }
   }
 
-  /** Answers taken by the caller's spin rather than by waking it: for tests and benchmarks. */
+  /** Answers the caller took spinning, rather than woken by them: for tests and benchmarks. */
   get spunAnswers(): number {
     return this.spinner.hits;
   }
+
+  /** Jobs a worker took spinning, rather than woken by them. */
+  spunJobs = 0;
 
   /** Each worker's WASM memory in bytes as of its last answer (0 before its first). */
   memoryBytes(): number[] {
@@ -180,6 +186,7 @@ export class WorkerPool {
     if (!batch || !pending) return;
     this.settle(slot, message.index);
     if (message.ok) {
+      if (message.spun) this.spunJobs++;
       slot.memoryBytes = message.memoryBytes;
       const startedAt = fromEpoch(message.startedAt);
       batch.firstStartedAt ??= startedAt;
@@ -433,9 +440,7 @@ export class WorkerPool {
       }
       return undefined;
     };
-    // A worker that has not started the job soon after it was posted is asleep, or waiting for a core
-    // (this one, perhaps, on a machine busy with other processes): spinning on would only delay it.
-    const claimBy = batch.postedAt + claimWithinMs;
+    const claimBy = batch.postedAt + this.options.claimMicros / 1000;
     const go = () =>
       this.occupied.uncrowded && slot.batch === batch && (slot.progress.state(batch.number, 0) !== BatchProgress.waiting || performance.now() < claimBy);
     this.spinner.spin(poll, go);

@@ -39,9 +39,12 @@ export type WorkerRequest =
   | (Job & { readonly batch: number })
   | { readonly kind: 'setData'; readonly data: unknown };
 
-/** The answer to the job at `index` of batch `batch`; `startedAt` in epoch milliseconds. */
+/**
+ * The answer to the job at `index` of batch `batch`; `startedAt` in epoch milliseconds; `spun` when the
+ * worker took its batch while spinning, rather than woken by its message.
+ */
 export type WorkerReply =
-  | { readonly batch: number; readonly index: number; readonly ok: true; readonly value: unknown; readonly memoryBytes: number; readonly startedAt: number; readonly evaluationMs: number }
+  | { readonly batch: number; readonly index: number; readonly ok: true; readonly value: unknown; readonly memoryBytes: number; readonly startedAt: number; readonly evaluationMs: number; readonly spun: boolean }
   | { readonly batch: number; readonly index: number; readonly ok: false; readonly code: ErrorCode; readonly message: string }
   | { readonly kind: 'print'; readonly line: string }
   | { readonly kind: 'ready' };

@@ -39,7 +39,7 @@ function setData(data: unknown): void {
 }
 
 /** Evaluates one job; false when the batch must stop (the worker is about to be replaced). */
-function run(batch: number, index: number, job: Job): boolean {
+function run(batch: number, index: number, job: Job, spun: boolean): boolean {
   const started = performance.now();
   const startedAt = performance.timeOrigin + started;
   if (job.deadline !== undefined && startedAt >= job.deadline) {
@@ -53,7 +53,7 @@ function run(batch: number, index: number, job: Job): boolean {
     const value = job.kind === 'decide' ? decide(job.input) : mutate(job.input);
     const evaluationMs = performance.now() - started;
     progress.finish(batch, index);
-    reply({ batch, index, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), startedAt, evaluationMs });
+    reply({ batch, index, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), startedAt, evaluationMs, spun });
     return true;
   } catch (err) {
     progress.finish(batch, index);
@@ -66,14 +66,14 @@ function run(batch: number, index: number, job: Job): boolean {
   }
 }
 
-/** Handles one request; false when the worker is about to be replaced. */
-function serve(request: WorkerRequest): boolean {
+/** Handles one request (taken while spinning, or woken by it); false when the worker is about to be replaced. */
+function serve(request: WorkerRequest, spun: boolean): boolean {
   if (request.kind === 'setData') {
     setData(request.data);
     return true;
   }
-  if (request.kind !== 'batch') return run(request.batch, 0, request);
-  for (const [index, job] of request.jobs.entries()) if (!run(request.batch, index, job)) return false;
+  if (request.kind !== 'batch') return run(request.batch, 0, request, spun);
+  for (const [index, job] of request.jobs.entries()) if (!run(request.batch, index, job, spun)) return false;
   return true;
 }
 
@@ -89,7 +89,7 @@ function nextSoon(): WorkerRequest | undefined {
 
 // Messages are handled in order (those taken while spinning too), so a batch posted after setData sees the new data.
 port.on('message', (request: WorkerRequest) => {
-  for (let next: WorkerRequest | undefined = request; next && serve(next); ) next = nextSoon();
+  for (let next: WorkerRequest | undefined = request, spun = false; next && serve(next, spun); spun = true) next = nextSoon();
 });
 
 reply({ kind: 'ready' });

@@ -28,7 +28,7 @@ t.test('a spinner returns what the poll gives, and gives up after its time', asy
   t.equal(new Spinner(0).spin(() => 'never polled', () => true), undefined, 'a spinner of 0 µs never polls');
 });
 
-t.test('a spinner stops when told, and after three misses in a row tries once in sixteen chances', async (t) => {
+t.test('a spinner stops when told, and after misses in a row skips 1, 2, 4, 8, then 16 chances between tries', async (t) => {
   let polls = 0;
   const poll = () => void polls++;
   const stopped = new Spinner(1_000_000);
@@ -37,21 +37,17 @@ t.test('a spinner stops when told, and after three misses in a row tries once in
   t.equal(polls, 1, 'go() false: one poll and out');
   t.ok(performance.now() - started < 500, 'without waiting out its second');
 
-  const spinner = new Spinner(100);
-  for (let i = 0; i < 3; i++) spinner.spin(poll, () => true);
-  polls = 0;
-  const tried = Array.from({ length: 32 }, () => {
+  const spinner = new Spinner(50);
+  const tried = Array.from({ length: 55 }, () => {
     const before = polls;
     spinner.spin(poll, () => true);
     return polls > before;
   });
-  t.same(tried.flatMap((polled, i) => (polled ? [i] : [])), [15, 31], 'only every sixteenth chance polls');
-  t.equal(spinner.spin(() => 'back', () => true), undefined, 'a chance in between does not poll');
-  for (let i = 0; i < 14; i++) spinner.spin(() => 'back', () => true);
-  t.equal(spinner.spin(() => 'back', () => true), 'back', 'the sixteenth does, and hits');
+  t.same(tried.flatMap((polled, i) => (polled ? [i] : [])), [0, 1, 3, 6, 11, 20, 37, 54]);
+  for (let i = 0; i <= 16; i++) t.equal(spinner.spin(() => 'back', () => true), i === 16 ? 'back' : undefined, `chance ${i + 1} after the last try`);
   polls = 0;
   spinner.spin(poll, () => true);
-  t.ok(polls > 1, 'after a hit it spins at every chance again');
+  t.ok(polls > 1, 'after a hit it spins at the next chance again');
 });
 
 t.test('threads spin only while each of them, the main thread counted, has a core', async (t) => {
@@ -69,9 +65,10 @@ t.test('threads spin only while each of them, the main thread counted, has a cor
   t.notOk(new Occupancy(Occupancy.allocate(), 1).startSpinning(), 'one core: nothing spins');
 });
 
-t.test('reviews one after another: answers taken by spinning are the same answers', async (t) => {
-  // A window far longer than a 2 KB evaluation, so that a loaded machine still answers within it.
-  const engine = await Engine.load({ bundle, workers: 1, cores: 2, spinMicros: 200_000 });
+t.test('reviews one after another: jobs and answers taken spinning are the same answers', async (t) => {
+  // Windows far longer than these evaluations, so that a machine busy with other processes still
+  // answers within them (by default the caller gives up when its worker has not claimed the job in 50 µs).
+  const engine = await Engine.load({ bundle, workers: 1, cores: 2, spinMicros: 200_000, claimMicros: 200_000 });
   t.teardown(() => engine.close());
   await engine.ready();
   for (let i = 0; i < 20; i++) {
@@ -79,7 +76,18 @@ t.test('reviews one after another: answers taken by spinning are the same answer
     t.equal(decision.allowed, i % 2 === 0, `review ${i}`);
     if (i % 2) t.equal(decision.violations[0]?.message, `r${i}`);
   }
-  t.ok(engine.stats().spunAnswers > 0, `${engine.stats().spunAnswers} of 20 answers were taken spinning`);
+  const { spunJobs, spunAnswers } = engine.stats();
+  t.ok(spunJobs > 0, `${spunJobs} of 20 jobs were taken by a spinning worker`);
+  t.ok(spunAnswers > 0, `${spunAnswers} of 20 answers were taken by the spinning caller`);
+});
+
+t.test('the caller stops spinning when its worker has not claimed the job within claimMicros', async (t) => {
+  // After ready() the worker sleeps: the first job wakes it, which takes longer than 0 µs.
+  const engine = await Engine.load({ bundle, workers: 1, cores: 2, spinMicros: 200_000, claimMicros: 0 });
+  t.teardown(() => engine.close());
+  await engine.ready();
+  t.equal((await engine.evaluate(review('first'))).allowed, true);
+  t.equal(engine.stats().spunAnswers, 0, 'it went back to sleeping, and was woken by the answer');
 });
 
 t.test('nothing spins on one core, or with a spin of 0 µs', async (t) => {
@@ -87,7 +95,7 @@ t.test('nothing spins on one core, or with a spin of 0 µs', async (t) => {
     const engine = await Engine.load({ bundle, workers: 1, ...options });
     await engine.ready();
     for (let i = 0; i < 5; i++) t.equal((await engine.evaluate(review(`r${i}`))).allowed, true);
-    t.equal(engine.stats().spunAnswers, 0, JSON.stringify(options));
+    t.same([engine.stats().spunJobs, engine.stats().spunAnswers], [0, 0], JSON.stringify(options));
     await engine.close();
   }
 });

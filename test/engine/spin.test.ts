@@ -37,7 +37,8 @@ t.test('a spinner stops when told, and after misses in a row skips 1, 2, 4, 8, t
   t.equal(polls, 1, 'go() false: one poll and out');
   t.ok(performance.now() - started < 500, 'without waiting out its second');
 
-  const spinner = new Spinner(50);
+  // Long enough that a thread descheduled for a while still polls more than once per try.
+  const spinner = new Spinner(20_000);
   const tried = Array.from({ length: 55 }, () => {
     const before = polls;
     spinner.spin(poll, () => true);

@@ -95,9 +95,8 @@ export class WorkerPool {
   private data: unknown;
   private drained?: () => void;
   private readyWaiters: (() => void)[] = [];
-  private readonly occupancy = Occupancy.allocate();
   private readonly spinner: Spinner;
-  private readonly occupied: Occupancy;
+  private readonly occupancy: Occupancy;
 
   constructor(
     private readonly bundle: PolicyBundle | undefined,
@@ -106,7 +105,7 @@ export class WorkerPool {
   ) {
     this.data = data;
     this.spinner = new Spinner(this.spinMicros);
-    this.occupied = new Occupancy(this.occupancy, options.cores);
+    this.occupancy = new Occupancy(Occupancy.allocate(), options.cores);
     for (let i = 0; i < Math.max(1, options.size); i++) this.slots.push(this.spawn());
     this.dispatch();
   }
@@ -154,7 +153,7 @@ export class WorkerPool {
       limits: this.options.limits,
       progress,
       port: channel.port2,
-      occupancy: this.occupancy,
+      occupancy: this.occupancy.buffer,
       cores: this.options.cores,
       spinMicros: this.spinMicros,
     };
@@ -442,7 +441,7 @@ export class WorkerPool {
     };
     const claimBy = batch.postedAt + this.options.claimMicros / 1000;
     const go = () =>
-      this.occupied.uncrowded && slot.batch === batch && (slot.progress.state(batch.number, 0) !== BatchProgress.waiting || performance.now() < claimBy);
+      this.occupancy.uncrowded && slot.batch === batch && (slot.progress.state(batch.number, 0) !== BatchProgress.waiting || performance.now() < claimBy);
     this.spinner.spin(poll, go);
   }
 

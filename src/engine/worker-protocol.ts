@@ -132,7 +132,7 @@ export class Occupancy {
   }
 
   constructor(
-    buffer: SharedArrayBuffer,
+    readonly buffer: SharedArrayBuffer,
     private readonly cores: number,
   ) {
     this.counts = new Int32Array(buffer);

@@ -17,6 +17,8 @@ export interface ServeConfig {
   readonly gatekeeper?: string;
   readonly gatekeeperOnly: boolean;
   readonly workers: number;
+  /** µs: see the spinMicros option. */
+  readonly spinMicros: number;
   readonly evalTimeout: number;
   readonly reviewTimeout: number;
   readonly memoryLimit: number;

@@ -61,6 +61,13 @@ export const optionSpecs = [
     defaultText: 'one per CPU the process may use (cores, lowered by its cgroup CPU quota)',
     description: 'policy worker threads',
   }),
+  option({
+    key: 'spinMicros',
+    parse: integer(0, 100_000),
+    default: 300,
+    description:
+      'µs a policy worker that has answered polls for its next review, and the server for the answer to a review evaluated alone, instead of sleeping until woken; only while a core is free for it (0: never)',
+  }),
   option({ key: 'evalTimeout', parse: duration(1, 10 * minute), default: 2000, defaultText: '2s', description: 'deadline of one policy evaluation' }),
   option({
     key: 'reviewTimeout',

@@ -1,10 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { WasmgateError, type ErrorCode } from '../errors.js';
 import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
 import type { PolicyBundle } from './bundle.js';
 import type { MemoryLimits } from './wasm-policy.js';
-import { BatchProgress, maxBatch, type Job as WorkerJob, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { Spinner } from './spin.js';
+import { BatchProgress, maxBatch, Occupancy, type Job as WorkerJob, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import { evaluationSteps, type EvaluationSteps } from '../observability/steps.js';
 
 export interface PoolOptions {
@@ -15,6 +16,16 @@ export interface PoolOptions {
   readonly print?: (line: string) => void;
   /** Gatekeeper templates and constraints every worker decides beside the bundle (or alone, without one). */
   readonly gatekeeper?: GatekeeperPolicySet;
+  /** CPU cores the process may use: threads spin only while each has one. */
+  readonly cores: number;
+  /** How long a thread polls for the other side's message before sleeping, in µs (0: never). */
+  readonly spinMicros: number;
+  /**
+   * The caller spins on for an answer only while its worker has claimed the job within this many µs
+   * of its posting: a worker that has not is asleep, or waiting for a core (the spinning caller's,
+   * perhaps, on a machine busy with other processes), and spinning on would only delay it.
+   */
+  readonly claimMicros: number;
 }
 
 type Job = Omit<WorkerJob, 'deadline'>;
@@ -47,6 +58,8 @@ interface Batch {
 
 interface Slot {
   worker: Worker;
+  /** The pool's end of the worker's channel: every request and reply goes through it. */
+  readonly port: MessagePort;
   readonly progress: BatchProgress;
   /** Set once the worker has built its instance; deadlines start only then. */
   ready: boolean;
@@ -70,7 +83,9 @@ const fromEpoch = (epoch: number) => epoch - performance.timeOrigin;
  * waits (the pool's queue or its worker's batch). Errors that leave a worker in doubt (deadline,
  * memory ceiling, crash) replace the worker, fail the job it ran, and put the rest of its batch back
  * at the head of the queue; the pool keeps answering. A worker left idle takes over jobs waiting
- * behind another's evaluation.
+ * behind another's evaluation. While a core is free for it (see Occupancy), a worker that has answered
+ * spins briefly for its next job, and the caller of a job running alone spins for its answer, instead
+ * of sleeping until woken: reviews that come close together then cross without a thread being woken.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -80,6 +95,8 @@ export class WorkerPool {
   private data: unknown;
   private drained?: () => void;
   private readyWaiters: (() => void)[] = [];
+  private readonly spinner: Spinner;
+  private readonly occupancy: Occupancy;
 
   constructor(
     private readonly bundle: PolicyBundle | undefined,
@@ -87,8 +104,15 @@ export class WorkerPool {
     private readonly options: PoolOptions,
   ) {
     this.data = data;
+    this.spinner = new Spinner(this.spinMicros);
+    this.occupancy = new Occupancy(Occupancy.allocate(), options.cores);
     for (let i = 0; i < Math.max(1, options.size); i++) this.slots.push(this.spawn());
     this.dispatch();
+  }
+
+  /** On one core a spinning thread would only take the core from the thread it waits for. */
+  private get spinMicros(): number {
+    return this.options.cores > 1 ? this.options.spinMicros : 0;
   }
 
   get size(): number {
@@ -104,6 +128,14 @@ export class WorkerPool {
     }
   }
 
+  /** Answers the caller took spinning, rather than woken by them: for tests and benchmarks. */
+  get spunAnswers(): number {
+    return this.spinner.hits;
+  }
+
+  /** Jobs a worker took spinning, rather than woken by them. */
+  spunJobs = 0;
+
   /** Each worker's WASM memory in bytes as of its last answer (0 before its first). */
   memoryBytes(): number[] {
     return this.slots.map((slot) => slot.memoryBytes ?? 0);
@@ -112,17 +144,25 @@ export class WorkerPool {
   private spawn(): Slot {
     const bundle = this.bundle && { module: this.bundle.module, memoryMinPages: this.bundle.memoryMinPages, revision: this.bundle.revision, source: this.bundle.source };
     const progress = BatchProgress.allocate();
+    // A channel of its own rather than the worker's: receiveMessageOnPort, which spinning needs, takes a MessagePort.
+    const channel = new MessageChannel();
     const init: WorkerInit = {
       ...(bundle ? { bundle } : {}),
       ...(this.options.gatekeeper ? { gatekeeper: this.options.gatekeeper } : {}),
       data: this.data,
       limits: this.options.limits,
       progress,
+      port: channel.port2,
+      occupancy: this.occupancy.buffer,
+      cores: this.options.cores,
+      spinMicros: this.spinMicros,
     };
     // No execArgv: a worker needs none of the parent's loaders (under a test runner they cost seconds per start).
-    const worker = new Worker(workerUrl, { workerData: init, execArgv: [] });
-    const slot: Slot = { worker, progress: new BatchProgress(progress), ready: false };
-    worker.on('message', (message: WorkerReply) => this.onReply(slot, message));
+    const worker = new Worker(workerUrl, { workerData: init, transferList: [channel.port2], execArgv: [] });
+    const slot: Slot = { worker, port: channel.port1, progress: new BatchProgress(progress), ready: false };
+    channel.port1.on('message', (message: WorkerReply) => this.onReply(slot, message));
+    // The worker (ref'd while it has jobs) keeps the process alive, not its channel.
+    channel.port1.unref();
     worker.on('error', (err) => this.replace(slot, 'EVAL_FAILED', `policy worker failed: ${err.message}`));
     worker.on('exit', () => {
       if (this.slots.includes(slot)) this.replace(slot, 'EVAL_FAILED', 'policy worker exited unexpectedly');
@@ -145,6 +185,7 @@ export class WorkerPool {
     if (!batch || !pending) return;
     this.settle(slot, message.index);
     if (message.ok) {
+      if (message.spun) this.spunJobs++;
       slot.memoryBytes = message.memoryBytes;
       const startedAt = fromEpoch(message.startedAt);
       batch.firstStartedAt ??= startedAt;
@@ -205,6 +246,7 @@ export class WorkerPool {
     if (index < 0) return;
     this.slots.splice(index, 1);
     void slot.worker.terminate();
+    slot.port.close();
     this.requeue(slot);
     // A closing pool still owes its queued jobs an answer: without a replacement they would wait forever.
     if (!this.closed || this.queue.length > 0) this.slots.push(this.spawn());
@@ -314,7 +356,7 @@ export class WorkerPool {
     for (const pending of jobs) if (pending.deadline !== undefined) first = Math.min(first, pending.deadline);
     this.arm(slot, batch, first, batch.postedAt);
     const request: WorkerRequest = message.length === 1 ? { ...message[0]!, batch: number } : { kind: 'batch', batch: number, jobs: message };
-    slot.worker.postMessage(request, transfer);
+    slot.port.postMessage(request, transfer);
   }
 
   /**
@@ -375,7 +417,32 @@ export class WorkerPool {
       this.dispatch();
       // Still queued, it is last: dispatch takes jobs from the head.
       if (this.queue[this.queue.length - 1] === pending) this.watchQueued(pending);
+      else this.awaitAlone(pending);
     });
+  }
+
+  /**
+   * When `pending` is the only job in flight, spins briefly for its answer (handled as the event would
+   * have), so that a short evaluation's answer is taken at once rather than after waking this thread.
+   * Nothing else is waiting on this thread then but new requests, which wait at most that long.
+   */
+  private awaitAlone(pending: Pending): void {
+    if (this.queue.length > 0) return;
+    const busy = this.slots.filter((s) => s.batch);
+    const slot = busy.length === 1 ? busy[0]! : undefined;
+    const batch = slot?.batch;
+    if (!slot || !batch || batch.jobs.length !== 1 || batch.jobs[0] !== pending) return;
+    const poll = () => {
+      for (let got = receiveMessageOnPort(slot.port); got; got = receiveMessageOnPort(slot.port)) {
+        this.onReply(slot, got.message as WorkerReply);
+        if (slot.batch !== batch) return true;
+      }
+      return undefined;
+    };
+    const claimBy = batch.postedAt + this.options.claimMicros / 1000;
+    const go = () =>
+      this.occupancy.uncrowded && slot.batch === batch && (slot.progress.state(batch.number, 0) !== BatchProgress.waiting || performance.now() < claimBy);
+    this.spinner.spin(poll, go);
   }
 
   /**
@@ -385,7 +452,7 @@ export class WorkerPool {
   setData(data: unknown): void {
     this.data = data;
     for (const slot of this.slots) {
-      slot.worker.postMessage({ kind: 'setData', data } satisfies WorkerRequest);
+      slot.port.postMessage({ kind: 'setData', data } satisfies WorkerRequest);
     }
   }
 
@@ -397,6 +464,11 @@ export class WorkerPool {
       this.drained = resolve;
       this.dispatch();
     });
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.slots.splice(0).map(async (s) => {
+        await s.worker.terminate();
+        s.port.close();
+      }),
+    );
   }
 }

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorCode } from '../errors.js';
 import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
 import type { PolicyBundle } from './bundle.js';
@@ -13,6 +14,13 @@ export interface WorkerInit {
   readonly limits: MemoryLimits;
   /** The batch's progress, shared with the pool (see BatchProgress). */
   readonly progress: SharedArrayBuffer;
+  /** The worker's end of its channel with the pool: every request and reply goes through it. */
+  readonly port: MessagePort;
+  /** The pool's threads on cores, shared by all of them (see Occupancy). */
+  readonly occupancy: SharedArrayBuffer;
+  readonly cores: number;
+  /** How long the worker polls for its next job after answering one, in µs, while a core is free (0: never). */
+  readonly spinMicros: number;
 }
 
 export interface Job {
@@ -31,9 +39,12 @@ export type WorkerRequest =
   | (Job & { readonly batch: number })
   | { readonly kind: 'setData'; readonly data: unknown };
 
-/** The answer to the job at `index` of batch `batch`; `startedAt` in epoch milliseconds. */
+/**
+ * The answer to the job at `index` of batch `batch`; `startedAt` in epoch milliseconds; `spun` when the
+ * worker took its batch while spinning, rather than woken by its message.
+ */
 export type WorkerReply =
-  | { readonly batch: number; readonly index: number; readonly ok: true; readonly value: unknown; readonly memoryBytes: number; readonly startedAt: number; readonly evaluationMs: number }
+  | { readonly batch: number; readonly index: number; readonly ok: true; readonly value: unknown; readonly memoryBytes: number; readonly startedAt: number; readonly evaluationMs: number; readonly spun: boolean }
   | { readonly batch: number; readonly index: number; readonly ok: false; readonly code: ErrorCode; readonly message: string }
   | { readonly kind: 'print'; readonly line: string }
   | { readonly kind: 'ready' };
@@ -101,5 +112,60 @@ export class BatchProgress {
   /** When the job at `index` started, epoch ms (meaningful once it is running). */
   startedAt(index: number): number {
     return this.started[index]!;
+  }
+}
+
+/**
+ * How many of the pool's threads hold a core, in memory all of them see: workers evaluating, and idle
+ * workers spinning (polling their channel for the next job instead of sleeping, since waking a
+ * sleeping thread costs ~20–40 µs each way). The main thread is always counted. A thread may spin only
+ * while every one of them still has a core, so spinning never takes time from an evaluation or from the
+ * main thread: on one core nothing spins.
+ */
+export class Occupancy {
+  private static readonly evaluating = 0;
+  private static readonly spinning = 1;
+  private readonly counts: Int32Array;
+
+  static allocate(): SharedArrayBuffer {
+    return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  }
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    private readonly cores: number,
+  ) {
+    this.counts = new Int32Array(buffer);
+  }
+
+  /** Threads on a core now: the main thread, the workers evaluating and those spinning. */
+  private get held(): number {
+    return 1 + Atomics.load(this.counts, Occupancy.evaluating) + Atomics.load(this.counts, Occupancy.spinning);
+  }
+
+  startEvaluating(): void {
+    Atomics.add(this.counts, Occupancy.evaluating, 1);
+  }
+
+  stopEvaluating(): void {
+    Atomics.sub(this.counts, Occupancy.evaluating, 1);
+  }
+
+  /** A worker: takes a free core to spin on; false when there is none. */
+  startSpinning(): boolean {
+    for (;;) {
+      const spinning = Atomics.load(this.counts, Occupancy.spinning);
+      if (1 + Atomics.load(this.counts, Occupancy.evaluating) + spinning >= this.cores) return false;
+      if (Atomics.compareExchange(this.counts, Occupancy.spinning, spinning, spinning + 1) === spinning) return true;
+    }
+  }
+
+  stopSpinning(): void {
+    Atomics.sub(this.counts, Occupancy.spinning, 1);
+  }
+
+  /** Whether every thread on a core still has one of its own: a spinner stops when not. */
+  get uncrowded(): boolean {
+    return this.held <= this.cores;
   }
 }

@@ -1,18 +1,21 @@
 import { performance } from 'node:perf_hooks';
-import { parentPort, workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { isWasmgateError } from '../errors.js';
 import { GatekeeperDecider, mergeDecisions } from '../gatekeeper/decider.js';
 import type { Decision } from './decision.js';
 import { noMutation, type Mutation } from './mutation.js';
 import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
-import { BatchProgress, type Job, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { Spinner } from './spin.js';
+import { BatchProgress, Occupancy, type Job, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 // A pool worker: one PolicyEvaluator (one WASM instance), and Gatekeeper's templates when given, that
 // evaluates the jobs of each batch back to back, answering each as soon as it is done.
 const init = workerData as WorkerInit;
-const port = parentPort!;
+const port = init.port;
 const reply = (message: WorkerReply) => port.postMessage(message);
 const progress = new BatchProgress(init.progress);
+const occupancy = new Occupancy(init.occupancy, init.cores);
+const spinner = new Spinner(init.spinMicros);
 
 const evaluator =
   init.bundle && new PolicyEvaluator({ ...init.bundle, data: init.data }, { limits: init.limits, print: (line) => reply({ kind: 'print', line }) });
@@ -36,7 +39,7 @@ function setData(data: unknown): void {
 }
 
 /** Evaluates one job; false when the batch must stop (the worker is about to be replaced). */
-function run(batch: number, index: number, job: Job): boolean {
+function run(batch: number, index: number, job: Job, spun: boolean): boolean {
   const started = performance.now();
   const startedAt = performance.timeOrigin + started;
   if (job.deadline !== undefined && startedAt >= job.deadline) {
@@ -45,11 +48,12 @@ function run(batch: number, index: number, job: Job): boolean {
     return true;
   }
   if (!progress.claim(batch, index, startedAt)) return true;
+  occupancy.startEvaluating();
   try {
     const value = job.kind === 'decide' ? decide(job.input) : mutate(job.input);
     const evaluationMs = performance.now() - started;
     progress.finish(batch, index);
-    reply({ batch, index, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), startedAt, evaluationMs });
+    reply({ batch, index, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), startedAt, evaluationMs, spun });
     return true;
   } catch (err) {
     progress.finish(batch, index);
@@ -57,14 +61,35 @@ function run(batch: number, index: number, job: Job): boolean {
     reply({ batch, index, ok: false, code, message: err instanceof Error ? err.message : String(err) });
     // A memory ceiling hit leaves a large memory behind: the pool replaces this worker and hands the rest on.
     return code !== 'MEMORY_LIMIT';
+  } finally {
+    occupancy.stopEvaluating();
   }
 }
 
-// Messages are handled in order, so a batch posted after setData sees the new data.
+/** Handles one request (taken while spinning, or woken by it); false when the worker is about to be replaced. */
+function serve(request: WorkerRequest, spun: boolean): boolean {
+  if (request.kind === 'setData') {
+    setData(request.data);
+    return true;
+  }
+  if (request.kind !== 'batch') return run(request.batch, 0, request, spun);
+  for (const [index, job] of request.jobs.entries()) if (!run(request.batch, index, job, spun)) return false;
+  return true;
+}
+
+/** The next request, if one comes while this worker spins on a free core. */
+function nextSoon(): WorkerRequest | undefined {
+  if (!occupancy.startSpinning()) return undefined;
+  try {
+    return spinner.spin(() => receiveMessageOnPort(port)?.message as WorkerRequest | undefined, () => occupancy.uncrowded);
+  } finally {
+    occupancy.stopSpinning();
+  }
+}
+
+// Messages are handled in order (those taken while spinning too), so a batch posted after setData sees the new data.
 port.on('message', (request: WorkerRequest) => {
-  if (request.kind === 'setData') return setData(request.data);
-  if (request.kind !== 'batch') return void run(request.batch, 0, request);
-  for (const [index, job] of request.jobs.entries()) if (!run(request.batch, index, job)) return;
+  for (let next: WorkerRequest | undefined = request, spun = false; next && serve(next, spun); spun = true) next = nextSoon();
 });
 
 reply({ kind: 'ready' });

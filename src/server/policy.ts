@@ -12,6 +12,9 @@ export interface PolicyOptions {
   readonly gatekeeper?: string;
   readonly gatekeeperOnly?: boolean;
   readonly workers: number;
+  /** CPUs the process may use (its cgroup quota counted) and how long its threads spin for each other: see EngineOptions. */
+  readonly cores: number;
+  readonly spinMicros: number;
   readonly timeoutMs: number;
   readonly memoryLimitBytes: number;
   readonly print?: (line: string) => void;
@@ -77,6 +80,8 @@ export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> 
     bundle: options.bundle,
     data,
     workers: options.workers,
+    cores: options.cores,
+    spinMicros: options.spinMicros,
     timeoutMs: options.timeoutMs,
     memoryLimitBytes: options.memoryLimitBytes,
     print: options.print,

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Express } from 'express';
+import { usableCpus } from '../config/cpus.js';
 import type { ServeConfig } from '../config/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -117,6 +118,8 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
       gatekeeper: config.gatekeeper,
       gatekeeperOnly: config.gatekeeperOnly,
       workers: config.workers,
+      cores: usableCpus(),
+      spinMicros: config.spinMicros,
       timeoutMs: config.evalTimeout,
       memoryLimitBytes: config.memoryLimit,
       print: (line) => logger.info({ print: line }, 'policy print'),

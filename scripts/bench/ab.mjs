@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// `node scripts/bench/ab.mjs OLD NEW [--rounds 8] [--seconds 3] [--rate 0] [--bundle DIR]`: two builds of
+// `node scripts/bench/ab.mjs OLD NEW [--rounds 8] [--seconds 3] [--rate 0] [--bundle DIR | --own-bundles]`: two builds of
 // wasmgate measured against each other the way a shared machine allows — both servers up at once (on
 // CPU 0 when the machine has two), loaded in turn by vegeta (from CPU 1) for `--seconds` each, the
 // order swapped every round, medians over `--rounds`. OLD and NEW are checkouts with `dist/` built (a
 // `git worktree` of main, this one). Rate 0 is the closed-loop maximum (32 in flight); otherwise an
 // open-loop constant rate. Serves the trivial policy W2 builds (the host path alone) unless `--bundle`
-// says otherwise. Prints per build: req/s, CPU µs per request of the whole process and of its main
+// says otherwise, or, with `--own-bundles`, each checkout's own `wasm/` (to compare policy builds too). Prints per build: req/s, CPU µs per request of the whole process and of its main
 // thread, client p50/p99. Not part of `npm run bench`: two builds of one program, no peer.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,7 +23,7 @@ const argValue = (name, fallback) => {
   return i < 0 ? fallback : process.argv[i + 1];
 };
 if (!oldRoot || !newRoot || oldRoot.startsWith('--') || newRoot.startsWith('--')) {
-  console.error('usage: node scripts/bench/ab.mjs OLD NEW [--rounds 8] [--seconds 3] [--rate 0] [--bundle DIR]');
+  console.error('usage: node scripts/bench/ab.mjs OLD NEW [--rounds 8] [--seconds 3] [--rate 0] [--bundle DIR | --own-bundles]');
   process.exit(2);
 }
 const rounds = Number(argValue('--rounds', '8'));
@@ -36,12 +36,13 @@ mkdirSync(work, { recursive: true });
 const ctx = { root, work, log: (line) => console.error(`[ab] ${line}`) };
 const vegeta = tool('vegeta', ctx.log);
 const pins = pinning();
-const bundle = argValue('--bundle', undefined) ?? (await trivialBundle(ctx));
+const ownBundles = process.argv.includes('--own-bundles');
+const bundle = ownBundles ? undefined : (argValue('--bundle', undefined) ?? (await trivialBundle(ctx)));
 const bodies = webhookBodies(work);
 const servers = [];
 try {
   for (const [name, checkout] of [['old', oldRoot], ['new', newRoot]]) {
-    const server = await startServer('wasmgate', { root: checkout, work }, { cpus: pins.server, probe: readFileSync(bodies[0]), name, extraArgs: ['--bundle', bundle, '--shutdown-delay', '0s'] });
+    const server = await startServer('wasmgate', { root: checkout, work }, { cpus: pins.server, probe: readFileSync(bodies[0]), name, extraArgs: ['--bundle', bundle ?? join(checkout, 'wasm'), '--shutdown-delay', '0s'] });
     servers.push(Object.assign(server, { targets: writeTargets(join(work, `${name}.targets`), server.url, bodies), samples: [] }));
   }
   for (const server of servers) await attack(vegeta.path, { targets: server.targets, rate: 500, seconds: 2, cpus: pins.load, out: join(work, 'warmup.bin') });

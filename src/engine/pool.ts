@@ -60,6 +60,8 @@ interface Slot {
   worker: Worker;
   /** The pool's end of the worker's channel: every request and reply goes through it. */
   readonly port: MessagePort;
+  /** The worker's own occupancy cell, released when it is terminated. */
+  readonly occupancyCell: SharedArrayBuffer;
   readonly progress: BatchProgress;
   /** Set once the worker has built its instance; deadlines start only then. */
   ready: boolean;
@@ -146,6 +148,7 @@ export class WorkerPool {
     const progress = BatchProgress.allocate();
     // A channel of its own rather than the worker's: receiveMessageOnPort, which spinning needs, takes a MessagePort.
     const channel = new MessageChannel();
+    const occupancyCell = Occupancy.allocateCell();
     const init: WorkerInit = {
       ...(bundle ? { bundle } : {}),
       ...(this.options.gatekeeper ? { gatekeeper: this.options.gatekeeper } : {}),
@@ -154,12 +157,13 @@ export class WorkerPool {
       progress,
       port: channel.port2,
       occupancy: this.occupancy.buffer,
+      occupancyCell,
       cores: this.options.cores,
       spinMicros: this.spinMicros,
     };
     // No execArgv: a worker needs none of the parent's loaders (under a test runner they cost seconds per start).
     const worker = new Worker(workerUrl, { workerData: init, transferList: [channel.port2], execArgv: [] });
-    const slot: Slot = { worker, port: channel.port1, progress: new BatchProgress(progress), ready: false };
+    const slot: Slot = { worker, port: channel.port1, occupancyCell, progress: new BatchProgress(progress), ready: false };
     channel.port1.on('message', (message: WorkerReply) => this.onReply(slot, message));
     // The worker (ref'd while it has jobs) keeps the process alive, not its channel.
     channel.port1.unref();
@@ -247,6 +251,7 @@ export class WorkerPool {
     this.slots.splice(index, 1);
     void slot.worker.terminate();
     slot.port.close();
+    this.occupancy.release(slot.occupancyCell);
     this.requeue(slot);
     // A closing pool still owes its queued jobs an answer: without a replacement they would wait forever.
     if (!this.closed || this.queue.length > 0) this.slots.push(this.spawn());

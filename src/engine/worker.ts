@@ -14,7 +14,7 @@ const init = workerData as WorkerInit;
 const port = init.port;
 const reply = (message: WorkerReply) => port.postMessage(message);
 const progress = new BatchProgress(init.progress);
-const occupancy = new Occupancy(init.occupancy, init.cores);
+const occupancy = new Occupancy(init.occupancy, init.cores, init.occupancyCell);
 const spinner = new Spinner(init.spinMicros);
 
 const evaluator =

@@ -52,18 +52,36 @@ t.test('a spinner stops when told, and after misses in a row skips 1, 2, 4, 8, t
 });
 
 t.test('threads spin only while each of them, the main thread counted, has a core', async (t) => {
-  const two = new Occupancy(Occupancy.allocate(), 2);
-  t.ok(two.startSpinning(), 'two cores: one worker may spin beside the main thread');
-  t.notOk(two.startSpinning(), 'but not a second');
-  t.ok(two.uncrowded);
-  two.startEvaluating();
-  t.notOk(two.uncrowded, 'a worker starting to evaluate crowds the spinner out');
-  two.stopSpinning();
-  t.ok(two.uncrowded, 'the main thread may wait for that evaluation spinning');
-  t.notOk(two.startSpinning(), 'an idle worker may not spin beside it');
-  two.stopEvaluating();
-  t.ok(two.startSpinning());
-  t.notOk(new Occupancy(Occupancy.allocate(), 1).startSpinning(), 'one core: nothing spins');
+  const counts = Occupancy.allocate();
+  const pool = new Occupancy(counts, 2);
+  const [a, b] = [0, 1].map(() => new Occupancy(counts, 2, Occupancy.allocateCell()));
+  t.ok(a!.startSpinning(), 'two cores: one worker may spin beside the main thread');
+  t.notOk(b!.startSpinning(), 'but not a second');
+  t.ok(pool.uncrowded);
+  b!.startEvaluating();
+  t.notOk(pool.uncrowded, 'a worker starting to evaluate crowds the spinner out');
+  a!.stopSpinning();
+  t.ok(pool.uncrowded, 'the main thread may wait for that evaluation spinning');
+  t.notOk(a!.startSpinning(), 'an idle worker may not spin beside it');
+  b!.stopEvaluating();
+  t.ok(a!.startSpinning());
+  t.notOk(new Occupancy(Occupancy.allocate(), 1, Occupancy.allocateCell()).startSpinning(), 'one core: nothing spins');
+});
+
+t.test('a worker terminated while it holds a core gives it back, and takes nothing after', async (t) => {
+  const counts = Occupancy.allocate();
+  const pool = new Occupancy(counts, 2);
+  const cell = Occupancy.allocateCell();
+  const stopped = new Occupancy(counts, 2, cell);
+  const other = new Occupancy(counts, 2, Occupancy.allocateCell());
+  stopped.startEvaluating();
+  t.notOk(other.startSpinning(), 'its evaluation holds the second core');
+  pool.release(cell);
+  t.ok(other.startSpinning(), 'released, the core is free again');
+  other.stopSpinning();
+  stopped.stopEvaluating(); // as a worker that finishes just as it is terminated would
+  t.notOk(stopped.startSpinning(), 'a released worker cannot take a core');
+  t.ok(other.startSpinning(), 'and its late stop gave back nothing it no longer held');
 });
 
 t.test('reviews one after another: jobs and answers taken spinning are the same answers', async (t) => {
@@ -112,10 +130,15 @@ t.test('new data sent while the worker spins reaches it before the reviews sent 
   }
 });
 
-t.test('a spinning caller still sees a stuck evaluation stopped at its deadline', async (t) => {
-  const engine = await Engine.load({ bundle, workers: 1, cores: 2, spinMicros: 50_000, timeoutMs: 300 });
+t.test('a spinning caller still sees a stuck evaluation stopped at its deadline, and spinning goes on after it', async (t) => {
+  const engine = await Engine.load({ bundle, workers: 1, cores: 2, spinMicros: 200_000, claimMicros: 200_000, timeoutMs: 300 });
   t.teardown(() => engine.close());
   await engine.ready();
   await t.rejects(engine.evaluate(review('stuck', { spin: 200000 })), { code: 'EVAL_TIMEOUT' });
-  t.equal((await engine.evaluate(review('after'))).allowed, true, 'and the next review is answered by the replacement');
+  // The worker stopped mid-evaluation never said it had stopped: the pool must not count it as holding a core.
+  const before = engine.stats();
+  for (let i = 0; i < 10; i++) t.equal((await engine.evaluate(review(`after${i}`))).allowed, true, 'answered by the replacement');
+  const after = engine.stats();
+  t.ok(after.spunJobs > before.spunJobs, 'the replacement worker took jobs spinning');
+  t.ok(after.spunAnswers > before.spunAnswers, 'and the caller took answers spinning');
 });

@@ -4,8 +4,8 @@ import { WasmgateError, type ErrorCode } from '../errors.js';
 import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
 import type { PolicyBundle } from './bundle.js';
 import type { MemoryLimits } from './wasm-policy.js';
-import { Spinner } from './spin.js';
-import { BatchProgress, maxBatch, Occupancy, type Job as WorkerJob, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { Occupancy, Spinner } from './spin.js';
+import { BatchProgress, maxBatch, type Job as WorkerJob, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import { evaluationSteps, type EvaluationSteps } from '../observability/steps.js';
 
 export interface PoolOptions {

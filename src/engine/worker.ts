@@ -5,8 +5,8 @@ import { GatekeeperDecider, mergeDecisions } from '../gatekeeper/decider.js';
 import type { Decision } from './decision.js';
 import { noMutation, type Mutation } from './mutation.js';
 import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
-import { Spinner } from './spin.js';
-import { BatchProgress, Occupancy, type Job, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
+import { Occupancy, Spinner } from './spin.js';
+import { BatchProgress, type Job, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 
 // A pool worker: one PolicyEvaluator (one WASM instance), and Gatekeeper's templates when given, that
 // evaluates the jobs of each batch back to back, answering each as soon as it is done.

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import t from 'tap';
 import { Engine } from '../../dist/engine/index.js';
-import { Spinner } from '../../dist/engine/spin.js';
-import { Occupancy } from '../../dist/engine/worker-protocol.js';
+import { Occupancy, Spinner } from '../../dist/engine/spin.js';
 import { compilePolicies, repoRoot } from '../helpers/policies.js';
 
 const bundle = await compilePolicies(join(repoRoot, 'test', 'server', 'policies', 'echo'));

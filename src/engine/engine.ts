@@ -58,6 +58,12 @@ export function memoryLimits(bytes: number): MemoryLimits {
   return { initialPages: Math.min(32, maximumPages), maximumPages };
 }
 
+/** An engine option that must be a whole number of at least `min`. */
+function wholeNumber(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new WasmgateError('CONFIG_INVALID', `${name} must be a whole number ≥ ${min}, not ${value}`);
+  return value;
+}
+
 /** An input as the pool can move it to a worker: bytes go as a transferred ArrayBuffer. */
 function transferable(input: PolicyInput | Uint8Array): { input: PolicyInput; transfer: ArrayBuffer[] } {
   if (input instanceof ArrayBuffer) return { input, transfer: [input] };
@@ -91,21 +97,15 @@ export class Engine {
     // Fails here, before any worker starts, on missing builtins or data the policy rejects.
     const checker = bundle && new PolicyEvaluator(bundle, { data: options.data, limits });
     if (options.data !== undefined) checkGatekeeperData(gatekeeper, options.data);
-    const workers = options.workers ?? engineDefaults.workers;
-    if (!Number.isInteger(workers) || workers < 1) throw new WasmgateError('CONFIG_INVALID', `workers must be a whole number ≥ 1, not ${workers}`);
-    const cores = options.cores ?? availableParallelism();
-    if (!Number.isInteger(cores) || cores < 1) throw new WasmgateError('CONFIG_INVALID', `cores must be a whole number ≥ 1, not ${cores}`);
-    const spinMicros = options.spinMicros ?? engineDefaults.spinMicros;
-    if (!Number.isInteger(spinMicros) || spinMicros < 0) throw new WasmgateError('CONFIG_INVALID', `spinMicros must be a whole number ≥ 0, not ${spinMicros}`);
     const pool = new WorkerPool(bundle, options.data ?? bundle?.data ?? {}, {
-      size: workers,
+      size: wholeNumber('workers', options.workers ?? engineDefaults.workers, 1),
       timeoutMs: options.timeoutMs ?? engineDefaults.timeoutMs,
       limits,
       print: options.print,
       ...(gatekeeper ? { gatekeeper } : {}),
-      cores,
-      spinMicros,
-      claimMicros: options.claimMicros ?? engineDefaults.claimMicros,
+      cores: wholeNumber('cores', options.cores ?? availableParallelism(), 1),
+      spinMicros: wholeNumber('spinMicros', options.spinMicros ?? engineDefaults.spinMicros, 0),
+      claimMicros: wholeNumber('claimMicros', options.claimMicros ?? engineDefaults.claimMicros, 0),
     });
     return new Engine(bundle, checker, pool, gatekeeper);
   }

@@ -433,8 +433,12 @@ export class WorkerPool {
    */
   private awaitAlone(pending: Pending): void {
     if (this.queue.length > 0) return;
-    const busy = this.slots.filter((s) => s.batch);
-    const slot = busy.length === 1 ? busy[0]! : undefined;
+    let slot: Slot | undefined;
+    for (const s of this.slots) {
+      if (!s.batch) continue;
+      if (slot) return;
+      slot = s;
+    }
     const batch = slot?.batch;
     if (!slot || !batch || batch.jobs.length !== 1 || batch.jobs[0] !== pending) return;
     const poll = () => {

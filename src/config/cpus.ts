@@ -41,3 +41,12 @@ export function usableCpus(read: ReadText = readText, cores: number = availableP
   const quota = cgroupCpuQuota(read);
   return Math.max(1, quota === undefined ? cores : Math.min(cores, quota));
 }
+
+/**
+ * The server's policy workers: one per usable CPU, and none on one CPU, where a worker shares the core
+ * with the thread that hands it each review and adds only the hand-off (the server then evaluates in
+ * its own thread: Engine's workers 0).
+ */
+export function defaultWorkers(cpus: number = usableCpus()): number {
+  return cpus > 1 ? cpus : 0;
+}

@@ -1,6 +1,6 @@
 import { defaultBundleDir } from '../engine/bundle.js';
 import { boolean, bytes, duration, integer, oneOf, string, type Parser } from './values.js';
-import { usableCpus } from './cpus.js';
+import { defaultWorkers } from './cpus.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const tlsVersions = ['TLSv1.2', 'TLSv1.3'] as const;
@@ -56,10 +56,10 @@ export const optionSpecs = [
   option({ key: 'gatekeeperOnly', parse: boolean, default: false, description: 'decide with the gatekeeper templates alone, without the bundle' }),
   option({
     key: 'workers',
-    parse: integer(1, 256),
-    default: usableCpus(),
-    defaultText: 'one per CPU the process may use (cores, lowered by its cgroup CPU quota)',
-    description: 'policy worker threads',
+    parse: integer(0, 256),
+    default: defaultWorkers(),
+    defaultText: 'one per CPU the process may use (cores, lowered by its cgroup CPU quota); 0 when that is one',
+    description: "policy worker threads; 0: evaluate in the server's own thread, stopped at the same deadlines by a watchdog thread (with Gatekeeper templates, one worker)",
   }),
   option({
     key: 'spinMicros',

@@ -24,6 +24,8 @@ export const prepareEntrypoint = 'wasmgate/main/prepare';
 /** A compiled policy as it sits on disk: the WASM module, compiled once, and its default data. */
 export interface PolicyBundle {
   readonly module: WebAssembly.Module;
+  /** The module's bytes, for the engine that evaluates in the calling thread (it rewrites them: interruptible.ts). */
+  readonly wasm: Uint8Array;
   readonly data: unknown;
   /** The least memory, in WASM pages, the module accepts: its import's minimum, or more if its data segments reach further. */
   readonly memoryMinPages: number;
@@ -122,5 +124,5 @@ export async function loadBundle(location: string = defaultBundleDir): Promise<P
     .update(dataBytes ?? '')
     .digest('hex')
     .slice(0, 12);
-  return { module: compile(wasm, source), memoryMinPages: memoryPagesNeeded(wasm), data, revision, source };
+  return { module: compile(wasm, source), wasm, memoryMinPages: memoryPagesNeeded(wasm), data, revision, source };
 }

@@ -6,6 +6,7 @@ import { defaultBundleDir, loadBundle, type PolicyBundle } from './bundle.js';
 import { parseDecision, type Decision } from './decision.js';
 import { assertDataDocument, PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import { noMutation, parseMutation, type Mutation } from './mutation.js';
+import { InThreadEvaluator } from './in-thread.js';
 import { WorkerPool } from './pool.js';
 import { wasmPageBytes, type MemoryLimits } from './wasm-policy.js';
 
@@ -14,7 +15,11 @@ export interface EngineOptions {
   readonly bundle?: string;
   /** A data document replacing the bundle's own. */
   readonly data?: unknown;
-  /** Worker threads; default one per core. */
+  /**
+   * Worker threads; default one per core. 0: evaluate in the calling thread, stopped at the same deadlines
+   * by a watchdog thread (see InThreadEvaluator), unless Gatekeeper templates decide too: they run on
+   * one worker.
+   */
   readonly workers?: number;
   /** Deadline of one evaluation in milliseconds; default 2000. */
   readonly timeoutMs?: number;
@@ -76,30 +81,48 @@ function transferable(input: PolicyInput | Uint8Array): { input: PolicyInput; tr
   return { input, transfer: [] };
 }
 
+/** Where the engine evaluates: a pool of worker threads, or the calling thread. */
+type Runner = { readonly pool: WorkerPool } | { readonly inThread: InThreadEvaluator };
+
 /**
- * The policy engine: one compiled module, evaluated on a pool of worker threads, with an in-thread
- * evaluator that checks data before any worker sees it.
+ * The policy engine: one compiled module, evaluated on a pool of worker threads (or in the calling
+ * thread), with an in-thread evaluator that checks data before any worker sees it.
  */
 export class Engine {
   private constructor(
     /** The compiled policy; absent when Gatekeeper's templates decide alone. */
     readonly bundle: PolicyBundle | undefined,
     private readonly checker: PolicyEvaluator | undefined,
-    private readonly pool: WorkerPool,
+    private readonly runner: Runner,
     private readonly gatekeeper: GatekeeperSource | undefined,
   ) {}
+
+  private get pool(): WorkerPool | undefined {
+    return 'pool' in this.runner ? this.runner.pool : undefined;
+  }
+
+  private get inThread(): InThreadEvaluator | undefined {
+    return 'inThread' in this.runner ? this.runner.inThread : undefined;
+  }
 
   static async load(options: EngineOptions = {}): Promise<Engine> {
     const gatekeeper = options.gatekeeper;
     if (options.gatekeeperOnly && !gatekeeper) throw new WasmgateError('CONFIG_INVALID', 'gatekeeperOnly needs Gatekeeper templates (gatekeeper)');
     const bundle = options.gatekeeperOnly ? undefined : await loadBundle(options.bundle ?? defaultBundleDir);
     const limits = memoryLimits(options.memoryLimitBytes ?? engineDefaults.memoryLimitBytes);
+    const timeoutMs = options.timeoutMs ?? engineDefaults.timeoutMs;
+    const workers = wholeNumber('workers', options.workers ?? engineDefaults.workers, 0);
+    if (options.data !== undefined) checkGatekeeperData(gatekeeper, options.data);
+    if (workers === 0 && bundle && !gatekeeper) {
+      // One instance both checks data and evaluates.
+      const inThread = new InThreadEvaluator(bundle, { data: options.data, limits, print: options.print, timeoutMs });
+      return new Engine(bundle, inThread.evaluator, { inThread }, undefined);
+    }
     // Fails here, before any worker starts, on missing builtins or data the policy rejects.
     const checker = bundle && new PolicyEvaluator(bundle, { data: options.data, limits });
-    if (options.data !== undefined) checkGatekeeperData(gatekeeper, options.data);
     const pool = new WorkerPool(bundle, options.data ?? bundle?.data ?? {}, {
-      size: wholeNumber('workers', options.workers ?? engineDefaults.workers, 1),
-      timeoutMs: options.timeoutMs ?? engineDefaults.timeoutMs,
+      size: Math.max(1, workers),
+      timeoutMs,
       limits,
       print: options.print,
       ...(gatekeeper ? { gatekeeper } : {}),
@@ -107,7 +130,7 @@ export class Engine {
       spinMicros: wholeNumber('spinMicros', options.spinMicros ?? engineDefaults.spinMicros, 0),
       claimMicros: wholeNumber('claimMicros', options.claimMicros ?? engineDefaults.claimMicros, 0),
     });
-    return new Engine(bundle, checker, pool, gatekeeper);
+    return new Engine(bundle, checker, { pool }, gatekeeper);
   }
 
   /** The bundle's revision, with the Gatekeeper templates' when they decide too. */
@@ -121,18 +144,21 @@ export class Engine {
     return [this.bundle?.source, this.gatekeeper?.source].filter(Boolean).join(' + ');
   }
 
+  /** Worker threads; 0 when the engine evaluates in the calling thread. */
   get workers(): number {
-    return this.pool.size;
+    return this.pool?.size ?? 0;
   }
 
-  /** Resolves once every worker has started (its WASM instance built, its data loaded). */
+  /** Resolves once every worker has started (its WASM instance built, its data loaded), or the watchdog of the calling thread's. */
   ready(): Promise<void> {
-    return this.pool.ready();
+    return this.pool ? this.pool.ready() : this.inThread!.ready();
   }
 
   /** What the engine holds now: for benchmarks and diagnostics. WASM memory only grows, so watch it plateau. */
   stats(): { workers: number; wasmMemoryBytes: number[]; spunJobs: number; spunAnswers: number } {
-    return { workers: this.pool.size, wasmMemoryBytes: this.pool.memoryBytes(), spunJobs: this.pool.spunJobs, spunAnswers: this.pool.spunAnswers };
+    const { pool } = this;
+    if (!pool) return { workers: 0, wasmMemoryBytes: [this.checker!.memoryBytes], spunJobs: 0, spunAnswers: 0 };
+    return { workers: pool.size, wasmMemoryBytes: pool.memoryBytes(), spunJobs: pool.spunJobs, spunAnswers: pool.spunAnswers };
   }
 
   /**
@@ -143,7 +169,9 @@ export class Engine {
    */
   async evaluate(input: PolicyInput | Uint8Array, options: EvaluateOptions = {}): Promise<Decision> {
     const { input: moved, transfer } = transferable(input);
-    return parseDecision(await this.pool.run({ kind: 'decide', input: moved }, transfer, options.deadline));
+    const { pool } = this;
+    if (!pool) return this.inThread!.decide(moved, options.deadline);
+    return parseDecision(await pool.run({ kind: 'decide', input: moved }, transfer, options.deadline));
   }
 
   /** The bundle's decision, in the calling thread, with no deadline: for tests and small runs. */
@@ -158,7 +186,9 @@ export class Engine {
    */
   async mutate(input: PolicyInput | Uint8Array, options: EvaluateOptions = {}): Promise<Mutation> {
     const { input: moved, transfer } = transferable(input);
-    return parseMutation(await this.pool.run({ kind: 'mutate', input: moved }, transfer, options.deadline));
+    const { pool } = this;
+    if (!pool) return this.inThread!.mutate(moved, options.deadline);
+    return parseMutation(await pool.run({ kind: 'mutate', input: moved }, transfer, options.deadline));
   }
 
   /**
@@ -173,11 +203,11 @@ export class Engine {
   setData(data: unknown): void {
     checkGatekeeperData(this.gatekeeper, data);
     this.checker?.setData(data);
-    this.pool.setData(data);
+    this.pool?.setData(data);
   }
 
   close(): Promise<void> {
-    return this.pool.close();
+    return this.pool ? this.pool.close() : this.inThread!.close();
   }
 }
 

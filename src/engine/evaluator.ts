@@ -11,7 +11,12 @@ export interface EvaluatorOptions {
   readonly data?: unknown;
   readonly limits?: MemoryLimits;
   readonly print?: PrintSink;
+  /** The bundle's module imports a shared memory: it is the interruptible one (interruptible.ts). */
+  readonly sharedMemory?: boolean;
 }
+
+/** What an evaluator needs of a bundle: its compiled module, not the bytes it came from. */
+export type CompiledBundle = Omit<PolicyBundle, 'wasm'>;
 
 export function assertDataDocument(data: unknown): asserts data is Record<string, unknown> {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -39,7 +44,7 @@ export class PolicyEvaluator {
   private loaded: LoadedData;
 
   constructor(
-    private readonly bundle: PolicyBundle,
+    private readonly bundle: CompiledBundle,
     private readonly options: EvaluatorOptions = {},
   ) {
     this.loaded = { data: options.data ?? bundle.data };
@@ -55,8 +60,14 @@ export class PolicyEvaluator {
     return this.policy.memoryBytes;
   }
 
+  /** The current instance's memory; a new one after each evaluation error. */
+  get memory(): WebAssembly.Memory {
+    return this.policy.memory;
+  }
+
   private instantiate(): WasmPolicy {
-    return new WasmPolicy(this.bundle.module, this.bundle.memoryMinPages, this.options.limits ?? defaultMemoryLimits, this.options.print);
+    const { module, memoryMinPages } = this.bundle;
+    return new WasmPolicy(module, memoryMinPages, this.options.limits ?? defaultMemoryLimits, this.options.print, this.options.sharedMemory);
   }
 
   private run(entrypoint: string, input: unknown): unknown {

@@ -5,6 +5,7 @@ import type { GatekeeperPolicySet } from '../gatekeeper/evaluator.js';
 import type { PolicyBundle } from './bundle.js';
 import type { MemoryLimits } from './wasm-policy.js';
 import { Occupancy, Spinner } from './spin.js';
+import { stoppedMessage } from './stopped.js';
 import { BatchProgress, maxBatch, type Job as WorkerJob, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.js';
 import { evaluationSteps, type EvaluationSteps } from '../observability/steps.js';
 
@@ -312,11 +313,7 @@ export class WorkerPool {
         const budget = pending.deadline === undefined ? Infinity : pending.deadline - started;
         const deadline = started + Math.min(this.options.timeoutMs, budget);
         if (now >= deadline) {
-          const message =
-            budget < this.options.timeoutMs
-              ? `policy evaluation stopped at the end of its request's budget (${Math.max(0, Math.round(budget))} ms were left when it started)`
-              : `policy evaluation exceeded its deadline of ${this.options.timeoutMs} ms`;
-          this.replace(slot, 'EVAL_TIMEOUT', message);
+          this.replace(slot, 'EVAL_TIMEOUT', stoppedMessage(budget, this.options.timeoutMs));
           return;
         }
         next = Math.min(next, deadline);

@@ -62,9 +62,10 @@ export type PrintSink = (line: string) => void;
  * The builtins a compiled module calls out for (its non-native ones), read without running it:
  * an instance whose imports all refuse is enough to call the `builtins` export.
  */
-export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: number): string[] {
+export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: number, shared = false): string[] {
   // As much as an instance starts with: OPA may declare a minimum below what its data segments fill.
-  const memory = new WebAssembly.Memory({ initial: Math.max(defaultMemoryLimits.initialPages, memoryMinPages) });
+  const initial = Math.max(defaultMemoryLimits.initialPages, memoryMinPages);
+  const memory = new WebAssembly.Memory(shared ? { initial, maximum: initial, shared } : { initial });
   const refuse = () => {
     throw new Error('not callable while reading the builtin list');
   };
@@ -95,7 +96,8 @@ export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: num
 export class WasmPolicy {
   private readonly sdk: SdkPolicy;
   private readonly exports: WasmExports;
-  private readonly memory: WebAssembly.Memory;
+  /** Shared (a SharedArrayBuffer underneath) when the module is the interruptible one: see interruptible.ts. */
+  readonly memory: WebAssembly.Memory;
   private readonly maximumBytes: number;
   private readonly abiMinor: number;
   readonly entrypoints: Readonly<Record<string, number>>;
@@ -105,8 +107,10 @@ export class WasmPolicy {
     memoryMinPages: number,
     limits: MemoryLimits = defaultMemoryLimits,
     print: PrintSink = () => {},
+    /** The module imports a shared memory (it was made interruptible). */
+    sharedMemory = false,
   ) {
-    const missing = missingBuiltins(requiredBuiltins(module, memoryMinPages));
+    const missing = missingBuiltins(requiredBuiltins(module, memoryMinPages, sharedMemory));
     if (missing.length > 0) {
       throw new WasmgateError(
         'BUILTIN_MISSING',
@@ -122,6 +126,7 @@ export class WasmPolicy {
     this.memory = new WebAssembly.Memory({
       initial: Math.max(limits.initialPages, memoryMinPages),
       maximum: limits.maximumPages,
+      shared: sharedMemory,
     });
     this.maximumBytes = limits.maximumPages * wasmPageBytes;
     const memory = this.memory;

@@ -7,7 +7,7 @@ import type { MemoryLimits } from './wasm-policy.js';
 /** What a pool worker starts with (passed as workerData; a WebAssembly.Module crosses threads as it is). */
 export interface WorkerInit {
   /** The compiled policy, unless Gatekeeper's templates decide alone. */
-  readonly bundle?: Omit<PolicyBundle, 'data'>;
+  readonly bundle?: Omit<PolicyBundle, 'data' | 'wasm'>;
   /** Gatekeeper templates and constraints, decided beside the bundle (or alone). */
   readonly gatekeeper?: GatekeeperPolicySet;
   readonly data: unknown;

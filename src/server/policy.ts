@@ -87,9 +87,9 @@ export async function loadPolicy(options: PolicyOptions): Promise<LoadedPolicy> 
     print: options.print,
   });
   try {
-    // Once all have started, the samples go one to each worker.
+    // Once all have started, the samples go one to each worker (or to the one instance of an engine without).
     await engine.ready();
-    await Promise.all(Array.from({ length: engine.workers }, () => Promise.all([engine.evaluate(selfCheckReview), engine.mutate(selfCheckReview)])));
+    await Promise.all(Array.from({ length: Math.max(1, engine.workers) }, () => Promise.all([engine.evaluate(selfCheckReview), engine.mutate(selfCheckReview)])));
   } catch (err) {
     await engine.close();
     throw new WasmgateError('BUNDLE_INVALID', `the policy failed its self-check: ${describeThrown(err)}`, { cause: err });

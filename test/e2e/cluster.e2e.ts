@@ -152,7 +152,7 @@ const deployedEvalTimeout = (() => {
   const spec = shipped.find((o) => o.kind === 'Deployment' && o.metadata.name === 'wasmgate')!;
   return (spec.spec.template.spec.containers[0].env as { name: string; value: string }[]).find((e) => e.name === 'WASMGATE_EVAL_TIMEOUT')!.value;
 })();
-const serve = (name: string, extra: { bundle?: string; dataFile?: string } = {}) =>
+const serve = (name: string, extra: { bundle?: string; dataFile?: string; workers?: string } = {}) =>
   startWasmgate({ name, certFile: tls.certFile, keyFile: tls.keyFile, caCert: cluster.ca.cert, logDir: dir, extraArgs: ['--eval-timeout', deployedEvalTimeout], ...extra });
 const wasmgate: Wasmgate = await serve('wasmgate', { dataFile });
 
@@ -338,10 +338,11 @@ t.test('admissionReviewVersions: a copy registered with only v1beta1 decides too
   await must(admin, ['delete', 'validatingwebhookconfiguration', copy.metadata.name]);
 });
 
-t.test('a policy slower than its deadline fails closed before the API server gives up', async (t) => {
+// Stopped on a worker (terminated at the deadline) and in the server's own thread (workers 0, a watchdog thread stopping the WASM).
+for (const workers of ['1', '0']) t.test(`a policy slower than its deadline fails closed before the API server gives up (workers ${workers})`, async (t) => {
   const bundle = await compilePolicies(join(repoRoot, 'test', 'e2e', 'policies', 'slow'));
   t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
-  const slow = await serve('wasmgate-slow', { bundle });
+  const slow = await serve(`wasmgate-slow-${workers}`, { bundle, workers });
   const shipped = validating.flatMap((c) => c.webhooks).find((w) => w.name === 'policies.wasmgate.io')!;
   const copy: WebhookConfiguration = {
     apiVersion: 'admissionregistration.k8s.io/v1',

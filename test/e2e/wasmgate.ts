@@ -31,6 +31,8 @@ export interface ServeOptions {
   readonly logDir: string;
   readonly bundle?: string;
   readonly dataFile?: string;
+  /** Policy worker threads; default 1 (0: the server's own thread evaluates). */
+  readonly workers?: string;
   readonly extraArgs?: readonly string[];
 }
 
@@ -66,7 +68,7 @@ export async function startWasmgate(options: ServeOptions): Promise<Wasmgate> {
     'serve',
     '--host', '127.0.0.1',
     '--port', '0',
-    '--workers', '1',
+    '--workers', options.workers ?? '1',
     '--bundle', options.bundle ?? join(repoRoot, 'wasm'),
     '--tls-cert-file', options.certFile,
     '--tls-key-file', options.keyFile,

@@ -17,10 +17,10 @@ import {
   type PolicyBundle,
 } from '../../dist/engine/index.js';
 import { isWasmgateError } from '../../dist/errors.js';
-import { loadFixtures, policyFixtureDirs } from '../../dist/harness/fixtures.js';
+import { loadFixtures } from '../../dist/harness/fixtures.js';
 import { generateCases } from '../../dist/psp-diff/generate.js';
 import { dataForCase, reviewForCase } from '../../dist/psp-diff/wasmgate-side.js';
-import { compilePolicies, repoRoot } from '../helpers/policies.js';
+import { compilePolicies, projectFixtureDirs, repoRoot } from '../helpers/policies.js';
 
 const bundle = await loadBundle();
 
@@ -74,7 +74,7 @@ t.test('every data.prepared path the policies read is one prepare writes', async
 });
 
 t.test('every fixture: the same decision and mutation from prepared data as computed', async (t) => {
-  const { cases, problems } = await loadFixtures([...policyFixtureDirs(join(repoRoot, 'policies')), join(repoRoot, 'test', 'fixtures')]);
+  const { cases, problems } = await loadFixtures(projectFixtureDirs());
   t.same(problems, []);
   t.ok(cases.length > 50, `${cases.length} fixtures`);
   const prepared = new PolicyEvaluator(bundle);

@@ -7,11 +7,11 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { checkFixtures, harnessExitCode, policyFixtureDirs, runPolicyTests } from '../../dist/harness/index.js';
+import { checkFixtures, harnessExitCode, runPolicyTests } from '../../dist/harness/index.js';
 import { entrypoints, loadBundle, WasmPolicy } from '../../dist/engine/index.js';
 import type { ReloadResult } from '../../dist/server/policy.js';
 import { wasmgate } from '../helpers/eval-cli.js';
-import { compilePolicies, copyShippedPolicies, opaEval, opaTool, repoRoot, shippedBundle } from '../helpers/policies.js';
+import { compilePolicies, copyShippedPolicies, opaEval, opaTool, projectFixtureDirs, repoRoot, shippedBundle } from '../helpers/policies.js';
 import { admit, nextEvent, startServer } from '../server/helpers.js';
 
 type Violation = { policy: string; action: string; message: string };
@@ -117,7 +117,7 @@ t.test('every finding of the shipped policies names an id their METADATA declare
   const policies = join(repoRoot, 'policies');
   const declared = new Set((await opaEval(policies, 'data.wasmgate.main.policy_ids')) as string[]);
   t.ok(declared.has('calico.order') && declared.has('pod-security.privileged'), `${declared.size} ids declared`);
-  const report = await checkFixtures({ opa: opaTool(), policiesDir: policies, bundleDir: await compilePolicies(policies), fixtures: [...policyFixtureDirs(policies), join(repoRoot, 'test', 'fixtures')], workers: 2 });
+  const report = await checkFixtures({ opa: opaTool(), policiesDir: policies, bundleDir: await compilePolicies(policies), fixtures: projectFixtureDirs(policies), workers: 2 });
   const found = new Set(report.fixtures.flatMap((o) => (o.decision?.violations ?? []).map((v) => v.policy)));
   t.ok(found.size >= 15, `${found.size} ids found in the fixtures`);
   // bounds, a precheck, is outside config.enforcement, so not among the ids.

@@ -81,3 +81,17 @@ t.test('fail open applies to shed reviews too', async (t) => {
   t.match(reply.json.response.warnings[0], /no policy worker was free within its time budget of 1000 ms.*allowed without policy checks \(fail open\)$/);
   await slow;
 });
+
+t.test("workers 0: the server's own thread evaluates, and a slow review is stopped at its budget all the same", async (t) => {
+  const s = await startServer({ bundle, workers: '0', evalTimeout: '20s', reviewTimeout: '30s' });
+  t.teardown(s.stop);
+  const started = performance.now();
+  const slow = await admit(s.port, s.ca, review('slow', { spin: 200000 }), { path: '/validate?timeout=1s' });
+  t.ok(performance.now() - started < 1500, 'answered within its budget');
+  t.match(slow.json.response, { uid: 'slow', allowed: false, status: { code: 500 } }, 'failed closed');
+  t.match(slow.json.response.status.message, /the evaluation did not finish within its time budget of 1000 ms \(the API server's timeout=1s\)/);
+  const metrics = (await call(s.port, '/metrics', { ca: s.ca })).text;
+  t.equal(sample(metrics, 'wasmgate_evaluation_errors_total', { reason: 'timeout' }), 1, 'counted as a timeout');
+  t.equal((await admit(s.port, s.ca, review('after'))).json.response.allowed, true, 'the next review is decided');
+  t.equal((await call(s.port, '/healthz', { ca: s.ca })).status, 200);
+});

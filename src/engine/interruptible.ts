@@ -1,0 +1,200 @@
+import { WasmgateError } from '../errors.js';
+
+/**
+ * Where the stop flag lives: the lowest word of memory. OPA's modules put their stack first, below
+ * their data, growing down towards address 0, so this is the last word the stack would reach; a stack
+ * that deep has failed anyway (and a flag it set stops the evaluation, which fails closed).
+ */
+export const stopFlagAddress = 0;
+
+/** A memory import declared shared, up to 4 GiB when it declared no maximum: the host's memory sets the real ceiling. */
+const sharedMaximumPages = 65536;
+
+/** What runs at the head of every loop: `if (i32.load (i32.const 0)) unreachable`. */
+const stopCheck = Uint8Array.of(0x41, stopFlagAddress, 0x28, 0x02, 0x00, 0x04, 0x40, 0x00, 0x0b);
+
+/** Block types written as one byte: empty, and the value types. */
+const oneByteBlockTypes = new Set([0x40, 0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
+
+function fail(why: string): WasmgateError {
+  return new WasmgateError('BUNDLE_INVALID', `cannot make the WASM module stoppable: ${why}`);
+}
+
+function leb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) b |= 0x80;
+    out.push(b);
+  } while (value > 0);
+  return out;
+}
+
+class Cursor {
+  constructor(
+    readonly bytes: Uint8Array,
+    public pos: number,
+  ) {}
+
+  byte(): number {
+    if (this.pos >= this.bytes.length) throw fail('truncated');
+    return this.bytes[this.pos++]!;
+  }
+
+  u32(): number {
+    let result = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = this.byte();
+      result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return result;
+    }
+  }
+
+  /** Skips a length-prefixed run of bytes (a name, a list of one-byte types). */
+  skipBytes(): void {
+    const length = this.u32();
+    this.pos += length;
+  }
+
+  /** Skips one LEB128 number, signed or not. */
+  skip(count = 1): void {
+    for (let i = 0; i < count; i++) while (this.byte() & 0x80);
+  }
+}
+
+/** The immediates of the 0xFC-prefixed instructions (saturating truncations, bulk memory and tables), as LEB128 numbers to skip. */
+function prefixedImmediates(sub: number): number {
+  if (sub <= 7) return 0;
+  if (sub === 8 || sub === 10 || sub === 12 || sub === 14) return 2;
+  if (sub <= 17) return 1;
+  throw fail(`unknown instruction 0xfc ${sub}`);
+}
+
+/**
+ * A function body with the stop check at the head of each of its loops. Every instruction is decoded
+ * (to tell a loop opcode from an immediate that happens to equal it); instructions of proposals that
+ * OPA's modules do not use (exceptions, tail calls, SIMD, threads) are refused rather than guessed at.
+ */
+function instrumentBody(bytes: Uint8Array, start: number, end: number, out: number[]): void {
+  const c = new Cursor(bytes, start);
+  const localGroups = c.u32();
+  for (let i = 0; i < localGroups; i++) {
+    c.skip();
+    c.byte();
+  }
+  let copied = start;
+  const flush = (to: number) => {
+    for (let i = copied; i < to; i++) out.push(bytes[i]!);
+    copied = to;
+  };
+  while (c.pos < end) {
+    const op = c.byte();
+    if (op === 0x02 || op === 0x03 || op === 0x04) {
+      if (oneByteBlockTypes.has(bytes[c.pos]!)) c.pos++;
+      else c.skip();
+      if (op === 0x03) {
+        flush(c.pos);
+        out.push(...stopCheck);
+      }
+    } else if (op === 0x0c || op === 0x0d || op === 0x10 || (op >= 0x20 && op <= 0x26) || op === 0x3f || op === 0x40 || op === 0x41 || op === 0x42 || op === 0xd2) c.skip();
+    else if (op === 0x0e) c.skip(c.u32() + 1);
+    else if (op === 0x11 || (op >= 0x28 && op <= 0x3e)) c.skip(2);
+    else if (op === 0x1c) c.skipBytes();
+    else if (op === 0x43) c.pos += 4;
+    else if (op === 0x44) c.pos += 8;
+    else if (op === 0xd0) c.pos += 1;
+    else if (op === 0xfc) c.skip(prefixedImmediates(c.u32()));
+    else if (!(op <= 0x01 || op === 0x05 || op === 0x0b || op === 0x0f || op === 0x1a || op === 0x1b || (op >= 0x45 && op <= 0xc4) || op === 0xd1)) {
+      throw fail(`instruction 0x${op.toString(16)} is not one wasmgate can step through`);
+    }
+  }
+  if (c.pos !== end) throw fail('a function body ends inside an instruction');
+  flush(end);
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...leb(content.length), ...content];
+}
+
+/** The code section with every body instrumented. */
+function instrumentCode(bytes: Uint8Array, start: number, end: number): number[] {
+  const c = new Cursor(bytes, start);
+  const count = c.u32();
+  const content = leb(count);
+  for (let i = 0; i < count; i++) {
+    const size = c.u32();
+    const body: number[] = [];
+    instrumentBody(bytes, c.pos, c.pos + size, body);
+    content.push(...leb(body.length));
+    for (const b of body) content.push(b);
+    c.pos += size;
+  }
+  if (c.pos !== end) throw fail('the code section has bytes after its last body');
+  return content;
+}
+
+/** The import section with its memory import declared shared. */
+function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { content: number[]; found: boolean } {
+  const c = new Cursor(bytes, start);
+  const count = c.u32();
+  const content = leb(count);
+  let found = false;
+  for (let i = 0; i < count; i++) {
+    const entryStart = c.pos;
+    c.skipBytes();
+    c.skipBytes();
+    const kind = c.byte();
+    if (kind === 2) {
+      for (let k = entryStart; k < c.pos; k++) content.push(bytes[k]!);
+      const flags = c.byte();
+      const min = c.u32();
+      const max = flags & 1 ? c.u32() : sharedMaximumPages;
+      content.push(0x03, ...leb(min), ...leb(max));
+      found = true;
+      continue;
+    }
+    if (kind === 0) c.skip();
+    else if (kind === 1) {
+      c.byte();
+      if (c.byte() & 1) c.skip(2);
+      else c.skip();
+    } else if (kind === 3) c.pos += 2;
+    else throw fail(`unknown import kind ${kind}`);
+    for (let k = entryStart; k < c.pos; k++) content.push(bytes[k]!);
+  }
+  if (c.pos !== end) throw fail('the import section has bytes after its last entry');
+  return { content, found };
+}
+
+/**
+ * The module rewritten so that another thread can stop it: its imported memory declared shared (the
+ * host gives it a shared memory), and at the head of every loop a check of the word at
+ * `stopFlagAddress`, trapping (unreachable) once it is non-zero. Without a loop a function runs a
+ * bounded number of instructions, and recursion ends at the stack's limit, so a set flag stops any
+ * evaluation within a loop iteration or two. Only modules that import their memory can be shared.
+ */
+export function interruptible(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const out: number[] = [...bytes.subarray(0, 8)];
+  const c = new Cursor(bytes, 8);
+  let shared = false;
+  while (c.pos < bytes.length) {
+    const sectionStart = c.pos;
+    const id = c.byte();
+    const size = c.u32();
+    const start = c.pos;
+    const end = start + size;
+    if (id === 2) {
+      const imports = shareMemoryImport(bytes, start, end);
+      shared = imports.found;
+      out.push(...section(2, imports.content));
+    } else if (id === 10) {
+      for (const b of section(10, instrumentCode(bytes, start, end))) out.push(b);
+    } else {
+      for (let i = sectionStart; i < end; i++) out.push(bytes[i]!);
+    }
+    c.pos = end;
+  }
+  if (!shared) throw fail('it does not import its memory');
+  return Uint8Array.from(out);
+}

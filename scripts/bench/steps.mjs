@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `node scripts/bench/steps.mjs [--rates 20,300,500] [--seconds 5] [--bundle DIR]`, after `npm run build`:
-// where a review's time goes in `wasmgate serve`, from timestamps, not guesses. The server (one worker,
+// `node scripts/bench/steps.mjs [--rates 20,300,500] [--seconds 5] [--bundle DIR] [--workers 1]`, after `npm run build`:
+// where a review's time goes in `wasmgate serve`, from timestamps, not guesses. The server (one worker, or `--workers`;
+// with 0 the worker's steps are not there to pair,
 // the heap flags `npm start` passes, on CPU 0 when the machine has two) subscribes to its own
 // diagnostics channels (src/observability/steps.ts); vegeta sends the W2 bodies from CPU 1 at each
 // constant rate; each step's p50/p99/max, the GC pauses and the event-loop delay are printed per rate,
@@ -27,9 +28,9 @@ async function serveChild() {
   const { PerformanceObserver, monitorEventLoopDelay } = await import('node:perf_hooks');
   const { loadServeConfig } = await import(join(root, 'dist', 'config', 'index.js'));
   const { WebhookServer } = await import(join(root, 'dist', 'server', 'server.js'));
-  const [cert, key, port, bundle] = process.argv.slice(3);
+  const [cert, key, port, bundle, workers] = process.argv.slice(3);
   const { config } = loadServeConfig({
-    flags: { host: '127.0.0.1', port, workers: '1', watch: false, tlsCertFile: cert, tlsKeyFile: key, shutdownDelay: '0s', ...(bundle ? { bundle } : {}) },
+    flags: { host: '127.0.0.1', port, workers, watch: false, tlsCertFile: cert, tlsKeyFile: key, shutdownDelay: '0s', ...(bundle ? { bundle } : {}) },
     env: {},
   });
   let reviews = [];
@@ -124,7 +125,7 @@ async function main() {
   const port = await freePort();
   const { serveNodeFlags } = await import(join(root, 'dist', 'config', 'node-flags.js'));
   const log = openSync(join(work, 'server.log'), 'w');
-  const [cmd, args] = pinned(pins.server, process.execPath, [...serveNodeFlags, process.argv[1], '--serve-child', cert, key, String(port), bundle]);
+  const [cmd, args] = pinned(pins.server, process.execPath, [...serveNodeFlags, process.argv[1], '--serve-child', cert, key, String(port), bundle, argValue('--workers', '1')]);
   const child = spawn(cmd, args, { stdio: ['ignore', log, log, 'ipc'] });
   closeSync(log);
   const collect = () => new Promise((resolve) => child.once('message', resolve).send('collect'));

@@ -15,5 +15,10 @@
  *
  * Both cost CPU (more scavenges, more frequent major collections): ~5–15 % more per review at W2's
  * maximum in alternating runs; the README's "Where wasmgate is behind" has the figures.
+ * - `--single-threaded-gc`: V8 collects on the thread whose heap it is, without helper threads. Its
+ *   parallel scavenges and concurrent marking pay off on large heaps; a webhook's are ~10–25 MiB, and
+ *   on one CPU (a pod's `limits.cpu: 1`, W2's server) the helpers share the core with the thread they
+ *   help, so a 0.3 ms scavenge became a stall of several: p99 at 1,500 req/s 7.0 → 2.7 ms (and
+ *   7.5 → 1.8 in another run), the same CPU per review and the same maximum, in A/B runs on one core.
  */
-export const serveNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=512'] as const;
+export const serveNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=512', '--single-threaded-gc'] as const;

@@ -7,6 +7,7 @@ import { parseDecision, type Decision } from './decision.js';
 import { assertDataDocument, PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import { noMutation, parseMutation, type Mutation } from './mutation.js';
 import { InThreadEvaluator } from './in-thread.js';
+import { interruptible } from './interruptible.js';
 import { WorkerPool } from './pool.js';
 import { wasmPageBytes, type MemoryLimits } from './wasm-policy.js';
 
@@ -17,8 +18,8 @@ export interface EngineOptions {
   readonly data?: unknown;
   /**
    * Worker threads; default one per core. 0: evaluate in the calling thread, stopped at the same deadlines
-   * by a watchdog thread (see InThreadEvaluator), unless Gatekeeper templates decide too: they run on
-   * one worker.
+   * by a watchdog thread (see InThreadEvaluator), unless Gatekeeper templates decide too or the module
+   * cannot be made interruptible: then on one worker (`workers` says which).
    */
   readonly workers?: number;
   /** Deadline of one evaluation in milliseconds; default 2000. */
@@ -113,10 +114,11 @@ export class Engine {
     const timeoutMs = options.timeoutMs ?? engineDefaults.timeoutMs;
     const workers = wholeNumber('workers', options.workers ?? engineDefaults.workers, 0);
     if (options.data !== undefined) checkGatekeeperData(gatekeeper, options.data);
-    if (workers === 0 && bundle && !gatekeeper) {
+    const inThread = workers === 0 && bundle && !gatekeeper ? interruptibleModule(bundle) : undefined;
+    if (bundle && inThread) {
       // One instance both checks data and evaluates.
-      const inThread = new InThreadEvaluator(bundle, { data: options.data, limits, print: options.print, timeoutMs });
-      return new Engine(bundle, inThread.evaluator, { inThread }, undefined);
+      const evaluator = new InThreadEvaluator(bundle, inThread, { data: options.data, limits, print: options.print, timeoutMs });
+      return new Engine(bundle, evaluator.evaluator, { inThread: evaluator }, undefined);
     }
     // Fails here, before any worker starts, on missing builtins or data the policy rejects.
     const checker = bundle && new PolicyEvaluator(bundle, { data: options.data, limits });
@@ -208,6 +210,19 @@ export class Engine {
 
   close(): Promise<void> {
     return this.pool ? this.pool.close() : this.inThread!.close();
+  }
+}
+
+/**
+ * The bundle's module made interruptible, for an engine without workers; undefined when the rewrite
+ * refuses it (an instruction OPA's modules do not contain): such a module runs on one worker instead.
+ */
+function interruptibleModule(bundle: PolicyBundle): WebAssembly.Module | undefined {
+  try {
+    return new WebAssembly.Module(interruptible(bundle.wasm));
+  } catch (err) {
+    if (err instanceof WasmgateError && err.code === 'BUNDLE_INVALID') return undefined;
+    throw err;
   }
 }
 

@@ -3,7 +3,6 @@ import { WasmgateError } from '../errors.js';
 import type { PolicyBundle } from './bundle.js';
 import type { Decision } from './decision.js';
 import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
-import { interruptible } from './interruptible.js';
 import type { Mutation } from './mutation.js';
 import { stoppedMessage } from './stopped.js';
 import type { MemoryLimits, PrintSink } from './wasm-policy.js';
@@ -29,11 +28,12 @@ export class InThreadEvaluator {
   private readonly watchdog = new Watchdog();
   private closed = false;
 
+  /** `module` is the bundle's, made interruptible (interruptible.ts). */
   constructor(
     bundle: PolicyBundle,
+    module: WebAssembly.Module,
     private readonly options: InThreadOptions,
   ) {
-    const module = new WebAssembly.Module(interruptible(bundle.wasm));
     this.evaluator = new PolicyEvaluator({ ...bundle, module }, { data: options.data, limits: options.limits, print: options.print, sharedMemory: true });
   }
 

@@ -9,14 +9,13 @@ const init = workerData as WatchdogInit;
 const words = new Int32Array(init.control, 0, 2);
 const times = new BigInt64Array(init.control, 8, 2);
 const never = 2n ** 62n;
-/** The flag of each memory by generation: the current one, and the one before while an arm may still name it. */
-const flags = new Map<number, Int32Array>();
+/** The stop flag of the latest memory, and its generation: an arm names only the latest (it is posted before the arm). */
+let latest: { generation: number; flag: Int32Array } | undefined;
 
 for (;;) {
   for (let got = receiveMessageOnPort(init.port); got; got = receiveMessageOnPort(init.port)) {
     const memory = got.message as WatchedMemory;
-    flags.set(memory.generation, new Int32Array(memory.buffer, stopFlagAddress, 1));
-    flags.delete(memory.generation - 2);
+    latest = { generation: memory.generation, flag: new Int32Array(memory.buffer, stopFlagAddress, 1) };
   }
   const sequence = Atomics.load(words, watchdogLayout.sequence);
   let wakeAt = never;
@@ -27,10 +26,9 @@ for (;;) {
     // Read again: the three words describe one evaluation only if its number did not change meanwhile.
     if (Atomics.load(words, watchdogLayout.sequence) !== sequence) continue;
     if (now < stopAt) wakeAt = stopAt;
-    else {
-      const flag = flags.get(generation);
-      if (flag) Atomics.store(flag, 0, sequence);
-    }
+    // Armed in a memory not drained yet (posted just before the arm): the next drain has it.
+    else if (latest?.generation !== generation) continue;
+    else Atomics.store(latest.flag, 0, sequence);
   }
   Atomics.store(times, watchdogLayout.wakesAt, wakeAt);
   const now = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));

@@ -126,7 +126,7 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
     });
     const server = new WebhookServer(config, logger, metrics, policy, tlsFiles, tlsMaterial);
     logger.info(
-      { revision: policy.current.revision, source: policy.current.source, workers: config.workers, dataFile: config.dataFile },
+      { revision: policy.current.revision, source: policy.current.source, workers: policy.current.engine.workers, dataFile: config.dataFile },
       'policy loaded and self-checked',
     );
     try {

@@ -1,4 +1,5 @@
 import { WasmgateError } from '../errors.js';
+import { Reader } from './wasm-binary.js';
 
 /**
  * Where the stop flag lives: the lowest word of memory. OPA's modules put their stack first, below
@@ -31,38 +32,6 @@ function leb(value: number): number[] {
   return out;
 }
 
-class Cursor {
-  constructor(
-    readonly bytes: Uint8Array,
-    public pos: number,
-  ) {}
-
-  byte(): number {
-    if (this.pos >= this.bytes.length) throw fail('truncated');
-    return this.bytes[this.pos++]!;
-  }
-
-  u32(): number {
-    let result = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) return result;
-    }
-  }
-
-  /** Skips a length-prefixed run of bytes (a name, a list of one-byte types). */
-  skipBytes(): void {
-    const length = this.u32();
-    this.pos += length;
-  }
-
-  /** Skips one LEB128 number, signed or not. */
-  skip(count = 1): void {
-    for (let i = 0; i < count; i++) while (this.byte() & 0x80);
-  }
-}
-
 /** The immediates of the 0xFC-prefixed instructions (saturating truncations, bulk memory and tables), as LEB128 numbers to skip. */
 function prefixedImmediates(sub: number): number {
   if (sub <= 7) return 0;
@@ -77,7 +46,7 @@ function prefixedImmediates(sub: number): number {
  * OPA's modules do not use (exceptions, tail calls, SIMD, threads) are refused rather than guessed at.
  */
 function instrumentBody(bytes: Uint8Array, start: number, end: number, out: number[]): void {
-  const c = new Cursor(bytes, start);
+  const c = new Reader(bytes, start);
   const localGroups = c.u32();
   for (let i = 0; i < localGroups; i++) {
     c.skip();
@@ -100,7 +69,7 @@ function instrumentBody(bytes: Uint8Array, start: number, end: number, out: numb
     } else if (op === 0x0c || op === 0x0d || op === 0x10 || (op >= 0x20 && op <= 0x26) || op === 0x3f || op === 0x40 || op === 0x41 || op === 0x42 || op === 0xd2) c.skip();
     else if (op === 0x0e) c.skip(c.u32() + 1);
     else if (op === 0x11 || (op >= 0x28 && op <= 0x3e)) c.skip(2);
-    else if (op === 0x1c) c.skipBytes();
+    else if (op === 0x1c) c.skipName();
     else if (op === 0x43) c.pos += 4;
     else if (op === 0x44) c.pos += 8;
     else if (op === 0xd0) c.pos += 1;
@@ -119,7 +88,7 @@ function section(id: number, content: number[]): number[] {
 
 /** The code section with every body instrumented. */
 function instrumentCode(bytes: Uint8Array, start: number, end: number): number[] {
-  const c = new Cursor(bytes, start);
+  const c = new Reader(bytes, start);
   const count = c.u32();
   const content = leb(count);
   for (let i = 0; i < count; i++) {
@@ -136,14 +105,14 @@ function instrumentCode(bytes: Uint8Array, start: number, end: number): number[]
 
 /** The import section with its memory import declared shared. */
 function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { content: number[]; found: boolean } {
-  const c = new Cursor(bytes, start);
+  const c = new Reader(bytes, start);
   const count = c.u32();
   const content = leb(count);
   let found = false;
   for (let i = 0; i < count; i++) {
     const entryStart = c.pos;
-    c.skipBytes();
-    c.skipBytes();
+    c.skipName();
+    c.skipName();
     const kind = c.byte();
     if (kind === 2) {
       for (let k = entryStart; k < c.pos; k++) content.push(bytes[k]!);
@@ -176,7 +145,7 @@ function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { con
  */
 export function interruptible(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   const out: number[] = [...bytes.subarray(0, 8)];
-  const c = new Cursor(bytes, 8);
+  const c = new Reader(bytes, 8);
   let shared = false;
   while (c.pos < bytes.length) {
     const sectionStart = c.pos;

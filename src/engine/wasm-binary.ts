@@ -7,10 +7,12 @@ function fail(why: string): WasmgateError {
 }
 
 /** A cursor over a module's bytes: LEB128 numbers, names, sections. */
-class Reader {
-  pos = 8; // magic and version
-
-  constructor(readonly bytes: Uint8Array) {}
+export class Reader {
+  constructor(
+    readonly bytes: Uint8Array,
+    /** From after the magic and version, by default. */
+    public pos = 8,
+  ) {}
 
   byte(): number {
     if (this.pos >= this.bytes.length) throw fail('truncated');
@@ -38,9 +40,15 @@ class Reader {
     return shift < 32 && b & 0x40 ? result | (~0 << shift) : result;
   }
 
+  /** Skips a length-prefixed run of bytes: a name, a list of one-byte types. */
   skipName(): void {
     const length = this.u32();
     this.pos += length;
+  }
+
+  /** Skips LEB128 numbers, signed or not. */
+  skip(count = 1): void {
+    for (let i = 0; i < count; i++) while (this.byte() & 0x80);
   }
 
   /** Limits (flags, min, max?): the minimum. */

@@ -90,6 +90,17 @@ function compile(bytes: Buffer, where: string): WebAssembly.Module {
 }
 
 /**
+ * The module compiled when first asked for (~4 MiB of code): an engine evaluating in its own thread
+ * runs a rewrite of it instead (interruptible.ts) and never needs it. Validated now, so a bad file
+ * still fails the load.
+ */
+function lazilyCompiled(bytes: Buffer, where: string): () => WebAssembly.Module {
+  if (!WebAssembly.validate(new Uint8Array(bytes))) compile(bytes, where);
+  let module: WebAssembly.Module | undefined;
+  return () => (module ??= compile(bytes, where));
+}
+
+/**
  * Loads a compiled policy from a directory holding policy.wasm and data.json (what the build writes
  * to wasm/) or from an OPA bundle .tar.gz built with `opa build -t wasm`.
  */
@@ -124,5 +135,15 @@ export async function loadBundle(location: string = defaultBundleDir): Promise<P
     .update(dataBytes ?? '')
     .digest('hex')
     .slice(0, 12);
-  return { module: compile(wasm, source), wasm, memoryMinPages: memoryPagesNeeded(wasm), data, revision, source };
+  const module = lazilyCompiled(wasm, source);
+  return {
+    get module() {
+      return module();
+    },
+    wasm,
+    memoryMinPages: memoryPagesNeeded(wasm),
+    data,
+    revision,
+    source,
+  };
 }

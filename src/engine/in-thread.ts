@@ -34,7 +34,9 @@ export class InThreadEvaluator {
     module: WebAssembly.Module,
     private readonly options: InThreadOptions,
   ) {
-    this.evaluator = new PolicyEvaluator({ ...bundle, module }, { data: options.data, limits: options.limits, print: options.print, sharedMemory: true });
+    // Not a spread of the bundle: that would compile its own module, which this engine never runs.
+    const { data, memoryMinPages, revision, source } = bundle;
+    this.evaluator = new PolicyEvaluator({ module, data, memoryMinPages, revision, source }, { data: options.data, limits: options.limits, print: options.print, sharedMemory: true });
   }
 
   ready(): Promise<void> {

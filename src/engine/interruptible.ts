@@ -21,7 +21,7 @@ function fail(why: string): WasmgateError {
   return new WasmgateError('BUNDLE_INVALID', `cannot make the WASM module stoppable: ${why}`);
 }
 
-function leb(value: number): number[] {
+function leb(value: number): Uint8Array {
   const out: number[] = [];
   do {
     let b = value % 128;
@@ -29,7 +29,35 @@ function leb(value: number): number[] {
     if (value > 0) b |= 0x80;
     out.push(b);
   } while (value > 0);
-  return out;
+  return Uint8Array.from(out);
+}
+
+/** Output as a list of byte runs (mostly views of the input), joined once at the end. */
+class Chunks {
+  readonly parts: Uint8Array[] = [];
+  length = 0;
+
+  push(...parts: Uint8Array[]): void {
+    for (const part of parts) {
+      this.parts.push(part);
+      this.length += part.length;
+    }
+  }
+
+  /** A section: its id, its size, then these runs. */
+  section(id: number, content: Chunks): void {
+    this.push(Uint8Array.of(id), leb(content.length), ...content.parts);
+  }
+
+  join(): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const part of this.parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
 }
 
 /** The immediates of the 0xFC-prefixed instructions (saturating truncations, bulk memory and tables), as LEB128 numbers to skip. */
@@ -45,7 +73,7 @@ function prefixedImmediates(sub: number): number {
  * (to tell a loop opcode from an immediate that happens to equal it); instructions of proposals that
  * OPA's modules do not use (exceptions, tail calls, SIMD, threads) are refused rather than guessed at.
  */
-function instrumentBody(bytes: Uint8Array, start: number, end: number, out: number[]): void {
+function instrumentBody(bytes: Uint8Array, start: number, end: number, out: Chunks): void {
   const c = new Reader(bytes, start);
   const localGroups = c.u32();
   for (let i = 0; i < localGroups; i++) {
@@ -54,7 +82,7 @@ function instrumentBody(bytes: Uint8Array, start: number, end: number, out: numb
   }
   let copied = start;
   const flush = (to: number) => {
-    for (let i = copied; i < to; i++) out.push(bytes[i]!);
+    out.push(bytes.subarray(copied, to));
     copied = to;
   };
   while (c.pos < end) {
@@ -64,7 +92,7 @@ function instrumentBody(bytes: Uint8Array, start: number, end: number, out: numb
       else c.skip();
       if (op === 0x03) {
         flush(c.pos);
-        out.push(...stopCheck);
+        out.push(stopCheck);
       }
     } else if (op === 0x0c || op === 0x0d || op === 0x10 || (op >= 0x20 && op <= 0x26) || op === 0x3f || op === 0x40 || op === 0x41 || op === 0x42 || op === 0xd2) c.skip();
     else if (op === 0x0e) c.skip(c.u32() + 1);
@@ -82,21 +110,17 @@ function instrumentBody(bytes: Uint8Array, start: number, end: number, out: numb
   flush(end);
 }
 
-function section(id: number, content: number[]): number[] {
-  return [id, ...leb(content.length), ...content];
-}
-
-/** The code section with every body instrumented. */
-function instrumentCode(bytes: Uint8Array, start: number, end: number): number[] {
+/** The code section's content with every body instrumented. */
+function instrumentCode(bytes: Uint8Array, start: number, end: number): Chunks {
   const c = new Reader(bytes, start);
   const count = c.u32();
-  const content = leb(count);
+  const content = new Chunks();
+  content.push(leb(count));
   for (let i = 0; i < count; i++) {
     const size = c.u32();
-    const body: number[] = [];
+    const body = new Chunks();
     instrumentBody(bytes, c.pos, c.pos + size, body);
-    content.push(...leb(body.length));
-    for (const b of body) content.push(b);
+    content.push(leb(body.length), ...body.parts);
     c.pos += size;
   }
   if (c.pos !== end) throw fail('the code section has bytes after its last body');
@@ -104,10 +128,11 @@ function instrumentCode(bytes: Uint8Array, start: number, end: number): number[]
 }
 
 /** The import section with its memory import declared shared. */
-function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { content: number[]; found: boolean } {
+function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { content: Chunks; found: boolean } {
   const c = new Reader(bytes, start);
   const count = c.u32();
-  const content = leb(count);
+  const content = new Chunks();
+  content.push(leb(count));
   let found = false;
   for (let i = 0; i < count; i++) {
     const entryStart = c.pos;
@@ -115,11 +140,11 @@ function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { con
     c.skipName();
     const kind = c.byte();
     if (kind === 2) {
-      for (let k = entryStart; k < c.pos; k++) content.push(bytes[k]!);
+      content.push(bytes.subarray(entryStart, c.pos));
       const flags = c.byte();
       const min = c.u32();
       const max = flags & 1 ? c.u32() : sharedMaximumPages;
-      content.push(0x03, ...leb(min), ...leb(max));
+      content.push(Uint8Array.of(0x03), leb(min), leb(max));
       found = true;
       continue;
     }
@@ -130,7 +155,7 @@ function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { con
       else c.skip();
     } else if (kind === 3) c.pos += 2;
     else throw fail(`unknown import kind ${kind}`);
-    for (let k = entryStart; k < c.pos; k++) content.push(bytes[k]!);
+    content.push(bytes.subarray(entryStart, c.pos));
   }
   if (c.pos !== end) throw fail('the import section has bytes after its last entry');
   return { content, found };
@@ -144,7 +169,8 @@ function shareMemoryImport(bytes: Uint8Array, start: number, end: number): { con
  * evaluation within a loop iteration or two. Only modules that import their memory can be shared.
  */
 export function interruptible(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  const out: number[] = [...bytes.subarray(0, 8)];
+  const out = new Chunks();
+  out.push(bytes.subarray(0, 8));
   const c = new Reader(bytes, 8);
   let shared = false;
   while (c.pos < bytes.length) {
@@ -156,14 +182,11 @@ export function interruptible(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
     if (id === 2) {
       const imports = shareMemoryImport(bytes, start, end);
       shared = imports.found;
-      out.push(...section(2, imports.content));
-    } else if (id === 10) {
-      for (const b of section(10, instrumentCode(bytes, start, end))) out.push(b);
-    } else {
-      for (let i = sectionStart; i < end; i++) out.push(bytes[i]!);
-    }
+      out.section(2, imports.content);
+    } else if (id === 10) out.section(10, instrumentCode(bytes, start, end));
+    else out.push(bytes.subarray(sectionStart, end));
     c.pos = end;
   }
   if (!shared) throw fail('it does not import its memory');
-  return Uint8Array.from(out);
+  return out.join();
 }

@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { watchdogLayout, type WatchdogInit, type WatchedMemory } from './watchdog.js';
+import { epochMicros, watchdogLayout, type WatchdogInit, type WatchedMemory } from './watchdog.js';
 import { stopFlagAddress } from './interruptible.js';
 
 // The watchdog of an engine that evaluates in its calling thread (see Watchdog): sleeps until the
@@ -22,7 +21,7 @@ for (;;) {
   if (sequence & 1) {
     const generation = Atomics.load(words, watchdogLayout.generation);
     const stopAt = Atomics.load(times, watchdogLayout.stopAt);
-    const now = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+    const now = epochMicros();
     // Read again: the three words describe one evaluation only if its number did not change meanwhile.
     if (Atomics.load(words, watchdogLayout.sequence) !== sequence) continue;
     if (now < stopAt) wakeAt = stopAt;
@@ -31,6 +30,6 @@ for (;;) {
     else Atomics.store(latest.flag, 0, sequence);
   }
   Atomics.store(times, watchdogLayout.wakesAt, wakeAt);
-  const now = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+  const now = epochMicros();
   Atomics.wait(words, watchdogLayout.sequence, sequence, wakeAt === never ? Infinity : Math.max(0, Number(wakeAt - now) / 1000));
 }

@@ -23,7 +23,8 @@ export interface WatchedMemory {
   readonly buffer: SharedArrayBuffer;
 }
 
-const epochMicros = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+/** Now, in epoch microseconds: the clock both threads share. */
+export const epochMicros = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
 
 const threadUrl = new URL('./watchdog-thread.js', import.meta.url);
 
@@ -31,34 +32,47 @@ const threadUrl = new URL('./watchdog-thread.js', import.meta.url);
  * Stops an evaluation running in this thread at its deadline, from a thread of its own: it sets the
  * stop flag in the evaluation's (shared) memory, which the interruptible module checks in every loop.
  * Arming costs two stores and, only when the watchdog sleeps past the new deadline, a wake; between
- * evaluations nothing runs. The thread never returns to its event loop: it sleeps in Atomics.wait.
+ * evaluations nothing runs. The thread never returns to its event loop: it sleeps in Atomics.wait. A
+ * watchdog thread that dies (it should not) is started again at once, on the same shared words.
  */
 export class Watchdog {
-  private readonly words: Int32Array;
-  private readonly times: BigInt64Array;
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
-  private readonly online: Promise<void>;
+  private readonly control = new SharedArrayBuffer(watchdogLayout.bytes);
+  private readonly words = new Int32Array(this.control, 0, 2);
+  private readonly times = new BigInt64Array(this.control, 8, 2);
+  private worker!: Worker;
+  private port!: MessagePort;
+  private online!: Promise<void>;
+  private closing = false;
   private sequence = 0;
   private memory?: WebAssembly.Memory;
   private generation = 0;
   private flag?: Int32Array;
 
   constructor() {
-    const control = new SharedArrayBuffer(watchdogLayout.bytes);
-    this.words = new Int32Array(control, 0, 2);
-    this.times = new BigInt64Array(control, 8, 2);
+    this.start();
+  }
+
+  private start(): void {
     const channel = new MessageChannel();
     this.port = channel.port1;
-    const init: WatchdogInit = { control, port: channel.port2 };
-    this.worker = new Worker(threadUrl, { workerData: init, transferList: [channel.port2], execArgv: [] });
+    const init: WatchdogInit = { control: this.control, port: channel.port2 };
+    const worker = new Worker(threadUrl, { workerData: init, transferList: [channel.port2], execArgv: [] });
+    this.worker = worker;
     // Until it runs, someone awaiting ready() needs the process alive; after, the watchdog never keeps it so.
     this.online = new Promise((resolve, reject) => {
-      this.worker.once('online', () => {
-        this.worker.unref();
+      worker.once('online', () => {
+        worker.unref();
         resolve();
       });
-      this.worker.once('error', reject);
+      worker.once('error', reject);
+    });
+    this.online.catch(() => {});
+    worker.once('exit', () => {
+      if (this.closing) return;
+      this.port.close();
+      this.start();
+      // The new thread reads the shared words as it starts; the memory it must stop comes again.
+      if (this.memory) this.port.postMessage({ generation: this.generation, buffer: this.memory.buffer as unknown as SharedArrayBuffer } satisfies WatchedMemory);
     });
   }
 
@@ -105,6 +119,7 @@ export class Watchdog {
   }
 
   close(): Promise<number> {
+    this.closing = true;
     this.port.close();
     return this.worker.terminate();
   }

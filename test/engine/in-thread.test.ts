@@ -136,3 +136,17 @@ t.test('data, memory ceiling and closing', async (t) => {
   await engine.close();
   t.ok(isWasmgateError(await errorOf(engine.evaluate(review('closed'))), 'ENGINE_CLOSED'));
 });
+
+t.test('a watchdog thread that dies is started again, and stops the next stuck evaluation', async (t) => {
+  const engine = await Engine.load({ bundle: echo, workers: 0, timeoutMs: 200 });
+  t.teardown(() => engine.close());
+  await engine.ready();
+  // The engine's watchdog (private to it: reached here only to kill its thread).
+  const watchdog = (engine as unknown as { runner: { inThread: { watchdog: { worker: Worker; ready(): Promise<void> } } } }).runner.inThread.watchdog;
+  const first = watchdog.worker;
+  await first.terminate();
+  while (watchdog.worker === first) await new Promise((resolve) => setImmediate(resolve));
+  await watchdog.ready();
+  const err = await errorOf(engine.evaluate(stuck('after-restart')));
+  t.ok(isWasmgateError(err, 'EVAL_TIMEOUT'), `stopped by the new thread (got ${String(err)})`);
+});

@@ -113,6 +113,10 @@ export class Engine {
     const limits = memoryLimits(options.memoryLimitBytes ?? engineDefaults.memoryLimitBytes);
     const timeoutMs = options.timeoutMs ?? engineDefaults.timeoutMs;
     const workers = wholeNumber('workers', options.workers ?? engineDefaults.workers, 0);
+    // Checked whichever runner they end up with: a bad value is refused, not ignored.
+    const cores = wholeNumber('cores', options.cores ?? availableParallelism(), 1);
+    const spinMicros = wholeNumber('spinMicros', options.spinMicros ?? engineDefaults.spinMicros, 0);
+    const claimMicros = wholeNumber('claimMicros', options.claimMicros ?? engineDefaults.claimMicros, 0);
     if (options.data !== undefined) checkGatekeeperData(gatekeeper, options.data);
     const inThread = workers === 0 && bundle && !gatekeeper ? interruptibleModule(bundle) : undefined;
     if (bundle && inThread) {
@@ -128,9 +132,9 @@ export class Engine {
       limits,
       print: options.print,
       ...(gatekeeper ? { gatekeeper } : {}),
-      cores: wholeNumber('cores', options.cores ?? availableParallelism(), 1),
-      spinMicros: wholeNumber('spinMicros', options.spinMicros ?? engineDefaults.spinMicros, 0),
-      claimMicros: wholeNumber('claimMicros', options.claimMicros ?? engineDefaults.claimMicros, 0),
+      cores,
+      spinMicros,
+      claimMicros,
     });
     return new Engine(bundle, checker, { pool }, gatekeeper);
   }

@@ -145,5 +145,8 @@ t.test('a spinning caller still sees a stuck evaluation stopped at its deadline,
 t.test('the pool options must be whole numbers, each refused by name', async (t) => {
   for (const [name, value] of [['workers', 2.5], ['cores', 1.5], ['spinMicros', -1], ['claimMicros', Number.NaN]] as const) {
     await t.rejects(Engine.load({ bundle, [name]: value }), { code: 'CONFIG_INVALID', message: new RegExp(`^${name} must be a whole number`) }, `${name} ${value}`);
+    if (name !== 'workers') {
+      await t.rejects(Engine.load({ bundle, workers: 0, [name]: value }), { code: 'CONFIG_INVALID' }, `${name} ${value}, in the calling thread too`);
+    }
   }
 });

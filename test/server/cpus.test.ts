@@ -1,6 +1,6 @@
 // The default worker count follows the CPUs the process may use: a cgroup CPU quota lowers the cores it sees.
 import t from 'tap';
-import { cgroupCpuQuota, usableCpus } from '../../dist/config/cpus.js';
+import { cgroupCpuQuota, defaultWorkers, usableCpus } from '../../dist/config/cpus.js';
 
 const files = (entries: Record<string, string>) => (path: string) => entries[path];
 
@@ -24,4 +24,11 @@ t.test('the quota lowers the cores, never raises them, and leaves at least one',
   t.equal(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '800000 100000' }), 4), 4, 'a quota above the cores');
   t.equal(usableCpus(files({ '/sys/fs/cgroup/cpu.max': 'max 100000' }), 4), 4, 'no quota');
   t.equal(usableCpus(files({}), 0), 1);
+});
+
+t.test('the server evaluates in its own thread on one CPU, on a worker per CPU beyond', async (t) => {
+  t.equal(defaultWorkers(1), 0, 'one CPU (a pod limited to one, or taskset): no worker');
+  t.equal(defaultWorkers(usableCpus(files({ '/sys/fs/cgroup/cpu.max': '100000 100000' }), 8)), 0, 'a quota of one CPU on an 8-core node');
+  t.equal(defaultWorkers(2), 2);
+  t.equal(defaultWorkers(16), 16);
 });

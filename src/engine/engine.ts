@@ -7,7 +7,6 @@ import { parseDecision, type Decision } from './decision.js';
 import { assertDataDocument, PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import { noMutation, parseMutation, type Mutation } from './mutation.js';
 import { InThreadEvaluator } from './in-thread.js';
-import { interruptible } from './interruptible.js';
 import { WorkerPool } from './pool.js';
 import { wasmPageBytes, type MemoryLimits } from './wasm-policy.js';
 
@@ -118,12 +117,9 @@ export class Engine {
     const spinMicros = wholeNumber('spinMicros', options.spinMicros ?? engineDefaults.spinMicros, 0);
     const claimMicros = wholeNumber('claimMicros', options.claimMicros ?? engineDefaults.claimMicros, 0);
     if (options.data !== undefined) checkGatekeeperData(gatekeeper, options.data);
-    const inThread = workers === 0 && bundle && !gatekeeper ? interruptibleModule(bundle) : undefined;
-    if (bundle && inThread) {
-      // One instance both checks data and evaluates.
-      const evaluator = new InThreadEvaluator(bundle, inThread, { data: options.data, limits, print: options.print, timeoutMs });
-      return new Engine(bundle, evaluator.evaluator, { inThread: evaluator }, undefined);
-    }
+    const inThread = workers === 0 && bundle && !gatekeeper ? InThreadEvaluator.create(bundle, { data: options.data, limits, print: options.print, timeoutMs }) : undefined;
+    // One instance both checks data and evaluates.
+    if (inThread) return new Engine(bundle, inThread.evaluator, { inThread }, undefined);
     // Fails here, before any worker starts, on missing builtins or data the policy rejects.
     const checker = bundle && new PolicyEvaluator(bundle, { data: options.data, limits });
     const pool = new WorkerPool(bundle, options.data ?? bundle?.data ?? {}, {
@@ -214,19 +210,6 @@ export class Engine {
 
   close(): Promise<void> {
     return this.pool ? this.pool.close() : this.inThread!.close();
-  }
-}
-
-/**
- * The bundle's module made interruptible, for an engine without workers; undefined when the rewrite
- * refuses it (an instruction OPA's modules do not contain): such a module runs on one worker instead.
- */
-function interruptibleModule(bundle: PolicyBundle): WebAssembly.Module | undefined {
-  try {
-    return new WebAssembly.Module(interruptible(bundle.wasm));
-  } catch (err) {
-    if (err instanceof WasmgateError && err.code === 'BUNDLE_INVALID') return undefined;
-    throw err;
   }
 }
 

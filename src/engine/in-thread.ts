@@ -3,6 +3,7 @@ import { WasmgateError } from '../errors.js';
 import type { PolicyBundle } from './bundle.js';
 import type { Decision } from './decision.js';
 import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
+import { interruptible } from './interruptible.js';
 import type { Mutation } from './mutation.js';
 import { stoppedMessage } from './stopped.js';
 import type { MemoryLimits, PrintSink } from './wasm-policy.js';
@@ -28,8 +29,23 @@ export class InThreadEvaluator {
   private readonly watchdog = new Watchdog();
   private closed = false;
 
-  /** `module` is the bundle's, made interruptible (interruptible.ts). */
-  constructor(
+  /**
+   * The in-thread evaluator of a bundle, or undefined when the rewrite refuses its module (an
+   * instruction OPA's modules do not contain): the engine runs that one on a worker instead.
+   */
+  static create(bundle: PolicyBundle, options: InThreadOptions): InThreadEvaluator | undefined {
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(interruptible(bundle.wasm));
+    } catch (err) {
+      if (err instanceof WasmgateError && err.code === 'BUNDLE_INVALID') return undefined;
+      throw err;
+    }
+    return new InThreadEvaluator(bundle, module, options);
+  }
+
+  /** `module` is the bundle's, made interruptible. */
+  private constructor(
     bundle: PolicyBundle,
     module: WebAssembly.Module,
     private readonly options: InThreadOptions,

@@ -45,8 +45,8 @@ export class Watchdog {
   private closing = false;
   private sequence = 0;
   private memory?: WebAssembly.Memory;
-  private generation = 0;
-  private flag?: Int32Array;
+  /** The memory the watchdog stops evaluations in, as posted to its thread, and its stop flag. */
+  private watched?: WatchedMemory & { readonly flag: Int32Array };
 
   constructor() {
     this.start();
@@ -72,7 +72,7 @@ export class Watchdog {
       this.port.close();
       this.start();
       // The new thread reads the shared words as it starts; the memory it must stop comes again.
-      if (this.memory) this.port.postMessage({ generation: this.generation, buffer: this.memory.buffer as unknown as SharedArrayBuffer } satisfies WatchedMemory);
+      this.post();
     });
   }
 
@@ -90,19 +90,26 @@ export class Watchdog {
       const buffer: unknown = memory.buffer;
       if (!(buffer instanceof SharedArrayBuffer)) throw new Error('the watchdog stops evaluations in shared memories only');
       this.memory = memory;
-      this.generation++;
-      this.flag = new Int32Array(buffer, stopFlagAddress, 1);
-      this.port.postMessage({ generation: this.generation, buffer } satisfies WatchedMemory);
+      this.watched = { generation: (this.watched?.generation ?? 0) + 1, buffer, flag: new Int32Array(buffer, stopFlagAddress, 1) };
+      this.post();
     }
-    Atomics.store(this.flag!, 0, 0);
+    const { generation, flag } = this.watched!;
+    Atomics.store(flag, 0, 0);
     this.sequence += 2;
     const number = this.sequence - 1;
     const stopAt = epochMicros() + BigInt(Math.ceil(limitMs * 1000));
-    Atomics.store(this.words, watchdogLayout.generation, this.generation);
+    Atomics.store(this.words, watchdogLayout.generation, generation);
     Atomics.store(this.times, watchdogLayout.stopAt, stopAt);
     Atomics.store(this.words, watchdogLayout.sequence, number);
     if (Atomics.load(this.times, watchdogLayout.wakesAt) > stopAt) Atomics.notify(this.words, watchdogLayout.sequence);
     return number;
+  }
+
+  /** Tells the thread which memory to stop evaluations in. */
+  private post(): void {
+    if (!this.watched) return;
+    const { generation, buffer } = this.watched;
+    this.port.postMessage({ generation, buffer } satisfies WatchedMemory);
   }
 
   disarm(): void {
@@ -114,7 +121,7 @@ export class Watchdog {
    * is a stop meant for an evaluation that finished just as its deadline came (the caller runs it again).
    */
   stopped(number: number): 'this' | 'stale' | 'no' {
-    const value = this.flag ? Atomics.load(this.flag, 0) : 0;
+    const value = this.watched ? Atomics.load(this.watched.flag, 0) : 0;
     return value === number ? 'this' : value === 0 ? 'no' : 'stale';
   }
 

@@ -21,6 +21,12 @@ export const entrypoints = {
  */
 export const prepareEntrypoint = 'wasmgate/main/prepare';
 
+/**
+ * What the host reads of a review besides the decision (src/toolchain/envelope.rego, which every build
+ * compiles in); a bundle built without it has its reviews parsed in JavaScript as well.
+ */
+export const envelopeEntrypoint = 'wasmgate/host/envelope';
+
 /** A compiled policy as it sits on disk: the WASM module, compiled once, and its default data. */
 export interface PolicyBundle {
   readonly module: WebAssembly.Module;

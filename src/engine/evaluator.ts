@@ -1,5 +1,5 @@
 import { WasmgateError } from '../errors.js';
-import { entrypoints, prepareEntrypoint, type PolicyBundle } from './bundle.js';
+import { entrypoints, envelopeEntrypoint, prepareEntrypoint, type PolicyBundle } from './bundle.js';
 import { parseDecision, type Decision } from './decision.js';
 import { parseMutation, type Mutation } from './mutation.js';
 import { preparedDataText, withoutPrepared } from './prepare.js';
@@ -87,6 +87,29 @@ export class PolicyEvaluator {
   /** The decision for one AdmissionReview (an object, or its JSON bytes as an ArrayBuffer). */
   decide(input: PolicyInput): Decision {
     return parseDecision(this.run(entrypoints.decision, input));
+  }
+
+  /** Whether the bundle defines the envelope entrypoint, which decideReview needs. */
+  get readsEnvelopes(): boolean {
+    return envelopeEntrypoint in this.policy.entrypoints;
+  }
+
+  /**
+   * The decision for one AdmissionReview's JSON bytes, which the instance parses once for two
+   * entrypoints: first the review's envelope (what the host reads of it: src/toolchain/envelope.rego),
+   * which `check` gets and may refuse by returning false, then the decision. Undefined when refused.
+   */
+  decideReview(input: Uint8Array, check: (envelope: unknown) => boolean): Decision | undefined {
+    let decision: unknown;
+    let refused = false;
+    this.guarded(() =>
+      this.policy.evaluateEach(input, [envelopeEntrypoint, entrypoints.decision], (name, result) => {
+        if (name === entrypoints.decision) decision = result;
+        else refused = !check(result);
+        return !refused;
+      }),
+    );
+    return refused ? undefined : parseDecision(decision);
   }
 
   /** The defaulting for one AdmissionReview: the JSON patch and the PodSecurityPolicy chosen. */

@@ -63,6 +63,10 @@ export class InThreadEvaluator {
     return this.run(() => this.evaluator.decide(input), deadline);
   }
 
+  decideReview(input: Uint8Array, check: (envelope: unknown) => boolean, deadline?: number): Decision | undefined {
+    return this.run(() => this.evaluator.decideReview(input, check), deadline);
+  }
+
   mutate(input: PolicyInput, deadline?: number): Mutation {
     return this.run(() => this.evaluator.mutate(input), deadline);
   }

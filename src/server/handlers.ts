@@ -231,7 +231,7 @@ function answering<R extends { readonly response: unknown }>(
 ): ReviewAnswerer {
   return async (body, res) => {
     const bodyRead = performance.now();
-    const result = await answer(body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res) });
+    const result = await answer(body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res), wholeObjects: ctx.config.log.objects });
     const evaluated = performance.now();
     writeJson(res, 200, result.response);
     const answered = performance.now();

@@ -3,12 +3,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { readBundleFiles } from '../engine/bundle.js';
+import { envelopeEntrypoint, readBundleFiles } from '../engine/bundle.js';
 import { catalogueFileName, readCatalogue, writeCatalogue } from '../policies/catalogue.js';
 import { builtinTable } from '../engine/builtins/index.js';
 import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
-import { describeRules, optionalEntrypoints, requiredEntrypoints, ruleOf } from './entrypoints.js';
+import { describeRules, envelopeModule, optionalEntrypoints, requiredEntrypoints, ruleOf } from './entrypoints.js';
 import { unformattedFiles } from './fmt.js';
 import { opaMessage, policyDirIgnores, runOpa, type OpaRun, type OpaTool } from './opa.js';
 import { replaceBundleFile } from './bundle-archive.js';
@@ -50,6 +50,7 @@ function fingerprint(options: BuildOptions, wasmOpt: WasmOptTool, entrypoints: r
   hash.update(`${wasmOptFingerprint(wasmOpt)}\n`);
   hash.update(`entrypoints ${entrypoints.join(',')}\n`);
   hash.update(`host ${[...builtinTable().keys()].sort().join(',')}\n`);
+  hash.update(readFileSync(envelopeModule));
   for (const file of listFiles(options.policiesDir).filter((f) => !relative(options.policiesDir, f).split(sep).includes('fixtures'))) {
     hash.update(`${relative(options.policiesDir, file)}\n`);
     hash.update(readFileSync(file));
@@ -100,7 +101,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   const stampFile = join(outDir, '.fingerprint');
   // The optional entrypoints the directory lacks are left out; a missing required one is an error.
   const optional = options.entrypoints ? [] : optionalEntrypoints;
-  const stamp = fingerprint({ ...options, policiesDir }, wasmOpt, [...entrypoints, ...optional]);
+  const stamp = fingerprint({ ...options, policiesDir }, wasmOpt, [...entrypoints, ...optional, envelopeEntrypoint]);
   if (
     !options.force &&
     existsSync(join(outDir, 'policy.wasm')) &&
@@ -130,7 +131,7 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   const builtins = await generateCapabilities(options.opa, capabilitiesFile);
   log(`capabilities: ${builtins.excluded.length} OPA builtins left out (the engine cannot run them)`);
 
-  const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, ...policyDirIgnores, policiesDir]);
+  const check = await runOpa(options.opa, ['check', '--strict', '--capabilities', capabilitiesFile, ...policyDirIgnores, policiesDir, envelopeModule]);
   if (check.exitCode !== 0) throw new WasmgateError('OPA_FAILED', `opa check failed:\n${explainCompileErrors(opaMessage(check), builtins)}`);
 
   const catalogue = await readCatalogue(policiesDir, options.opa);
@@ -152,8 +153,9 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
       '-o',
       bundle,
       policiesDir,
+      envelopeModule,
     ]);
-  let targets = [...entrypoints, ...optional];
+  let targets = [...entrypoints, ...optional, envelopeEntrypoint];
   let build = await compile(targets);
   if (build.exitCode !== 0 && optional.length > 0) {
     const absent = (await missingEntrypoints(opaMessage(build), targets, compile)).filter((e) => optional.includes(e));

@@ -1,10 +1,15 @@
+import { join } from 'node:path';
 import { entrypoints, prepareEntrypoint } from '../engine/bundle.js';
+import { packageRoot } from '../paths.js';
 
 /** The entrypoints every policy directory must provide: whatever the engine evaluates. */
 export const requiredEntrypoints: readonly string[] = Object.values(entrypoints);
 
 /** Entrypoints compiled when the policy directory defines them. */
 export const optionalEntrypoints: readonly string[] = [prepareEntrypoint];
+
+/** The host's own module, compiled beside every policy directory: it defines the envelope entrypoint. */
+export const envelopeModule = join(packageRoot, 'src', 'toolchain', 'envelope.rego');
 
 /** "wasmgate/main/decision" → "data.wasmgate.main.decision", the rule a policy author writes. */
 export function ruleOf(entrypoint: string): string {

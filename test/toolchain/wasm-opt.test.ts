@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import t from 'tap';
 import { entrypoints, loadBundle, PolicyEvaluator } from '../../dist/engine/index.js';
+import { envelopeEntrypoint } from '../../dist/engine/bundle.js';
 import { buildPolicies } from '../../dist/toolchain/build.js';
+import { envelopeModule } from '../../dist/toolchain/entrypoints.js';
 import { optimiseWasm, resolveWasmOpt, type WasmOptTool } from '../../dist/toolchain/wasm-opt.js';
 import { runTestsOnWasm } from '../../dist/harness/rego-tests.js';
 import { compileTemplate } from '../../dist/gatekeeper/compile.js';
@@ -58,7 +60,7 @@ t.test("the build ships wasm-opt's output of OPA's module, as policy.wasm and in
   const raw = join(tempDir('raw'), 'bundle.tar.gz');
   const run = await runOpa(opaTool(), [
     'build', '-t', 'wasm', '--capabilities', join(outDir, 'capabilities.json'), '--ignore', '*_test.rego', '--ignore', 'fixtures',
-    ...targets.flatMap((e) => ['-e', e]), '-o', raw, policiesDir,
+    ...[...targets, envelopeEntrypoint].flatMap((e) => ['-e', e]), '-o', raw, policiesDir, envelopeModule,
   ]);
   t.equal(run.exitCode, 0, run.stderr);
   const opaEntries = await tarEntries(raw);

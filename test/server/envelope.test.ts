@@ -1,0 +1,90 @@
+// The validating endpoint of a server that evaluates in its own thread reads each review from its
+// envelope (parsed once, in the WASM module), a server with a worker parses it in JavaScript: the same
+// answers and the same log lines, for every project fixture and for bodies that are not reviews.
+import { join } from 'node:path';
+import t from 'tap';
+import { loadFixtures } from '../../dist/harness/fixtures.js';
+import { projectFixtureDirs, repoRoot } from '../helpers/policies.js';
+import { admit, startServer, type Running } from './helpers.js';
+
+const bundle = join(repoRoot, 'wasm');
+
+/** The decision lines of a server's log, without what differs from run to run. */
+function decisionLines(s: Running): Record<string, unknown>[] {
+  return s.logs
+    .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('admission '))
+    .map(({ time, durationMs, pid, hostname, revision, ...rest }) => rest);
+}
+
+const base = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' };
+const request = { uid: 'u-1', kind: { group: '', version: 'v1', kind: 'ConfigMap' }, resource: { group: '', version: 'v1', resource: 'configmaps' }, namespace: 'team-a', userInfo: { username: 'bob' } };
+
+/** A DELETE whose namespace holds the byte 0xff, which no UTF-8 text does. */
+function notUtf8(): Buffer {
+  const body = Buffer.from(JSON.stringify({ ...base, request: { ...request, operation: 'DELETE', namespace: 'nX' } }));
+  body[body.indexOf('nX') + 1] = 0xff;
+  return body;
+}
+
+/** Bodies that are not reviews wasmgate decides, or that stretch what a parser reads. */
+const odd: [string, string | Buffer][] = [
+  ['not JSON', '{"kind": "AdmissionReview", '],
+  ['not an object', '[1, 2]'],
+  ['no kind', '{}'],
+  ['no request', JSON.stringify(base)],
+  ['a request that is a number', JSON.stringify({ ...base, request: 5 })],
+  ['no uid', JSON.stringify({ ...base, request: { ...request, uid: '' } })],
+  ['CREATE without its object', JSON.stringify({ ...base, request: { ...request, operation: 'CREATE' } })],
+  ['CREATE with an array for its object', JSON.stringify({ ...base, request: { ...request, operation: 'CREATE', object: [1] } })],
+  ['a DELETE named by its old object', JSON.stringify({ ...base, request: { ...request, operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-' }, data: { a: 'b' } } } })],
+  ['a CREATE named by generateName', JSON.stringify({ ...base, request: { ...request, operation: 'CREATE', object: { kind: 'ConfigMap', metadata: { generateName: 'cm-', namespace: 'team-a' } } } })],
+  ['a name that is not a string', JSON.stringify({ ...base, request: { ...request, operation: 'CREATE', object: { kind: 'ConfigMap', metadata: { name: 7 } } } })],
+  ['userInfo that is not an object', JSON.stringify({ ...base, request: { ...request, operation: 'DELETE', userInfo: 'x' } })],
+  ['bytes that are not UTF-8 in a string', notUtf8()],
+  ['a key given twice', `{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": ${JSON.stringify({ ...request, operation: 'DELETE' }).replace('"uid":"u-1"', '"uid": "first", "uid": "second"')}}`],
+  ['a number too large for a double', `{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": ${JSON.stringify({ ...request, operation: 'CREATE', object: { kind: 'ConfigMap', metadata: { name: 'big' } } }).replace('"uid"', '"big": 1e400, "uid"')}}`],
+];
+
+t.test('a server in its own thread answers and logs every review as one with a worker does', async (t) => {
+  const inThread = await startServer({ bundle, workers: '0' });
+  const pooled = await startServer({ bundle, workers: '1' });
+  t.teardown(() => Promise.all([inThread.stop(), pooled.stop()]));
+  t.ok(inThread.server.policy.current.engine.readsEnvelopes, 'the one in its own thread reads envelopes');
+  t.notOk(pooled.server.policy.current.engine.readsEnvelopes, 'the one with a worker does not');
+  const { cases } = await loadFixtures(projectFixtureDirs());
+  const bodies: [string, string | Buffer][] = [...cases.map((c) => [`${c.source.file}#${c.source.document}`, JSON.stringify(c.review)] as [string, string]), ...odd];
+  for (const [what, body] of bodies) {
+    const [ours, theirs] = await Promise.all([admit(inThread.port, inThread.ca, body), admit(pooled.port, pooled.ca, body)]);
+    t.same({ status: ours.status, text: ours.text }, { status: theirs.status, text: theirs.text }, `${what}: the same answer`);
+  }
+  t.same(decisionLines(inThread), decisionLines(pooled), 'the same decision lines');
+  const names = decisionLines(inThread).map((l) => l.name);
+  t.ok(names.includes('web-*') && names.includes('cm-*'), 'objects named by generateName are logged by it');
+});
+
+t.test('the body is parsed in JavaScript only by the server with a worker', async (t) => {
+  const inThread = await startServer({ bundle, workers: '0' });
+  const pooled = await startServer({ bundle, workers: '1' });
+  t.teardown(() => Promise.all([inThread.stop(), pooled.stop()]));
+  const body = JSON.stringify({ ...base, request: { ...request, operation: 'CREATE', object: { kind: 'ConfigMap', metadata: { name: 'big', annotations: { filler: 'x'.repeat(20_000) } } } } });
+  const parse = JSON.parse;
+  let wholeParses = 0;
+  JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => {
+    if (typeof text === 'string' && text.length >= body.length) wholeParses++;
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  t.teardown(() => void (JSON.parse = parse));
+  t.equal((await admit(inThread.port, inThread.ca, body)).status, 200);
+  t.equal(wholeParses, 0, 'in its own thread: never');
+  t.equal((await admit(pooled.port, pooled.ca, body)).status, 200);
+  t.equal(wholeParses, 1, 'with a worker: once');
+});
+
+t.test('with log.objects the review is read whole, objects and all', async (t) => {
+  const s = await startServer({ bundle, workers: '0', logObjects: true });
+  t.teardown(() => s.stop());
+  const object = { kind: 'ConfigMap', metadata: { name: 'whole', namespace: 'team-a', labels: { team: 'a' } } };
+  const reply = await admit(s.port, s.ca, { ...base, request: { ...request, operation: 'CREATE', name: 'whole', object } });
+  t.equal(reply.status, 200);
+  t.same(decisionLines(s)[0]?.object, object, 'the object is in the log line');
+});

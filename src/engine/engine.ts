@@ -176,24 +176,26 @@ export class Engine {
     return parseDecision(await pool.run({ kind: 'decide', input: moved }, transfer, options.deadline));
   }
 
-  /**
-   * Whether decideReview is available: the engine evaluates in the calling thread, and its bundle
-   * defines the envelope (every `wasmgate build` compiles it in).
-   */
+  /** Whether decideReview is available: the bundle defines the envelope (every `wasmgate build` compiles it in). */
   get readsEnvelopes(): boolean {
-    return this.inThread?.evaluator.readsEnvelopes ?? false;
+    return this.checker?.readsEnvelopes ?? false;
   }
 
   /**
    * Decides one AdmissionReview from its body's bytes, which are parsed once, in the WASM module, for
    * what the host reads of the review and for the decision: `check` gets the review's envelope (the
-   * review with its objects reduced to their names: src/toolchain/envelope.rego) before the decision is
-   * evaluated, and returns false to refuse the review; then the result is undefined. The same deadline
-   * as `evaluate`. Only when readsEnvelopes.
+   * review with its objects reduced to their names: src/toolchain/envelope.rego) and returns false to
+   * refuse the review; then the result is undefined. In the calling thread the check runs before the
+   * decision is evaluated; a worker evaluates both, and the check runs when they come back. The bytes
+   * are copied, never moved: they stay the caller's. The same deadline as `evaluate`. Only when readsEnvelopes.
    */
   async decideReview(input: Uint8Array, check: (envelope: unknown) => boolean, options: EvaluateOptions = {}): Promise<Decision | undefined> {
-    if (!this.readsEnvelopes) throw new WasmgateError('CONFIG_INVALID', 'decideReview needs an engine that evaluates in the calling thread, on a bundle with the envelope');
-    return this.inThread!.decideReview(input, check, options.deadline);
+    if (!this.readsEnvelopes) throw new WasmgateError('CONFIG_INVALID', 'decideReview needs a bundle with the envelope (src/toolchain/envelope.rego)');
+    const { pool } = this;
+    if (!pool) return this.inThread!.decideReview(input, check, options.deadline);
+    const { input: copy, transfer } = transferable(input);
+    const { envelope, decision } = (await pool.run({ kind: 'review', input: copy }, transfer, options.deadline)) as { envelope: unknown; decision: unknown };
+    return check(envelope) ? parseDecision(decision) : undefined;
   }
 
   /** The bundle's decision, in the calling thread, with no deadline: for tests and small runs. */

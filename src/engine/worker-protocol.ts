@@ -25,7 +25,8 @@ export interface WorkerInit {
 }
 
 export interface Job {
-  readonly kind: 'decide' | 'mutate';
+  /** review: the envelope and the decision on one parse of the input's bytes (PolicyEvaluator.decideReview). */
+  readonly kind: 'decide' | 'mutate' | 'review';
   readonly input: object | ArrayBuffer;
   /** Epoch milliseconds (`performance.timeOrigin + performance.now()`, comparable across threads) by which it must have started. */
   readonly deadline?: number;

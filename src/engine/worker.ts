@@ -28,6 +28,15 @@ function decide(input: PolicyInput): Decision {
   return (fromBundle ?? fromGatekeeper)!;
 }
 
+/** The review's envelope and its decision, the bundle's from one parse of the bytes (Gatekeeper's templates parse them again). */
+function review(input: PolicyInput): { envelope: unknown; decision: Decision } {
+  let envelope: unknown;
+  // Engine.decideReview sends bytes only, to a pool with a bundle.
+  const fromBundle = evaluator!.decideReview(new Uint8Array(input as ArrayBuffer), (e) => ((envelope = e), true))!;
+  const fromGatekeeper = gatekeeper?.decide(input);
+  return { envelope, decision: fromGatekeeper ? mergeDecisions(fromBundle, fromGatekeeper) : fromBundle };
+}
+
 /** Gatekeeper's templates only validate: the bundle's mutation is the whole of it. */
 function mutate(input: PolicyInput): Mutation {
   return evaluator ? evaluator.mutate(input) : noMutation;
@@ -50,7 +59,7 @@ function run(batch: number, index: number, job: Job, spun: boolean): boolean {
   if (!progress.claim(batch, index, startedAt)) return true;
   occupancy.startEvaluating();
   try {
-    const value = job.kind === 'decide' ? decide(job.input) : mutate(job.input);
+    const value = job.kind === 'decide' ? decide(job.input) : job.kind === 'review' ? review(job.input) : mutate(job.input);
     const evaluationMs = performance.now() - started;
     progress.finish(batch, index);
     reply({ batch, index, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), startedAt, evaluationMs, spun });

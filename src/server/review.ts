@@ -90,17 +90,15 @@ export function failureOf(err: unknown): EvaluationFailure {
 export async function reviewBody(body: unknown, policy: PolicyHolder, settings: ReviewSettings): Promise<ReviewResult> {
   // One policy for the whole review, even if a reload replaces it meanwhile.
   const current = policy.current;
-  const fromEnvelope = current.engine.readsEnvelopes && !settings.wholeObjects && Buffer.isBuffer(body) ? await reviewEnvelope(body, current, settings) : undefined;
-  return fromEnvelope ?? reviewParsed(body, current, settings);
+  const fromEnvelope = current.engine.readsEnvelopes && !settings.wholeObjects && Buffer.isBuffer(body) && body.byteLength > 0;
+  return fromEnvelope ? reviewEnvelope(body, current, settings) : reviewParsed(body, current, settings);
 }
 
 /**
  * The review read from its envelope: the body is parsed once, by the WASM module, for the shape check
  * and for the decision (JSON.parse of it in this thread cost as much as a tenth of the webhook's CPU).
- * Undefined when the module could not get as far as the shape check (the body is not JSON it reads,
- * or the evaluation failed before): then reviewParsed decides it, with the messages it has always given.
  */
-async function reviewEnvelope(body: Buffer, { engine, revision }: LoadedPolicy, settings: ReviewSettings): Promise<ReviewResult | undefined> {
+async function reviewEnvelope(body: Buffer, { engine, revision }: LoadedPolicy, settings: ReviewSettings): Promise<ReviewResult> {
   let review: CheckedReview | undefined;
   let refusal: unknown;
   const check = (envelope: unknown): boolean => {
@@ -118,7 +116,10 @@ async function reviewEnvelope(body: Buffer, { engine, revision }: LoadedPolicy, 
     return decided(review, decision, revision);
   } catch (err) {
     if (err === refusal && refusal !== undefined) throw err;
-    return review && failed(review, err, settings, revision);
+    // The module never got as far as the check (the body is not JSON it reads; the review was shed or its
+    // evaluation failed): the body is read here, so that what is not a review is refused with the same
+    // messages, and the failure policy answers the rest. It is not evaluated again.
+    return failed(review ?? parseBody(body), err, settings, revision);
   }
 }
 

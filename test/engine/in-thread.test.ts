@@ -1,16 +1,15 @@
 // workers: 0, the engine that evaluates in the calling thread: the same answers as the pool, and the
 // same deadlines, kept by a watchdog thread stopping the interruptible module (interruptible.ts).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
-import { Engine, entrypoints, loadBundle } from '../../dist/engine/index.js';
+import { Engine, loadBundle } from '../../dist/engine/index.js';
 import { interruptible } from '../../dist/engine/interruptible.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import { loadFixtures } from '../../dist/harness/fixtures.js';
-import { compilePolicies, opaTool, projectFixtureDirs, repoRoot, runOpa } from '../helpers/policies.js';
+import { compilePolicies, projectFixtureDirs, repoRoot } from '../helpers/policies.js';
 
 const echo = await compilePolicies(join(repoRoot, 'test', 'server', 'policies', 'echo'));
 const shipped = join(repoRoot, 'wasm');
@@ -80,69 +79,6 @@ t.test('workers 0 decides and mutates as the pool does', async (t) => {
   }
   t.equal(inThread.stats().workers, 0);
   t.ok(inThread.stats().wasmMemoryBytes[0]! >= 64 * 1024, 'its instance reports its memory');
-});
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** What src/toolchain/envelope.rego should make of a review, written again here as the test's oracle. */
-function expectedEnvelope(review: Record<string, unknown>): unknown {
-  if (!isObject(review.request)) return review;
-  const stub = (v: unknown) => {
-    if (!isObject(v)) return v;
-    if (!isObject(v.metadata)) return {};
-    const { name, generateName } = v.metadata;
-    return { metadata: { ...(name === undefined ? {} : { name }), ...(generateName === undefined ? {} : { generateName }) } };
-  };
-  const { object, oldObject, ...request } = review.request;
-  return {
-    ...review,
-    request: { ...request, ...('object' in review.request ? { object: stub(object) } : {}), ...('oldObject' in review.request ? { oldObject: stub(oldObject) } : {}) },
-  };
-}
-
-t.test('decideReview: one parse for the envelope and the decision, the same decision as evaluate', async (t) => {
-  const engine = await Engine.load({ bundle: shipped, workers: 0 });
-  const pooled = await Engine.load({ bundle: shipped, workers: 1 });
-  t.teardown(() => Promise.all([engine.close(), pooled.close()]));
-  t.ok(engine.readsEnvelopes, 'the shipped bundle has the envelope');
-  t.notOk(pooled.readsEnvelopes, 'a pool does not read envelopes');
-  t.ok(isWasmgateError(await errorOf(pooled.decideReview(Buffer.from('{}'), () => true)), 'CONFIG_INVALID'), 'and refuses decideReview');
-  const { cases } = await loadFixtures(projectFixtureDirs());
-  for (const c of cases) {
-    const where = `${c.source.file}#${c.source.document}`;
-    const body = Buffer.from(JSON.stringify(c.review));
-    const envelopes: unknown[] = [];
-    const decision = await engine.decideReview(body, (e) => envelopes.push(e) > 0);
-    t.same(decision, await engine.evaluate(body), `${where}: the same decision`);
-    t.same(envelopes, [expectedEnvelope(c.review as Record<string, unknown>)], `${where}: its envelope, once`);
-  }
-  const named = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'd', operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-', labels: { a: 'b' } }, spec: { x: 1 } }, extra: [1] }, more: 'kept' };
-  let seen: unknown;
-  await engine.decideReview(Buffer.from(JSON.stringify(named)), (e) => ((seen = e), true));
-  t.same(seen, { ...named, request: { uid: 'd', operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-' } }, extra: [1] } }, 'null stays null; an object keeps only its names');
-  for (const [text, envelope] of [['[1, 2]', undefined], ['{"request": 5}', { request: 5 }], ['{"request": {"object": {"spec": {}}}}', { request: { object: {} } }]] as const) {
-    let got: unknown = 'not called';
-    await engine.decideReview(Buffer.from(text), (e) => ((got = e), true));
-    t.same(got, envelope, `the envelope of ${text}`);
-  }
-  let decided = false;
-  t.equal(await engine.decideReview(Buffer.from(JSON.stringify(named)), () => false), undefined, 'a refused review has no decision');
-  t.ok(isWasmgateError(await errorOf(engine.decideReview(Buffer.from('{"kind": '), () => (decided = true))), 'INPUT_INVALID'), 'a body that is not JSON is refused by the module');
-  t.notOk(decided, 'before any check');
-});
-
-t.test('decideReview needs a bundle with the envelope', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-no-envelope-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const tarball = join(dir, 'bundle.tar.gz');
-  // OPA itself, without the module every `wasmgate build` adds.
-  const built = await runOpa(opaTool(), ['build', '-t', 'wasm', ...Object.values(entrypoints).flatMap((e) => ['-e', e]), '-o', tarball, join(repoRoot, 'test', 'server', 'policies', 'echo')]);
-  t.equal(built.exitCode, 0, built.stderr);
-  const engine = await Engine.load({ bundle: tarball, workers: 0 });
-  t.teardown(() => engine.close());
-  t.notOk(engine.readsEnvelopes);
-  t.ok(isWasmgateError(await errorOf(engine.decideReview(Buffer.from('{}'), () => true)), 'CONFIG_INVALID'));
-  t.same(await engine.evaluate(review('plain')), { allowed: true, violations: [] }, 'it decides as before');
 });
 
 t.test('an evaluation past its deadline is stopped, and the next one answered', async (t) => {

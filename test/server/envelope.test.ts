@@ -1,13 +1,27 @@
-// The validating endpoint of a server that evaluates in its own thread reads each review from its
-// envelope (parsed once, in the WASM module), a server with a worker parses it in JavaScript: the same
-// answers and the same log lines, for every project fixture and for bodies that are not reviews.
+// The validating endpoint reads each review from its envelope (the body parsed once, in the WASM
+// module), in the server's own thread and on a worker; a server whose bundle lacks the envelope parses
+// it in JavaScript, as every server did before: the same answers and the same log lines, for every
+// project fixture and for bodies that are not reviews.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { entrypoints, prepareEntrypoint } from '../../dist/engine/index.js';
 import { loadFixtures } from '../../dist/harness/fixtures.js';
-import { projectFixtureDirs, repoRoot } from '../helpers/policies.js';
+import { opaTool, projectFixtureDirs, repoRoot, runOpa } from '../helpers/policies.js';
 import { admit, startServer, type Running } from './helpers.js';
 
 const bundle = join(repoRoot, 'wasm');
+
+/** policies/ compiled by OPA alone, without the module every `wasmgate build` adds: the oracle. */
+async function withoutEnvelope(): Promise<string> {
+  const tarball = join(mkdtempSync(join(tmpdir(), 'wasmgate-no-envelope-')), 'bundle.tar.gz');
+  const targets = [...Object.values(entrypoints), prepareEntrypoint];
+  const built = await runOpa(opaTool(), ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--ignore', 'fixtures', ...targets.flatMap((e) => ['-e', e]), '-o', tarball, join(repoRoot, 'policies')]);
+  if (built.exitCode !== 0) throw new Error(built.stderr);
+  return tarball;
+}
+const oracleBundle = await withoutEnvelope();
 
 /** The decision lines of a server's log, without what differs from run to run. */
 function decisionLines(s: Running): Record<string, unknown>[] {
@@ -45,27 +59,28 @@ const odd: [string, string | Buffer][] = [
   ['a number too large for a double', `{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": ${JSON.stringify({ ...request, operation: 'CREATE', object: { kind: 'ConfigMap', metadata: { name: 'big' } } }).replace('"uid"', '"big": 1e400, "uid"')}}`],
 ];
 
-t.test('a server in its own thread answers and logs every review as one with a worker does', async (t) => {
-  const inThread = await startServer({ bundle, workers: '0' });
-  const pooled = await startServer({ bundle, workers: '1' });
-  t.teardown(() => Promise.all([inThread.stop(), pooled.stop()]));
-  t.ok(inThread.server.policy.current.engine.readsEnvelopes, 'the one in its own thread reads envelopes');
-  t.notOk(pooled.server.policy.current.engine.readsEnvelopes, 'the one with a worker does not');
+t.test("read from its envelope, in the server's thread or on a worker, every review is answered and logged as when parsed here", async (t) => {
+  const servers = await Promise.all([startServer({ bundle, workers: '0' }), startServer({ bundle, workers: '1' }), startServer({ bundle: oracleBundle, workers: '1' })]);
+  t.teardown(() => Promise.all(servers.map((s) => s.stop())));
+  const [inThread, pooled, oracle] = servers as [Running, Running, Running];
+  t.same(servers.map((s) => s.server.policy.current.engine.readsEnvelopes), [true, true, false], 'which of them read envelopes');
   const { cases } = await loadFixtures(projectFixtureDirs());
   const bodies: [string, string | Buffer][] = [...cases.map((c) => [`${c.source.file}#${c.source.document}`, JSON.stringify(c.review)] as [string, string]), ...odd];
   for (const [what, body] of bodies) {
-    const [ours, theirs] = await Promise.all([admit(inThread.port, inThread.ca, body), admit(pooled.port, pooled.ca, body)]);
-    t.same({ status: ours.status, text: ours.text }, { status: theirs.status, text: theirs.text }, `${what}: the same answer`);
+    const [ours, onWorker, theirs] = await Promise.all(servers.map((s) => admit(s.port, s.ca, body)));
+    const expected = { status: theirs!.status, text: theirs!.text };
+    t.same({ status: ours!.status, text: ours!.text }, expected, `${what}: the same answer in the server's thread`);
+    t.same({ status: onWorker!.status, text: onWorker!.text }, expected, `${what}: the same answer from a worker`);
   }
-  t.same(decisionLines(inThread), decisionLines(pooled), 'the same decision lines');
+  t.same(decisionLines(inThread), decisionLines(oracle), 'the same decision lines in the server\'s thread');
+  t.same(decisionLines(pooled), decisionLines(oracle), 'the same decision lines from a worker');
   const names = decisionLines(inThread).map((l) => l.name);
   t.ok(names.includes('web-*') && names.includes('cm-*'), 'objects named by generateName are logged by it');
 });
 
-t.test('the body is parsed in JavaScript only by the server with a worker', async (t) => {
-  const inThread = await startServer({ bundle, workers: '0' });
-  const pooled = await startServer({ bundle, workers: '1' });
-  t.teardown(() => Promise.all([inThread.stop(), pooled.stop()]));
+t.test('the body is parsed in JavaScript only without the envelope', async (t) => {
+  const servers = await Promise.all([startServer({ bundle, workers: '0' }), startServer({ bundle, workers: '1' }), startServer({ bundle: oracleBundle, workers: '1' })]);
+  t.teardown(() => Promise.all(servers.map((s) => s.stop())));
   const body = JSON.stringify({ ...base, request: { ...request, operation: 'CREATE', object: { kind: 'ConfigMap', metadata: { name: 'big', annotations: { filler: 'x'.repeat(20_000) } } } } });
   const parse = JSON.parse;
   let wholeParses = 0;
@@ -74,10 +89,13 @@ t.test('the body is parsed in JavaScript only by the server with a worker', asyn
     return parse(text, reviver);
   }) as typeof JSON.parse;
   t.teardown(() => void (JSON.parse = parse));
-  t.equal((await admit(inThread.port, inThread.ca, body)).status, 200);
-  t.equal(wholeParses, 0, 'in its own thread: never');
-  t.equal((await admit(pooled.port, pooled.ca, body)).status, 200);
-  t.equal(wholeParses, 1, 'with a worker: once');
+  const parses = [];
+  for (const s of servers) {
+    const before = wholeParses;
+    t.equal((await admit(s.port, s.ca, body)).status, 200);
+    parses.push(wholeParses - before);
+  }
+  t.same(parses, [0, 0, 1], 'none in the server\'s thread, none with a worker, one for a bundle without the envelope');
 });
 
 t.test('with log.objects the review is read whole, objects and all', async (t) => {

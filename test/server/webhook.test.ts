@@ -222,7 +222,7 @@ t.test('a 1 MiB review (a large Pod update) is accepted under the default limit'
   t.equal(reply.json.response.allowed, true);
 });
 
-t.test('the body reaches the workers without being serialised again', async (t) => {
+t.test('the body reaches the workers without being parsed or serialised again', async (t) => {
   const body = JSON.stringify(review('bytes', { padding: 'y'.repeat(2 * 1024 * 1024) }));
   const stringify = JSON.stringify;
   const parse = JSON.parse;
@@ -246,23 +246,30 @@ t.test('the body reaches the workers without being serialised again', async (t) 
     JSON.parse = parse;
   }
   t.equal(reply.json.response.allowed, true);
-  t.equal(bigParses, 1, 'the server parses the body once (to check its shape and read its uid)');
+  t.equal(bigParses, 0, 'the server never parses the body: the worker reads its envelope (envelope.test.ts)');
   t.equal(bigStringifies, 0, 'and never serialises it: the workers get the bytes as they came');
 });
 
-t.test('a body of 4 KiB or more is moved to the worker, not copied; a small one is copied once', async (t) => {
+t.test('read from its envelope, a body is copied to the worker and stays; parsed here, one of 4 KiB or more is moved', async (t) => {
   // As raw-body hands it over: Buffer.concat of the socket's chunks.
   const asReceived = (value: unknown) => Buffer.concat([Buffer.from(JSON.stringify(value))]);
+  const settings = { failOpen: false, timeoutMs: 2000 };
+  const kept = asReceived(review('kept', { padding: 'z'.repeat(64 * 1024) }));
+  const keptBytes = kept.byteLength;
+  t.equal((await reviewBody(kept, running.server.policy, settings)).decision, 'allowed');
+  t.equal(kept.byteLength, keptBytes, 'the Buffer stays, for the shape check should the evaluation fail');
+
+  // With log.objects the body is parsed here, and then handed over as before.
   const large = asReceived(review('large', { padding: 'z'.repeat(64 * 1024) }));
   const largeBytes = large.byteLength;
-  const result = await reviewBody(large, running.server.policy, { failOpen: false, timeoutMs: 2000 });
+  const result = await reviewBody(large, running.server.policy, { ...settings, wholeObjects: true });
   t.equal(result.decision, 'allowed');
   t.equal(large.byteLength, 0, `the ${largeBytes} bytes were transferred: the Buffer here is now detached`);
 
   const small = asReceived(review('small'));
   const smallBytes = small.byteLength;
   t.ok(smallBytes < 4096);
-  await reviewBody(small, running.server.policy, { failOpen: false, timeoutMs: 2000 });
+  await reviewBody(small, running.server.policy, { ...settings, wholeObjects: true });
   t.equal(small.byteLength, smallBytes, 'a pooled Buffer stays: its bytes were copied out');
 });
 

@@ -1,0 +1,84 @@
+// Engine.decideReview: the body parsed once, in the WASM module, for the review's envelope
+// (src/toolchain/envelope.rego: what the host reads of it) and the decision, in the calling thread and
+// on a worker; the same decisions as evaluate, and envelopes as the oracle below makes them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { Engine, entrypoints } from '../../dist/engine/index.js';
+import { isWasmgateError } from '../../dist/errors.js';
+import { loadFixtures } from '../../dist/harness/fixtures.js';
+import { opaTool, projectFixtureDirs, repoRoot, runOpa } from '../helpers/policies.js';
+
+const shipped = join(repoRoot, 'wasm');
+const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What src/toolchain/envelope.rego should make of a review, written again here as the test's oracle. */
+function expectedEnvelope(review: Record<string, unknown>): unknown {
+  if (!isObject(review.request)) return review;
+  const stub = (v: unknown) => {
+    if (!isObject(v)) return v;
+    if (!isObject(v.metadata)) return {};
+    const { name, generateName } = v.metadata;
+    return { metadata: { ...(name === undefined ? {} : { name }), ...(generateName === undefined ? {} : { generateName }) } };
+  };
+  const { object, oldObject, ...request } = review.request;
+  return {
+    ...review,
+    request: { ...request, ...('object' in review.request ? { object: stub(object) } : {}), ...('oldObject' in review.request ? { oldObject: stub(oldObject) } : {}) },
+  };
+}
+
+t.test('decideReview: one parse for the envelope and the decision, the same decision as evaluate', async (t) => {
+  const engine = await Engine.load({ bundle: shipped, workers: 0 });
+  const pooled = await Engine.load({ bundle: shipped, workers: 1 });
+  t.teardown(() => Promise.all([engine.close(), pooled.close()]));
+  t.ok(engine.readsEnvelopes && pooled.readsEnvelopes, 'the shipped bundle has the envelope, in the calling thread and on a worker');
+  const { cases } = await loadFixtures(projectFixtureDirs());
+  for (const c of cases) {
+    const where = `${c.source.file}#${c.source.document}`;
+    const body = Buffer.from(JSON.stringify(c.review));
+    const expected = expectedEnvelope(c.review as Record<string, unknown>);
+    const decision = await engine.evaluate(body);
+    for (const [which, e] of [['in the calling thread', engine], ['on a worker', pooled]] as const) {
+      const envelopes: unknown[] = [];
+      t.same(await e.decideReview(body, (envelope) => envelopes.push(envelope) > 0), decision, `${where}: the same decision ${which}`);
+      t.same(envelopes, [expected], `${where}: its envelope, once, ${which}`);
+    }
+    t.equal(body.toString(), JSON.stringify(c.review), `${where}: the bytes stay the caller's`);
+  }
+  t.equal(await pooled.decideReview(Buffer.from(JSON.stringify(cases[0]!.review)), () => false), undefined, 'a worker\'s review refused by the check has no decision');
+  const named = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'd', operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-', labels: { a: 'b' } }, spec: { x: 1 } }, extra: [1] }, more: 'kept' };
+  let seen: unknown;
+  await engine.decideReview(Buffer.from(JSON.stringify(named)), (e) => ((seen = e), true));
+  t.same(seen, { ...named, request: { uid: 'd', operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-' } }, extra: [1] } }, 'null stays null; an object keeps only its names');
+  for (const [text, envelope] of [['[1, 2]', undefined], ['{"request": 5}', { request: 5 }], ['{"request": {"object": {"spec": {}}}}', { request: { object: {} } }]] as const) {
+    let got: unknown = 'not called';
+    await engine.decideReview(Buffer.from(text), (e) => ((got = e), true));
+    t.same(got, envelope, `the envelope of ${text}`);
+  }
+  let decided = false;
+  t.equal(await engine.decideReview(Buffer.from(JSON.stringify(named)), () => false), undefined, 'a refused review has no decision');
+  t.ok(isWasmgateError(await errorOf(engine.decideReview(Buffer.from('{"kind": '), () => (decided = true))), 'INPUT_INVALID'), 'a body that is not JSON is refused by the module');
+  t.notOk(decided, 'before any check');
+});
+
+t.test('decideReview needs a bundle with the envelope', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-no-envelope-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const tarball = join(dir, 'bundle.tar.gz');
+  // OPA itself, without the module every `wasmgate build` adds.
+  const built = await runOpa(opaTool(), ['build', '-t', 'wasm', ...Object.values(entrypoints).flatMap((e) => ['-e', e]), '-o', tarball, join(repoRoot, 'test', 'server', 'policies', 'echo')]);
+  t.equal(built.exitCode, 0, built.stderr);
+  const engine = await Engine.load({ bundle: tarball, workers: 0 });
+  t.teardown(() => engine.close());
+  const pooled = await Engine.load({ bundle: tarball, workers: 1 });
+  t.teardown(() => pooled.close());
+  for (const e of [engine, pooled]) {
+    t.notOk(e.readsEnvelopes);
+    t.ok(isWasmgateError(await errorOf(e.decideReview(Buffer.from('{}'), () => true)), 'CONFIG_INVALID'));
+    t.same(await e.evaluate({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'plain', object: {} } }), { allowed: true, violations: [] }, 'it decides as before');
+  }
+});

@@ -190,12 +190,28 @@ export class Engine {
    * are copied, never moved: they stay the caller's. The same deadline as `evaluate`. Only when readsEnvelopes.
    */
   async decideReview(input: Uint8Array, check: (envelope: unknown) => boolean, options: EvaluateOptions = {}): Promise<Decision | undefined> {
-    if (!this.readsEnvelopes) throw new WasmgateError('CONFIG_INVALID', 'decideReview needs a bundle with the envelope (src/toolchain/envelope.rego)');
-    const { pool } = this;
+    const { pool } = this.withEnvelopes();
     if (!pool) return this.inThread!.decideReview(input, check, options.deadline);
+    const { envelope, value } = await this.runWithEnvelope(pool, 'decide', input, options);
+    return check(envelope) ? parseDecision(value) : undefined;
+  }
+
+  /** The defaulting for one AdmissionReview from its body's bytes, after its envelope, as decideReview. */
+  async mutateReview(input: Uint8Array, check: (envelope: unknown) => boolean, options: EvaluateOptions = {}): Promise<Mutation | undefined> {
+    const { pool } = this.withEnvelopes();
+    if (!pool) return this.inThread!.mutateReview(input, check, options.deadline);
+    const { envelope, value } = await this.runWithEnvelope(pool, 'mutate', input, options);
+    return check(envelope) ? parseMutation(value) : undefined;
+  }
+
+  private withEnvelopes(): { pool: WorkerPool | undefined } {
+    if (!this.readsEnvelopes) throw new WasmgateError('CONFIG_INVALID', 'reading reviews from their envelope needs a bundle with it (src/toolchain/envelope.rego)');
+    return { pool: this.pool };
+  }
+
+  private async runWithEnvelope(pool: WorkerPool, kind: 'decide' | 'mutate', input: Uint8Array, options: EvaluateOptions): Promise<{ envelope: unknown; value: unknown }> {
     const { input: copy, transfer } = transferable(input);
-    const { envelope, decision } = (await pool.run({ kind: 'review', input: copy }, transfer, options.deadline)) as { envelope: unknown; decision: unknown };
-    return check(envelope) ? parseDecision(decision) : undefined;
+    return (await pool.run({ kind, input: copy, envelope: true }, transfer, options.deadline)) as { envelope: unknown; value: unknown };
   }
 
   /** The bundle's decision, in the calling thread, with no deadline: for tests and small runs. */

@@ -100,16 +100,26 @@ export class PolicyEvaluator {
    * which `check` gets and may refuse by returning false, then the decision. Undefined when refused.
    */
   decideReview(input: Uint8Array, check: (envelope: unknown) => boolean): Decision | undefined {
-    let decision: unknown;
-    let refused = false;
+    const evaluated = this.throughEnvelope(entrypoints.decision, input, check);
+    return evaluated && parseDecision(evaluated.result);
+  }
+
+  /** The defaulting for one AdmissionReview's JSON bytes, after its envelope, as decideReview. */
+  mutateReview(input: Uint8Array, check: (envelope: unknown) => boolean): Mutation | undefined {
+    const evaluated = this.throughEnvelope(entrypoints.mutation, input, check);
+    return evaluated && parseMutation(evaluated.result);
+  }
+
+  private throughEnvelope(entrypoint: string, input: Uint8Array, check: (envelope: unknown) => boolean): { result: unknown } | undefined {
+    let evaluated: { result: unknown } | undefined;
     this.guarded(() =>
-      this.policy.evaluateEach(input, [envelopeEntrypoint, entrypoints.decision], (name, result) => {
-        if (name === entrypoints.decision) decision = result;
-        else refused = !check(result);
-        return !refused;
+      this.policy.evaluateEach(input, [envelopeEntrypoint, entrypoint], (name, result) => {
+        if (name === envelopeEntrypoint) return check(result);
+        evaluated = { result };
+        return true;
       }),
     );
-    return refused ? undefined : parseDecision(decision);
+    return evaluated;
   }
 
   /** The defaulting for one AdmissionReview: the JSON patch and the PodSecurityPolicy chosen. */

@@ -67,6 +67,10 @@ export class InThreadEvaluator {
     return this.run(() => this.evaluator.decideReview(input, check), deadline);
   }
 
+  mutateReview(input: Uint8Array, check: (envelope: unknown) => boolean, deadline?: number): Mutation | undefined {
+    return this.run(() => this.evaluator.mutateReview(input, check), deadline);
+  }
+
   mutate(input: PolicyInput, deadline?: number): Mutation {
     return this.run(() => this.evaluator.mutate(input), deadline);
   }

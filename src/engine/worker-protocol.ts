@@ -25,9 +25,10 @@ export interface WorkerInit {
 }
 
 export interface Job {
-  /** review: the envelope and the decision on one parse of the input's bytes (PolicyEvaluator.decideReview). */
-  readonly kind: 'decide' | 'mutate' | 'review';
+  readonly kind: 'decide' | 'mutate';
   readonly input: object | ArrayBuffer;
+  /** The input is bytes, parsed once for the review's envelope too; the answer is `{ envelope, value }` (Engine.decideReview). */
+  readonly envelope?: true;
   /** Epoch milliseconds (`performance.timeOrigin + performance.now()`, comparable across threads) by which it must have started. */
   readonly deadline?: number;
 }

@@ -21,20 +21,20 @@ const evaluator =
   init.bundle && new PolicyEvaluator({ ...init.bundle, data: init.data }, { limits: init.limits, print: (line) => reply({ kind: 'print', line }) });
 const gatekeeper = init.gatekeeper && new GatekeeperDecider(init.gatekeeper, init.data, init.limits);
 
-function decide(input: PolicyInput): Decision {
+function decide(input: PolicyInput, fromBundle = evaluator?.decide(input)): Decision {
   const fromGatekeeper = gatekeeper?.decide(input);
-  const fromBundle = evaluator?.decide(input);
   if (fromBundle && fromGatekeeper) return mergeDecisions(fromBundle, fromGatekeeper);
   return (fromBundle ?? fromGatekeeper)!;
 }
 
-/** The review's envelope and its decision, the bundle's from one parse of the bytes (Gatekeeper's templates parse them again). */
-function review(input: PolicyInput): { envelope: unknown; decision: Decision } {
+/** The job's value with the review's envelope, the bundle's from one parse of the bytes (Gatekeeper's templates parse them again). */
+function withEnvelope(job: Job): { envelope: unknown; value: Decision | Mutation } {
   let envelope: unknown;
-  // Engine.decideReview sends bytes only, to a pool with a bundle.
-  const fromBundle = evaluator!.decideReview(new Uint8Array(input as ArrayBuffer), (e) => ((envelope = e), true))!;
-  const fromGatekeeper = gatekeeper?.decide(input);
-  return { envelope, decision: fromGatekeeper ? mergeDecisions(fromBundle, fromGatekeeper) : fromBundle };
+  const check = (e: unknown) => ((envelope = e), true);
+  // Engine.decideReview and mutateReview send bytes, to a pool with a bundle.
+  const bytes = new Uint8Array(job.input as ArrayBuffer);
+  const value = job.kind === 'decide' ? decide(job.input, evaluator!.decideReview(bytes, check)) : evaluator!.mutateReview(bytes, check)!;
+  return { envelope, value };
 }
 
 /** Gatekeeper's templates only validate: the bundle's mutation is the whole of it. */
@@ -59,7 +59,7 @@ function run(batch: number, index: number, job: Job, spun: boolean): boolean {
   if (!progress.claim(batch, index, startedAt)) return true;
   occupancy.startEvaluating();
   try {
-    const value = job.kind === 'decide' ? decide(job.input) : job.kind === 'review' ? review(job.input) : mutate(job.input);
+    const value = job.envelope ? withEnvelope(job) : job.kind === 'decide' ? decide(job.input) : mutate(job.input);
     const evaluationMs = performance.now() - started;
     progress.finish(batch, index);
     reply({ batch, index, ok: true, value, memoryBytes: (evaluator?.memoryBytes ?? 0) + (gatekeeper?.memoryBytes ?? 0), startedAt, evaluationMs, spun });

@@ -3,6 +3,7 @@ import { decisionResponse, failureReason, failureResponse } from '../admission/r
 import { parseAdmissionReview } from '../admission/parse.js';
 import type { AdmissionRequest, AdmissionReview } from '../admission/types.js';
 import type { Decision, Violation } from '../engine/decision.js';
+import type { Engine, EvaluateOptions } from '../engine/engine.js';
 import { isWasmgateError, type ErrorCode } from '../errors.js';
 import type { DecisionLabel, EvaluationErrorReason } from '../observability/metrics.js';
 import { remaining, type Budget } from './budget.js';
@@ -83,22 +84,35 @@ export function failureOf(err: unknown): EvaluationFailure {
   return { reason: reasonOf(code), ...(code ? { code } : {}), message: err instanceof Error ? err.message : String(err) };
 }
 
+export type CheckedReview = ReturnType<typeof parseAdmissionReview>;
+
+/** How an endpoint evaluates a review, and what it makes of the outcome. */
+export interface Endpoint<T, R> {
+  /** The evaluation of the body's bytes, the review having been parsed here. */
+  readonly evaluate: (engine: Engine, bytes: ArrayBuffer | Uint8Array, options: EvaluateOptions) => Promise<T>;
+  /** The evaluation of the body read from its envelope (Engine.decideReview, mutateReview). */
+  readonly throughEnvelope: (engine: Engine, body: Uint8Array, check: (envelope: unknown) => boolean, options: EvaluateOptions) => Promise<T | undefined>;
+  readonly answered: (review: CheckedReview, value: T, revision: string) => R;
+  /** The failure policy's answer. */
+  readonly failed: (review: CheckedReview, err: unknown, settings: ReviewSettings, revision: string) => R;
+}
+
 /**
- * Decides one AdmissionReview request body. Throws HttpError or INPUT_INVALID for a body that is not an
- * AdmissionReview; never throws for an evaluation failure, which the failure policy answers.
+ * Evaluates one AdmissionReview request body at an endpoint. Throws HttpError or INPUT_INVALID for a body
+ * that is not an AdmissionReview; never throws for an evaluation failure, which the failure policy answers.
  */
-export async function reviewBody(body: unknown, policy: PolicyHolder, settings: ReviewSettings): Promise<ReviewResult> {
+export async function answerReview<T, R>(endpoint: Endpoint<T, R>, body: unknown, policy: PolicyHolder, settings: ReviewSettings): Promise<R> {
   // One policy for the whole review, even if a reload replaces it meanwhile.
   const current = policy.current;
   const fromEnvelope = current.engine.readsEnvelopes && !settings.wholeObjects && Buffer.isBuffer(body) && body.byteLength > 0;
-  return fromEnvelope ? reviewEnvelope(body, current, settings) : reviewParsed(body, current, settings);
+  return fromEnvelope ? throughEnvelope(endpoint, body, current, settings) : parsedHere(endpoint, body, current, settings);
 }
 
 /**
  * The review read from its envelope: the body is parsed once, by the WASM module, for the shape check
- * and for the decision (JSON.parse of it in this thread cost as much as a tenth of the webhook's CPU).
+ * and for the evaluation (JSON.parse of it in this thread cost as much as a tenth of the webhook's CPU).
  */
-async function reviewEnvelope(body: Buffer, { engine, revision }: LoadedPolicy, settings: ReviewSettings): Promise<ReviewResult> {
+async function throughEnvelope<T, R>(endpoint: Endpoint<T, R>, body: Buffer, { engine, revision }: LoadedPolicy, settings: ReviewSettings): Promise<R> {
   let review: CheckedReview | undefined;
   let refusal: unknown;
   const check = (envelope: unknown): boolean => {
@@ -111,47 +125,53 @@ async function reviewEnvelope(body: Buffer, { engine, revision }: LoadedPolicy, 
     }
   };
   try {
-    const decision = await engine.decideReview(body, check, { deadline: settings.budget?.answerBy });
-    if (decision === undefined || review === undefined) throw refusal;
-    return decided(review, decision, revision);
+    const value = await endpoint.throughEnvelope(engine, body, check, { deadline: settings.budget?.answerBy });
+    if (value === undefined || review === undefined) throw refusal;
+    return endpoint.answered(review, value, revision);
   } catch (err) {
     if (err === refusal && refusal !== undefined) throw err;
     // The module never got as far as the check (the body is not JSON it reads; the review was shed or its
     // evaluation failed): the body is read here, so that what is not a review is refused with the same
     // messages, and the failure policy answers the rest. It is not evaluated again.
-    return failed(review ?? parseBody(body), err, settings, revision);
+    return endpoint.failed(review ?? parseBody(body), err, settings, revision);
   }
 }
 
-/** The review parsed here, then decided from its bytes. */
-async function reviewParsed(body: unknown, { engine, revision }: LoadedPolicy, settings: ReviewSettings): Promise<ReviewResult> {
+/** The review parsed here, then evaluated from its bytes. */
+async function parsedHere<T, R>(endpoint: Endpoint<T, R>, body: unknown, { engine, revision }: LoadedPolicy, settings: ReviewSettings): Promise<R> {
   const review = parseBody(body);
   try {
-    return decided(review, await engine.evaluate(bytesForWorker(body as Buffer), { deadline: settings.budget?.answerBy }), revision);
+    return endpoint.answered(review, await endpoint.evaluate(engine, bytesForWorker(body as Buffer), { deadline: settings.budget?.answerBy }), revision);
   } catch (err) {
-    return failed(review, err, settings, revision);
+    return endpoint.failed(review, err, settings, revision);
   }
 }
 
-type CheckedReview = ReturnType<typeof parseAdmissionReview>;
+/** What the answer to a review echoes of it. */
+export function identityOf(review: CheckedReview): { apiVersion: AdmissionReview['apiVersion']; uid: string } {
+  return { apiVersion: review.apiVersion, uid: review.request.uid };
+}
 
-function decided(review: CheckedReview, decision: Decision, revision: string): ReviewResult {
-  return {
+/** The validating endpoint: the decision. */
+const validating: Endpoint<Decision, ReviewResult> = {
+  evaluate: (engine, bytes, options) => engine.evaluate(bytes, options),
+  throughEnvelope: (engine, body, check, options) => engine.decideReview(body, check, options),
+  answered: (review, decision, revision) => ({
     request: review.request,
     response: decisionResponse(identityOf(review), decision),
     decision: decision.allowed ? 'allowed' : 'denied',
     violations: decision.violations,
     revision,
-  };
-}
+  }),
+  failed: (review, err, settings, revision) => {
+    const answer = failedAnswer(identityOf(review), err, settings);
+    return { request: review.request, response: answer.response, decision: answer.label, violations: [], revision, failure: answer.failure };
+  },
+};
 
-function failed(review: CheckedReview, err: unknown, settings: ReviewSettings, revision: string): ReviewResult {
-  const answer = failedAnswer(identityOf(review), err, settings);
-  return { request: review.request, response: answer.response, decision: answer.label, violations: [], revision, failure: answer.failure };
-}
-
-function identityOf(review: CheckedReview): { apiVersion: AdmissionReview['apiVersion']; uid: string } {
-  return { apiVersion: review.apiVersion, uid: review.request.uid };
+/** Decides one AdmissionReview request body (answerReview at the validating endpoint). */
+export function reviewBody(body: unknown, policy: PolicyHolder, settings: ReviewSettings): Promise<ReviewResult> {
+  return answerReview(validating, body, policy, settings);
 }
 
 /** The failure policy's answer to a review whose evaluation failed (either endpoint), and what to log of it. */

@@ -42,14 +42,20 @@ t.test('decideReview: one parse for the envelope and the decision, the same deci
     const body = Buffer.from(JSON.stringify(c.review));
     const expected = expectedEnvelope(c.review as Record<string, unknown>);
     const decision = await engine.evaluate(body);
+    const mutation = await engine.mutate(body);
     for (const [which, e] of [['in the calling thread', engine], ['on a worker', pooled]] as const) {
       const envelopes: unknown[] = [];
-      t.same(await e.decideReview(body, (envelope) => envelopes.push(envelope) > 0), decision, `${where}: the same decision ${which}`);
-      t.same(envelopes, [expected], `${where}: its envelope, once, ${which}`);
+      const seen = (envelope: unknown) => envelopes.push(envelope) > 0;
+      t.same(await e.decideReview(body, seen), decision, `${where}: the same decision ${which}`);
+      t.same(await e.mutateReview(body, seen), mutation, `${where}: the same mutation ${which}`);
+      t.same(envelopes, [expected, expected], `${where}: its envelope, once each, ${which}`);
     }
     t.equal(body.toString(), JSON.stringify(c.review), `${where}: the bytes stay the caller's`);
   }
-  t.equal(await pooled.decideReview(Buffer.from(JSON.stringify(cases[0]!.review)), () => false), undefined, 'a worker\'s review refused by the check has no decision');
+  const first = Buffer.from(JSON.stringify(cases[0]!.review));
+  t.equal(await pooled.decideReview(first, () => false), undefined, 'a worker\'s review refused by the check has no decision');
+  t.equal(await pooled.mutateReview(first, () => false), undefined, 'nor a mutation');
+  t.equal(await engine.mutateReview(first, () => false), undefined, 'nor in the calling thread');
   const named = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'd', operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-', labels: { a: 'b' } }, spec: { x: 1 } }, extra: [1] }, more: 'kept' };
   let seen: unknown;
   await engine.decideReview(Buffer.from(JSON.stringify(named)), (e) => ((seen = e), true));

@@ -1,4 +1,4 @@
-// The validating endpoint reads each review from its envelope (the body parsed once, in the WASM
+// Both endpoints read each review from its envelope (the body parsed once, in the WASM
 // module), in the server's own thread and on a worker; a server whose bundle lacks the envelope parses
 // it in JavaScript, as every server did before: the same answers and the same log lines, for every
 // project fixture and for bodies that are not reviews.
@@ -23,10 +23,10 @@ async function withoutEnvelope(): Promise<string> {
 }
 const oracleBundle = await withoutEnvelope();
 
-/** The decision lines of a server's log, without what differs from run to run. */
+/** The decision and mutation lines of a server's log, without what differs from run to run. */
 function decisionLines(s: Running): Record<string, unknown>[] {
   return s.logs
-    .filter((l) => typeof l.msg === 'string' && l.msg.startsWith('admission '))
+    .filter((l) => typeof l.msg === 'string' && (l.msg.startsWith('admission ') || l.msg.startsWith('mutation ')))
     .map(({ time, durationMs, pid, hostname, revision, ...rest }) => rest);
 }
 
@@ -67,13 +67,16 @@ t.test("read from its envelope, in the server's thread or on a worker, every rev
   const { cases } = await loadFixtures(projectFixtureDirs());
   const bodies: [string, string | Buffer][] = [...cases.map((c) => [`${c.source.file}#${c.source.document}`, JSON.stringify(c.review)] as [string, string]), ...odd];
   for (const [what, body] of bodies) {
-    const [ours, onWorker, theirs] = await Promise.all(servers.map((s) => admit(s.port, s.ca, body)));
-    const expected = { status: theirs!.status, text: theirs!.text };
-    t.same({ status: ours!.status, text: ours!.text }, expected, `${what}: the same answer in the server's thread`);
-    t.same({ status: onWorker!.status, text: onWorker!.text }, expected, `${what}: the same answer from a worker`);
+    for (const path of ['/validate', '/mutate']) {
+      const [ours, onWorker, theirs] = await Promise.all(servers.map((s) => admit(s.port, s.ca, body, { path })));
+      const expected = { status: theirs!.status, text: theirs!.text };
+      t.same({ status: ours!.status, text: ours!.text }, expected, `${what}, ${path}: the same answer in the server's thread`);
+      t.same({ status: onWorker!.status, text: onWorker!.text }, expected, `${what}, ${path}: the same answer from a worker`);
+    }
   }
-  t.same(decisionLines(inThread), decisionLines(oracle), 'the same decision lines in the server\'s thread');
-  t.same(decisionLines(pooled), decisionLines(oracle), 'the same decision lines from a worker');
+  t.ok(decisionLines(oracle).some((l) => l.mutation === 'patched'), 'some reviews were patched');
+  t.same(decisionLines(inThread), decisionLines(oracle), 'the same decision and mutation lines in the server\'s thread');
+  t.same(decisionLines(pooled), decisionLines(oracle), 'the same decision and mutation lines from a worker');
   const names = decisionLines(inThread).map((l) => l.name);
   t.ok(names.includes('web-*') && names.includes('cm-*'), 'objects named by generateName are logged by it');
 });
@@ -89,13 +92,15 @@ t.test('the body is parsed in JavaScript only without the envelope', async (t) =
     return parse(text, reviver);
   }) as typeof JSON.parse;
   t.teardown(() => void (JSON.parse = parse));
-  const parses = [];
-  for (const s of servers) {
-    const before = wholeParses;
-    t.equal((await admit(s.port, s.ca, body)).status, 200);
-    parses.push(wholeParses - before);
+  for (const path of ['/validate', '/mutate']) {
+    const parses = [];
+    for (const s of servers) {
+      const before = wholeParses;
+      t.equal((await admit(s.port, s.ca, body, { path })).status, 200);
+      parses.push(wholeParses - before);
+    }
+    t.same(parses, [0, 0, 1], `${path}: none in the server's thread, none with a worker, one for a bundle without the envelope`);
   }
-  t.same(parses, [0, 0, 1], 'none in the server\'s thread, none with a worker, one for a bundle without the envelope');
 });
 
 t.test('with log.objects the review is read whole, objects and all', async (t) => {

@@ -217,7 +217,7 @@ export class Engine {
   /** The bundle's decision, in the calling thread, with no deadline: for tests and small runs. */
   evaluateSync(input: PolicyInput): Decision {
     if (!this.checker) throw new WasmgateError('CONFIG_INVALID', 'evaluateSync decides with a bundle; this engine runs Gatekeeper templates alone');
-    return this.checker.decide(input);
+    return this.onChecker((checker) => checker.decide(input));
   }
 
   /**
@@ -236,14 +236,19 @@ export class Engine {
    * templates only validate: an engine without a bundle has nothing to default.
    */
   mutateSync(input: PolicyInput): Mutation {
-    return this.checker ? this.checker.mutate(input) : noMutation;
+    return this.checker ? this.onChecker((checker) => checker.mutate(input)) : noMutation;
   }
 
   /** Replaces the policy's data everywhere, or throws DATA_INVALID and keeps the old data. */
   setData(data: unknown): void {
     checkGatekeeperData(this.gatekeeper, data);
-    this.checker?.setData(data);
+    if (this.checker) this.onChecker((checker) => checker.setData(data));
     this.pool?.setData(data);
+  }
+
+  /** Work on the checking instance; in the calling thread it is the evaluating one, watched as its evaluations are. */
+  private onChecker<T>(work: (checker: PolicyEvaluator) => T): T {
+    return this.inThread ? this.inThread.guard(work) : work(this.checker!);
   }
 
   close(): Promise<void> {

@@ -75,18 +75,31 @@ export class InThreadEvaluator {
     return this.run(() => this.evaluator.mutate(input), deadline);
   }
 
+  /**
+   * Anything else the evaluator evaluates (a data check, a decision without a caller's deadline), with no
+   * deadline, as the pool's checking instance does, but armed as decide is: a stop left in the flag by the
+   * evaluation before is cleared, or recognised and run again, rather than trapping this.
+   */
+  guard<T>(work: (evaluator: PolicyEvaluator) => T): T {
+    return this.watched(() => work(this.evaluator), Infinity, () => undefined);
+  }
+
   private run<T>(evaluate: () => T, deadline: number | undefined): T {
-    if (this.closed) throw new WasmgateError('ENGINE_CLOSED', 'the policy engine is closed');
     const budget = deadline === undefined ? Infinity : deadline - performance.now();
     if (budget <= 0) throw new WasmgateError('OVERLOADED', 'shed: its budget ran out before its evaluation could start');
-    const limit = Math.min(this.options.timeoutMs, budget);
+    return this.watched(evaluate, Math.min(this.options.timeoutMs, budget), () => new WasmgateError('EVAL_TIMEOUT', stoppedMessage(budget, this.options.timeoutMs)));
+  }
+
+  /** `evaluate`, stopped `limitMs` from now (Infinity: never); `timedOut` is what a stop throws. */
+  private watched<T>(evaluate: () => T, limitMs: number, timedOut: () => Error | undefined): T {
+    if (this.closed) throw new WasmgateError('ENGINE_CLOSED', 'the policy engine is closed');
     for (let retried = false; ; retried = true) {
-      const number = this.watchdog.arm(this.evaluator.memory, limit);
+      const number = this.watchdog.arm(this.evaluator.memory, limitMs);
       try {
         return evaluate();
       } catch (err) {
         const stopped = this.watchdog.stopped(number);
-        if (stopped === 'this') throw new WasmgateError('EVAL_TIMEOUT', stoppedMessage(budget, this.options.timeoutMs));
+        if (stopped === 'this') throw timedOut() ?? err;
         // A stop meant for the evaluation before, which finished as its deadline came: this one runs again, once.
         if (stopped === 'stale' && !retried) continue;
         throw err;

@@ -1,5 +1,5 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
-import { epochMicros, watchdogLayout, type WatchdogInit, type WatchedMemory } from './watchdog.js';
+import { epochMicros, neverMicros, watchdogLayout, type WatchdogInit, type WatchedMemory } from './watchdog.js';
 import { stopFlagAddress } from './interruptible.js';
 
 // The watchdog of an engine that evaluates in its calling thread (see Watchdog): sleeps until the
@@ -7,7 +7,6 @@ import { stopFlagAddress } from './interruptible.js';
 const init = workerData as WatchdogInit;
 const words = new Int32Array(init.control, 0, 2);
 const times = new BigInt64Array(init.control, 8, 2);
-const never = 2n ** 62n;
 /** The stop flag of the latest memory, and its generation: an arm names only the latest (it is posted before the arm). */
 let latest: { generation: number; flag: Int32Array } | undefined;
 
@@ -17,7 +16,7 @@ for (;;) {
     latest = { generation: memory.generation, flag: new Int32Array(memory.buffer, stopFlagAddress, 1) };
   }
   const sequence = Atomics.load(words, watchdogLayout.sequence);
-  let wakeAt = never;
+  let wakeAt = neverMicros;
   if (sequence & 1) {
     const generation = Atomics.load(words, watchdogLayout.generation);
     const stopAt = Atomics.load(times, watchdogLayout.stopAt);
@@ -31,5 +30,5 @@ for (;;) {
   }
   Atomics.store(times, watchdogLayout.wakesAt, wakeAt);
   const now = epochMicros();
-  Atomics.wait(words, watchdogLayout.sequence, sequence, wakeAt === never ? Infinity : Math.max(0, Number(wakeAt - now) / 1000));
+  Atomics.wait(words, watchdogLayout.sequence, sequence, wakeAt === neverMicros ? Infinity : Math.max(0, Number(wakeAt - now) / 1000));
 }

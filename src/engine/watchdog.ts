@@ -23,6 +23,9 @@ export interface WatchedMemory {
   readonly buffer: SharedArrayBuffer;
 }
 
+/** A time no deadline reaches, in epoch microseconds: the watchdog sleeps until woken. */
+export const neverMicros = 2n ** 62n;
+
 /** Now, in epoch microseconds: the clock both threads share. */
 export const epochMicros = () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000));
 
@@ -83,7 +86,7 @@ export class Watchdog {
 
   /**
    * Arms the watchdog for one evaluation in `memory` (the instance's, which changes when an instance is
-   * rebuilt): it is stopped `limitMs` from now unless disarmed first. Returns the evaluation's number.
+   * rebuilt): it is stopped `limitMs` from now (Infinity: never) unless disarmed first. Returns the evaluation's number.
    */
   arm(memory: WebAssembly.Memory, limitMs: number): number {
     if (memory !== this.memory) {
@@ -97,7 +100,7 @@ export class Watchdog {
     Atomics.store(flag, 0, 0);
     this.sequence += 2;
     const number = this.sequence - 1;
-    const stopAt = epochMicros() + BigInt(Math.ceil(limitMs * 1000));
+    const stopAt = Number.isFinite(limitMs) ? epochMicros() + BigInt(Math.ceil(limitMs * 1000)) : neverMicros;
     Atomics.store(this.words, watchdogLayout.generation, generation);
     Atomics.store(this.times, watchdogLayout.stopAt, stopAt);
     Atomics.store(this.words, watchdogLayout.sequence, number);

@@ -6,13 +6,15 @@ import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
 import { Engine, loadBundle } from '../../dist/engine/index.js';
-import { interruptible } from '../../dist/engine/interruptible.js';
+import { interruptible, stopFlagAddress } from '../../dist/engine/interruptible.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import { loadFixtures } from '../../dist/harness/fixtures.js';
 import { compilePolicies, projectFixtureDirs, repoRoot } from '../helpers/policies.js';
 
 const echo = await compilePolicies(join(repoRoot, 'test', 'server', 'policies', 'echo'));
 const shipped = join(repoRoot, 'wasm');
+/** The shipped bundle's own data, which any engine on it accepts. */
+const loadedData = JSON.parse(readFileSync(join(shipped, 'data.json'), 'utf8')) as unknown;
 
 function review(name: string, spec: Record<string, unknown> = {}) {
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: name, object: { metadata: { name }, spec } } };
@@ -79,6 +81,26 @@ t.test('workers 0 decides and mutates as the pool does', async (t) => {
   }
   t.equal(inThread.stats().workers, 0);
   t.ok(inThread.stats().wasmMemoryBytes[0]! >= 64 * 1024, 'its instance reports its memory');
+});
+
+t.test('a stop left in the flag by an evaluation that just finished stops nothing else: not a data check, nor an evaluation without a deadline', async (t) => {
+  const engine = await Engine.load({ bundle: shipped, workers: 0 });
+  t.teardown(() => engine.close());
+  await engine.ready();
+  // What the watchdog writes when a deadline comes just as its evaluation ends: that evaluation's number.
+  const staleStop = () => {
+    const { memory } = (engine as unknown as { runner: { inThread: { evaluator: { memory: WebAssembly.Memory } } } }).runner.inThread.evaluator;
+    Atomics.store(new Int32Array(memory.buffer, stopFlagAddress, 1), 0, 99);
+  };
+  const body = review('sync');
+  const decision = await engine.evaluate(body);
+  staleStop();
+  t.same(engine.evaluateSync(body), decision, 'evaluateSync decides');
+  staleStop();
+  t.same(engine.mutateSync(body), await engine.mutate(body), 'mutateSync defaults');
+  staleStop();
+  t.doesNotThrow(() => engine.setData(loadedData), 'new data is checked and taken');
+  t.same(await engine.evaluate(body), decision, 'and the next evaluation answers');
 });
 
 t.test('an evaluation past its deadline is stopped, and the next one answered', async (t) => {

@@ -68,7 +68,18 @@ export type PrintSink = (line: string) => void;
  * The builtins a compiled module calls out for (its non-native ones), read without running it:
  * an instance whose imports all refuse is enough to call the `builtins` export.
  */
-export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: number, shared = false): string[] {
+export function requiredBuiltins(module: WebAssembly.Module, memoryMinPages: number, shared = false): readonly string[] {
+  // An instance rebuilt after an evaluation error asks again: the answer is the module's.
+  const known = builtinsOf.get(module);
+  if (known) return known;
+  const names = readBuiltins(module, memoryMinPages, shared);
+  builtinsOf.set(module, names);
+  return names;
+}
+
+const builtinsOf = new WeakMap<WebAssembly.Module, readonly string[]>();
+
+function readBuiltins(module: WebAssembly.Module, memoryMinPages: number, shared: boolean): string[] {
   // As much as an instance starts with: OPA may declare a minimum below what its data segments fill.
   const initial = Math.max(defaultMemoryLimits.initialPages, memoryMinPages);
   const memory = new WebAssembly.Memory(shared ? { initial, maximum: initial, shared } : { initial });

@@ -236,3 +236,18 @@ t.test('a decision whose allowed contradicts its violations is an error, never a
   t.same(parseDecision({ allowed: false, violations: [deny, warn] }), { allowed: false, violations: [deny, warn] });
   t.same(parseDecision({ violations: [warn] }), { allowed: true, violations: [warn] }, 'without allowed, the violations decide');
 });
+
+t.test('a module is instantiated once to read its builtins, however often an instance of it is built', async (t) => {
+  const { module, memoryMinPages } = await loadBundle(join(repoRoot, 'wasm'));
+  const Instance = WebAssembly.Instance;
+  let instances = 0;
+  WebAssembly.Instance = class extends Instance {
+    constructor(...args: ConstructorParameters<typeof Instance>) {
+      super(...args);
+      instances++;
+    }
+  };
+  t.teardown(() => void (WebAssembly.Instance = Instance));
+  for (let i = 0; i < 3; i++) new WasmPolicy(module, memoryMinPages);
+  t.equal(instances, 4, 'three instances, and one that read the builtins (as an instance rebuilt after an evaluation error is)');
+});

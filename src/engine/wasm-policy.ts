@@ -57,8 +57,7 @@ function globalValue(g: WebAssembly.Global | number | undefined): number | undef
 /** Reads a NUL-terminated UTF-8 string out of WASM memory. */
 function readCString(memory: WebAssembly.Memory, addr: number): string {
   const bytes = new Uint8Array(memory.buffer);
-  let end = addr;
-  while (bytes[end] !== 0) end++;
+  const end = bytes.indexOf(0, addr);
   return Buffer.from(bytes.buffer, addr, end - addr).toString('utf8');
 }
 

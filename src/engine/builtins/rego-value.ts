@@ -193,8 +193,16 @@ function decimalParts(text: string): { sign: number; digits: bigint; scale: numb
   return { sign: m[1] ? -1 : 1, digits, scale };
 }
 
-/** How OPA prints a value in policy syntax (`ast.Value.String()`): sorted sets and keys, ", " separators. */
-export function formatRegoValue(v: RegoValue): string {
+/** How a printer writes values: strings, separators, and whether sets and object keys come sorted. */
+interface RegoSyntax {
+  readonly quote: (s: string) => string;
+  readonly comma: string;
+  readonly colon: string;
+  readonly sorted: boolean;
+}
+
+function printRego(v: RegoValue, syntax: RegoSyntax): string {
+  const print = (x: RegoValue) => printRego(x, syntax);
   switch (v.type) {
     case 'null':
       return 'null';
@@ -203,16 +211,27 @@ export function formatRegoValue(v: RegoValue): string {
     case 'number':
       return v.text;
     case 'string':
-      return goQuote(v.value);
+      return syntax.quote(v.value);
     case 'array':
-      return `[${v.items.map(formatRegoValue).join(', ')}]`;
+      return `[${v.items.map(print).join(syntax.comma)}]`;
     case 'set':
-      return v.items.length === 0 ? 'set()' : `{${sortedIfSet(v).map(formatRegoValue).join(', ')}}`;
+      return v.items.length === 0 ? 'set()' : `{${(syntax.sorted ? sortedIfSet(v) : v.items).map(print).join(syntax.comma)}}`;
     case 'object':
-      return `{${sortEntries(v.entries)
-        .map(([k, val]) => `${formatRegoValue(k)}: ${formatRegoValue(val)}`)
-        .join(', ')}}`;
+      return `{${(syntax.sorted ? sortEntries(v.entries) : v.entries).map(([k, val]) => `${print(k)}${syntax.colon}${print(val)}`).join(syntax.comma)}}`;
   }
+}
+
+const policySyntax: RegoSyntax = { quote: goQuote, comma: ', ', colon: ': ', sorted: true };
+const parserSyntax: RegoSyntax = { quote: (s) => JSON.stringify(s), comma: ',', colon: ':', sorted: false };
+
+/** How OPA prints a value in policy syntax (`ast.Value.String()`): sorted sets and keys, ", " separators. */
+export function formatRegoValue(v: RegoValue): string {
+  return printRego(v, policySyntax);
+}
+
+/** A value in the syntax opa_value_parse reads: JSON, plus set literals (`{1, 2}`, `set()`), as it comes. */
+export function regoValueText(v: RegoValue): string {
+  return printRego(v, parserSyntax);
 }
 
 /** Go's strconv.Quote: printable Unicode stays as it is, everything else is escaped. */

@@ -29,7 +29,7 @@ import { generate } from 'selfsigned';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const { loadBundle, PolicyEvaluator, readDataFile } = await import(join(root, 'dist', 'engine', 'index.js'));
 const { decisionResponse } = await import(join(root, 'dist', 'admission', 'respond.js'));
-const { loadFixtures, policyFixtureDirs } = await import(join(root, 'dist', 'harness', 'fixtures.js'));
+const { loadFixtures, projectFixtureDirs } = await import(join(root, 'dist', 'harness', 'fixtures.js'));
 const { reviewFor } = await import(join(root, 'dist', 'admission', 'synthesize.js'));
 
 function option(name, fallback) {
@@ -84,7 +84,7 @@ copyFileSync(join(root, 'deploy', 'data.yaml'), dataFile);
 
 // --- inputs and their expected answers ------------------------------------------------------------
 const evaluator = new PolicyEvaluator(await loadBundle(join(root, 'wasm')), { data: readDataFile(dataFile) });
-const fixtures = await loadFixtures([...policyFixtureDirs(join(root, 'policies')), join(root, 'test', 'fixtures')]);
+const fixtures = await loadFixtures(projectFixtureDirs(root));
 const container = (i, caps) => ({
   name: `c${i}`,
   image: `docker.io/library/nginx:${i}`,

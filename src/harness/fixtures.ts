@@ -30,6 +30,11 @@ export function policyFixtureDirs(policiesDir: string): string[] {
   return found;
 }
 
+/** Every fixture directory of a wasmgate checkout: those beside its policies, and its test/fixtures. */
+export function projectFixtureDirs(root: string, policiesDir = join(root, 'policies')): string[] {
+  return [...policyFixtureDirs(policiesDir), join(root, 'test', 'fixtures')];
+}
+
 /** One fixture document with what its author expects of it. */
 export interface FixtureCase {
   readonly source: SourceRef;

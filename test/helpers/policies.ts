@@ -3,15 +3,15 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { policyFixtureDirs } from '../../dist/harness/fixtures.js';
+import { projectFixtureDirs as checkoutFixtureDirs } from '../../dist/harness/fixtures.js';
 import { buildPolicies } from '../../dist/toolchain/build.js';
 import { policyDirIgnores, resolveOpa, runOpa, type OpaTool } from '../../dist/toolchain/opa.js';
 
 export const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
-/** Every fixture directory of the project: those beside the shipped policies, and test/fixtures. */
+/** Every fixture directory of the project: those beside the shipped policies (or `policiesDir`'s), and test/fixtures. */
 export function projectFixtureDirs(policiesDir = join(repoRoot, 'policies')): string[] {
-  return [...policyFixtureDirs(policiesDir), join(repoRoot, 'test', 'fixtures')];
+  return checkoutFixtureDirs(repoRoot, policiesDir);
 }
 
 let opa: OpaTool | undefined;

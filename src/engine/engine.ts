@@ -190,7 +190,7 @@ export class Engine {
    * are copied, never moved: they stay the caller's. The same deadline as `evaluate`. Only when readsEnvelopes.
    */
   async decideReview(input: Uint8Array, check: (envelope: unknown) => boolean, options: EvaluateOptions = {}): Promise<Decision | undefined> {
-    const { pool } = this.withEnvelopes();
+    const pool = this.envelopePool();
     if (!pool) return this.inThread!.decideReview(input, check, options.deadline);
     const { envelope, value } = await this.runWithEnvelope(pool, 'decide', input, options);
     return check(envelope) ? parseDecision(value) : undefined;
@@ -198,15 +198,16 @@ export class Engine {
 
   /** The defaulting for one AdmissionReview from its body's bytes, after its envelope, as decideReview. */
   async mutateReview(input: Uint8Array, check: (envelope: unknown) => boolean, options: EvaluateOptions = {}): Promise<Mutation | undefined> {
-    const { pool } = this.withEnvelopes();
+    const pool = this.envelopePool();
     if (!pool) return this.inThread!.mutateReview(input, check, options.deadline);
     const { envelope, value } = await this.runWithEnvelope(pool, 'mutate', input, options);
     return check(envelope) ? parseMutation(value) : undefined;
   }
 
-  private withEnvelopes(): { pool: WorkerPool | undefined } {
+  /** The pool that reads envelopes, undefined when the calling thread does; refuses an engine whose bundle has none. */
+  private envelopePool(): WorkerPool | undefined {
     if (!this.readsEnvelopes) throw new WasmgateError('CONFIG_INVALID', 'reading reviews from their envelope needs a bundle with it (src/toolchain/envelope.rego)');
-    return { pool: this.pool };
+    return this.pool;
   }
 
   private async runWithEnvelope(pool: WorkerPool, kind: 'decide' | 'mutate', input: Uint8Array, options: EvaluateOptions): Promise<{ envelope: unknown; value: unknown }> {

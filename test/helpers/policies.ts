@@ -32,7 +32,7 @@ export async function compilePolicies(policiesDir: string, entrypoints?: string[
  * copy only these (with lib/ and the top-level files), so a policy an author adds to policies/ fails none
  * of them; tests of the repository as it is use policies/ itself.
  */
-const shippedFolders = new Set(['lib', 'bounds', 'calico', 'limits', 'namespaces', 'podsecurity', 'registries']);
+export const shippedFolders: ReadonlySet<string> = new Set(['lib', 'bounds', 'calico', 'limits', 'namespaces', 'podsecurity', 'registries']);
 
 /** Copies the default policy set of policies/ into `dest` (created); returns `dest`. */
 export function copyShippedPolicies(dest: string): string {

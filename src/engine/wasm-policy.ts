@@ -211,15 +211,11 @@ export class WasmPolicy {
    * as it is, without being parsed or stringified in JavaScript.
    */
   evaluate(entrypoint: string, input: unknown): unknown {
-    if (!(entrypoint in this.entrypoints)) {
-      throw new WasmgateError('BUNDLE_INVALID', `the policy has no entrypoint ${entrypoint}`);
-    }
-    try {
+    this.entrypointId(entrypoint);
+    return this.guardedCall(() => {
       const resultSet = this.sdk.evaluate(input, entrypoint) as { result: unknown }[];
       return resultSet.length > 0 ? resultSet[0]!.result : undefined;
-    } catch (err) {
-      throw this.classify(err, 'evaluation failed');
-    }
+    });
   }
 
   /**
@@ -228,11 +224,7 @@ export class WasmPolicy {
    * Throws INPUT_INVALID when the input is not JSON the instance can read.
    */
   evaluateEach(input: Uint8Array, names: readonly string[], seen: (entrypoint: string, result: unknown) => boolean): void {
-    const ids = names.map((name) => {
-      const id = this.entrypoints[name];
-      if (id === undefined) throw new WasmgateError('BUNDLE_INVALID', `the policy has no entrypoint ${name}`);
-      return id;
-    });
+    const ids = names.map((name) => this.entrypointId(name));
     const parsed = this.guardedCall(() => this.parseInput(input));
     if (parsed === 0) throw new WasmgateError('INPUT_INVALID', 'the input is not JSON the policy can read');
     for (const [i, id] of ids.entries()) {
@@ -243,7 +235,7 @@ export class WasmPolicy {
   /** The input parsed into the heap as data left it (as the SDK's evaluate starts each evaluation); 0 when it is not JSON. */
   private parseInput(input: Uint8Array): number {
     const { exports } = this;
-    exports.opa_heap_ptr_set((this.sdk as unknown as SdkHeap).dataHeapPtr);
+    exports.opa_heap_ptr_set(this.heap.dataHeapPtr);
     const addr = exports.opa_malloc(input.byteLength);
     new Uint8Array(this.memory.buffer).set(input, addr);
     return exports.opa_json_parse(addr, input.byteLength);
@@ -254,13 +246,26 @@ export class WasmPolicy {
     const { exports } = this;
     const ctx = exports.opa_eval_ctx_new();
     exports.opa_eval_ctx_set_input(ctx, input);
-    exports.opa_eval_ctx_set_data(ctx, (this.sdk as unknown as SdkHeap).dataAddr);
+    exports.opa_eval_ctx_set_data(ctx, this.heap.dataAddr);
     exports.opa_eval_ctx_set_entrypoint(ctx, entrypoint);
     exports.eval(ctx);
     const resultSet = JSON.parse(readCString(this.memory, exports.opa_json_dump(exports.opa_eval_ctx_get_result(ctx)))) as { result: unknown }[];
     return resultSet.length > 0 ? resultSet[0]!.result : undefined;
   }
 
+  /** The entrypoint's number in the module; BUNDLE_INVALID when it has none by that name. */
+  private entrypointId(name: string): number {
+    const id = this.entrypoints[name];
+    if (id === undefined) throw new WasmgateError('BUNDLE_INVALID', `the policy has no entrypoint ${name}`);
+    return id;
+  }
+
+  /** The SDK's record of where data sits in the heap (SdkHeap). */
+  private get heap(): SdkHeap {
+    return this.sdk as unknown as SdkHeap;
+  }
+
+  /** `call`, its failures classified (MEMORY_LIMIT, or EVAL_FAILED with what went wrong). */
   private guardedCall<T>(call: () => T): T {
     try {
       return call();
@@ -274,16 +279,10 @@ export class WasmPolicy {
    * sets (JSON would turn them into arrays); undefined when the rule is.
    */
   evaluateValue(entrypoint: string): RegoValue | undefined {
-    const id = this.entrypoints[entrypoint];
-    if (id === undefined) throw new WasmgateError('BUNDLE_INVALID', `the policy has no entrypoint ${entrypoint}`);
+    const id = this.entrypointId(entrypoint);
     if (this.abiMinor < 2) throw new WasmgateError('BUNDLE_INVALID', `OPA WASM ABI 1.${this.abiMinor} has no one-off evaluation (opa_eval): rebuild the policy with OPA 0.37 or newer`);
-    const heap = this.sdk as unknown as SdkHeap;
-    let resultSet: RegoValue;
-    try {
-      resultSet = parseRegoValue(readCString(this.memory, this.exports.opa_eval(0, id, heap.dataAddr, 0, 0, heap.dataHeapPtr, 1)));
-    } catch (err) {
-      throw this.classify(err, 'evaluation failed');
-    }
+    const { heap } = this;
+    const resultSet = this.guardedCall(() => parseRegoValue(readCString(this.memory, this.exports.opa_eval(0, id, heap.dataAddr, 0, 0, heap.dataHeapPtr, 1))));
     // In the value format the result set is a set of {"result": value}, of one element at most.
     const first = resultSet.type === 'set' || resultSet.type === 'array' ? resultSet.items[0] : undefined;
     if (first?.type !== 'object') return undefined;
@@ -292,7 +291,7 @@ export class WasmPolicy {
 
   /** Replaces the whole `data` document with one written in Rego's value syntax (JSON plus sets). */
   setDataValue(text: string): void {
-    const heap = this.sdk as unknown as SdkHeap;
+    const { heap } = this;
     try {
       // As the SDK's setData does, with the parser that reads set literals.
       this.exports.opa_heap_ptr_set(heap.baseHeapPtr);

@@ -1,14 +1,13 @@
 // Engine.decideReview: the body parsed once, in the WASM module, for the review's envelope
 // (src/toolchain/envelope.rego: what the host reads of it) and the decision, in the calling thread and
 // on a worker; the same decisions as evaluate, and envelopes as the oracle below makes them.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import t from 'tap';
 import { Engine, entrypoints } from '../../dist/engine/index.js';
 import { isWasmgateError } from '../../dist/errors.js';
 import { loadFixtures } from '../../dist/harness/fixtures.js';
-import { opaTool, projectFixtureDirs, repoRoot, runOpa } from '../helpers/policies.js';
+import { opaBundleWithoutEnvelope, projectFixtureDirs, repoRoot } from '../helpers/policies.js';
 
 const shipped = join(repoRoot, 'wasm');
 const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
@@ -72,12 +71,8 @@ t.test('decideReview: one parse for the envelope and the decision, the same deci
 });
 
 t.test('decideReview needs a bundle with the envelope', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'wasmgate-no-envelope-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const tarball = join(dir, 'bundle.tar.gz');
-  // OPA itself, without the module every `wasmgate build` adds.
-  const built = await runOpa(opaTool(), ['build', '-t', 'wasm', ...Object.values(entrypoints).flatMap((e) => ['-e', e]), '-o', tarball, join(repoRoot, 'test', 'server', 'policies', 'echo')]);
-  t.equal(built.exitCode, 0, built.stderr);
+  const tarball = await opaBundleWithoutEnvelope(join(repoRoot, 'test', 'server', 'policies', 'echo'), Object.values(entrypoints));
+  t.teardown(() => rmSync(dirname(tarball), { recursive: true, force: true }));
   const engine = await Engine.load({ bundle: tarball, workers: 0 });
   t.teardown(() => engine.close());
   const pooled = await Engine.load({ bundle: tarball, workers: 1 });

@@ -94,4 +94,15 @@ export async function opaEval(policiesDir: string, query: string, input?: unknow
   return out.result?.[0]?.expressions[0]?.value;
 }
 
+/**
+ * `policiesDir` compiled by OPA alone into a bundle .tar.gz, with these entrypoints and without the
+ * module every `wasmgate build` adds (src/toolchain/envelope.rego): a bundle whose reviews are parsed in JavaScript.
+ */
+export async function opaBundleWithoutEnvelope(policiesDir: string, targets: readonly string[]): Promise<string> {
+  const tarball = join(mkdtempSync(join(tmpdir(), 'wasmgate-no-envelope-')), 'bundle.tar.gz');
+  const built = await runOpa(opaTool(), ['build', '-t', 'wasm', '--ignore', '*_test.rego', ...policyDirIgnores, ...targets.flatMap((e) => ['-e', e]), '-o', tarball, policiesDir]);
+  if (built.exitCode !== 0) throw new Error(`opa build failed: ${built.stderr}`);
+  return tarball;
+}
+
 export { runOpa };

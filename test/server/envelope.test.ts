@@ -2,26 +2,17 @@
 // module), in the server's own thread and on a worker; a server whose bundle lacks the envelope parses
 // it in JavaScript, as every server did before: the same answers and the same log lines, for every
 // project fixture and for bodies that are not reviews.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { entrypoints, prepareEntrypoint } from '../../dist/engine/index.js';
 import { loadFixtures } from '../../dist/harness/fixtures.js';
-import { opaTool, projectFixtureDirs, repoRoot, runOpa } from '../helpers/policies.js';
+import { opaBundleWithoutEnvelope, projectFixtureDirs, repoRoot } from '../helpers/policies.js';
 import { admit, startServer, type Running } from './helpers.js';
 
 const bundle = join(repoRoot, 'wasm');
 
-/** policies/ compiled by OPA alone, without the module every `wasmgate build` adds: the oracle. */
-async function withoutEnvelope(): Promise<string> {
-  const tarball = join(mkdtempSync(join(tmpdir(), 'wasmgate-no-envelope-')), 'bundle.tar.gz');
-  const targets = [...Object.values(entrypoints), prepareEntrypoint];
-  const built = await runOpa(opaTool(), ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--ignore', 'fixtures', ...targets.flatMap((e) => ['-e', e]), '-o', tarball, join(repoRoot, 'policies')]);
-  if (built.exitCode !== 0) throw new Error(built.stderr);
-  return tarball;
-}
-const oracleBundle = await withoutEnvelope();
+// policies/ compiled by OPA alone, without the envelope: the oracle.
+const oracleBundle = await opaBundleWithoutEnvelope(join(repoRoot, 'policies'), [...Object.values(entrypoints), prepareEntrypoint]);
 
 /** The decision and mutation lines of a server's log, without what differs from run to run. */
 function decisionLines(s: Running): Record<string, unknown>[] {

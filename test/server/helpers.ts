@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { TLSSocket } from 'node:tls';
+import type { Test } from 'tap';
 import { loadServeConfig, type ServeConfig } from '../../dist/config/index.js';
 import { createLogger } from '../../dist/observability/logger.js';
 import { WebhookServer } from '../../dist/server/server.js';
@@ -151,4 +154,43 @@ export function sample(metrics: string, name: string, labels: Record<string, str
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[4]);
   }
   return undefined;
+}
+
+/** A real `wasmgate serve` on 127.0.0.1 with its JSON log lines; resolves once it listens. */
+export async function serveProcess(t: Test, bundle: string, args: string[]) {
+  const child = spawn(
+    process.execPath,
+    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--no-watch', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' } },
+  );
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+
+  const lines: Record<string, any>[] = [];
+  const waiters: { test: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    const line = JSON.parse(text) as Record<string, any>;
+    lines.push(line);
+    for (const w of [...waiters]) {
+      if (w.test(line)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const logLine = (test: (l: Record<string, any>) => boolean) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const found = lines.find(test);
+      if (found) return resolve(found);
+      waiters.push({ test, resolve });
+      void exited.then(() => reject(new Error(`the server exited first:\n${stderr}`)));
+    });
+
+  const listening = await logLine((l) => l.msg?.startsWith('listening'));
+  const selfSigned = await logLine((l) => typeof l.certFile === 'string');
+  return { child, exited, lines, logLine, port: listening.port as number, ca: readFileSync(selfSigned.certFile), stderr: () => stderr };
 }

@@ -4,54 +4,14 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import t, { type Test } from 'tap';
 import { repoRoot } from '../helpers/policies.js';
-import { admit, buildEcho, call, review, sample } from './helpers.js';
+import { admit, buildEcho, call, review, sample, serveProcess } from './helpers.js';
 
 const bundle = await buildEcho();
 
-/** A real `wasmgate serve` on 127.0.0.1 with its JSON log lines; resolves once it listens. */
-async function serve(t: Test, args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--no-watch', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' } },
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-
-  const lines: Record<string, any>[] = [];
-  const waiters: { test: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    const line = JSON.parse(text) as Record<string, any>;
-    lines.push(line);
-    for (const w of [...waiters]) {
-      if (w.test(line)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const logLine = (test: (l: Record<string, any>) => boolean) =>
-    new Promise<Record<string, any>>((resolve, reject) => {
-      const found = lines.find(test);
-      if (found) return resolve(found);
-      waiters.push({ test, resolve });
-      void exited.then(() => reject(new Error(`the server exited first:\n${stderr}`)));
-    });
-
-  const listening = await logLine((l) => l.msg?.startsWith('listening'));
-  const selfSigned = await logLine((l) => typeof l.certFile === 'string');
-  return { child, exited, lines, logLine, port: listening.port as number, ca: readFileSync(selfSigned.certFile), stderr: () => stderr };
-}
-
 t.test('SIGTERM during load: every accepted request is answered, new connections are refused, exit 0', async (t) => {
-  const { child, exited, lines, logLine, port, ca, stderr } = await serve(t, ['--workers', '2', '--eval-timeout', '1m', '--shutdown-delay', '0s']);
+  const { child, exited, lines, logLine, port, ca, stderr } = await serveProcess(t, bundle, ['--workers', '2', '--eval-timeout', '1m', '--shutdown-delay', '0s']);
   t.equal((await admit(port, ca, review('warm'))).json.response.allowed, true);
 
   // Eight slow requests (each about four million steps of policy work) on two workers: in flight
@@ -98,7 +58,7 @@ t.test('SIGTERM during load: every accepted request is answered, new connections
 });
 
 t.test('with the default shutdownDelay, reviews still arriving on keep-alive connections after SIGTERM are all answered', async (t) => {
-  const { child, exited, lines, logLine, port, ca, stderr } = await serve(t, ['--workers', '1']);
+  const { child, exited, lines, logLine, port, ca, stderr } = await serveProcess(t, bundle, ['--workers', '1']);
   // An API server's connection pool: keep-alive connections, opened before the SIGTERM.
   const agent = new Agent({ keepAlive: true, maxSockets: 2, ca });
   t.teardown(() => agent.destroy());

@@ -1,0 +1,33 @@
+// An idle `wasmgate serve` stays asleep: each wake-up of a waiting server costs CPU on every node it
+// runs on, and on one CPU it takes turns with the reviews when load comes.
+import { existsSync, readFileSync } from 'node:fs';
+import t from 'tap';
+import { admit, buildEcho, review, serveProcess } from './helpers.js';
+
+const bundle = await buildEcho();
+
+/** How often the process's main thread has gone to sleep of its own accord (Linux). */
+function voluntarySwitches(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  const match = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
+  if (!match) throw new Error(`no voluntary_ctxt_switches in /proc/${pid}/task/${pid}/status`);
+  return Number(match[1]);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+t.test('an idle server wakes its main thread fewer than 40 times a second', { skip: !existsSync('/proc/self/task') && 'needs Linux /proc' }, async (t) => {
+  // The main thread evaluates too (no worker), so every timer it runs is counted here.
+  const { child, port, ca } = await serveProcess(t, bundle, ['--workers', '0']);
+  t.equal((await admit(port, ca, review('warm'))).json.response.allowed, true);
+  // Start-up's own work (GC, compilation, the first log flushes) settles first.
+  await sleep(2_000);
+  const pid = child.pid!;
+  const before = voluntarySwitches(pid);
+  const seconds = 4;
+  await sleep(seconds * 1000);
+  const perSecond = (voluntarySwitches(pid) - before) / seconds;
+  // Measured: ~105 a second with prom-client's event-loop monitor sampling every 10 ms (its default),
+  // ~22 with it at 100 ms (the rest: the log's 100 ms flush and Node's own timers).
+  t.ok(perSecond < 40, `${perSecond.toFixed(1)} wake-ups a second`);
+});

@@ -20,5 +20,13 @@
  *   on one CPU (a pod's `limits.cpu: 1`, W2's server) the helpers share the core with the thread they
  *   help, so a 0.3 ms scavenge became a stall of several: p99 at 1,500 req/s 7.0 → 2.7 ms (and
  *   7.5 → 1.8 in another run), the same CPU per review and the same maximum, in A/B runs on one core.
+ * - `--no-memory-reducer`: V8's memory reducer runs collections that shrink the heap once a process has
+ *   stopped allocating for a while (8 s), and a server idle between bursts of reviews paid for it on the
+ *   next burst. After a minute idle, 1,028 req/s on one core (half of W2's maximum then): p99 108, 119
+ *   and 101 ms with it, 3.2, 2.7 and 1.5 ms without, and 20–50 % more CPU per review with it for the
+ *   whole 15 s step, in alternating runs; the collections during the step were the same (scavenges
+ *   ~12 ms a second, a 2–3 ms mark-compact every second or so), so what it costs is what those shrinking
+ *   collections throw away, not pauses. Without it an idle server keeps the heap its last load grew
+ *   (~10 MiB more than right after start).
  */
-export const serveNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=512', '--single-threaded-gc'] as const;
+export const serveNodeFlags = ['--max-semi-space-size=2', '--max-old-space-size=512', '--single-threaded-gc', '--no-memory-reducer'] as const;

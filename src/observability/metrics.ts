@@ -13,9 +13,9 @@ export type ReloadTarget = 'policy' | 'certificate';
 export const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * How often the event-loop delay metrics sample. prom-client's default, 10 ms, wakes an idle server 100
- * times a second (~10 ms of CPU a second here, most of what it spent waiting); every 100 ms still
- * catches a loop held for tens of milliseconds in one sample out of a few (test/server/idle.test.ts).
+ * How often the event-loop delay metrics sample. prom-client's default, 10 ms, woke an idle server 100
+ * times a second (~10 ms of CPU a second here, most of what it spent waiting; test/server/idle.test.ts
+ * counts the wake-ups). Every 100 ms, a stall of the loop still shows in the sample whose turn it delays.
  */
 export const eventLoopSampleMs = 100;
 

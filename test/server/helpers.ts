@@ -156,14 +156,17 @@ export function sample(metrics: string, name: string, labels: Record<string, str
   return undefined;
 }
 
-/** A real `wasmgate serve` on 127.0.0.1 with its JSON log lines; resolves once it listens. */
-export async function serveProcess(t: Test, bundle: string, args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--port', '0', '--no-watch', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' } },
-  );
+/**
+ * A real `wasmgate serve` on 127.0.0.1 (no watches) with its standard output read as JSON lines;
+ * `logLine` resolves at the first line that passes, and rejects if the server exits first.
+ */
+export function spawnServe(t: Test, bundle: string, args: string[]) {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--no-watch', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' },
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const closed = new Promise((resolve) => child.stdout.once('close', resolve));
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -189,8 +192,13 @@ export async function serveProcess(t: Test, bundle: string, args: string[]) {
       waiters.push({ test, resolve });
       void exited.then(() => reject(new Error(`the server exited first:\n${stderr}`)));
     });
+  return { child, exited, closed, lines, logLine, stderr: () => stderr };
+}
 
-  const listening = await logLine((l) => l.msg?.startsWith('listening'));
-  const selfSigned = await logLine((l) => typeof l.certFile === 'string');
-  return { child, exited, lines, logLine, port: listening.port as number, ca: readFileSync(selfSigned.certFile), stderr: () => stderr };
+/** spawnServe on a port of its own; resolves once it listens, with the port and its self-signed CA. */
+export async function serveProcess(t: Test, bundle: string, args: string[]) {
+  const served = spawnServe(t, bundle, ['--port', '0', ...args]);
+  const listening = await served.logLine((l) => l.msg?.startsWith('listening'));
+  const selfSigned = await served.logLine((l) => typeof l.certFile === 'string');
+  return { ...served, port: listening.port as number, ca: readFileSync(selfSigned.certFile) };
 }

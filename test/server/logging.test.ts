@@ -9,7 +9,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { repoRoot } from '../helpers/policies.js';
-import { admit, buildEcho, review } from './helpers.js';
+import { admit, buildEcho, review, spawnServe } from './helpers.js';
 
 const bundle = await buildEcho();
 
@@ -68,49 +68,17 @@ t.test('a log reader that stops reading stalls nothing, and no line is lost thro
   t.equal(logged.at(-1)?.msg, 'shutdown complete', 'the last line, written at exit');
 });
 
-/** `wasmgate serve` with its standard output collected as JSON lines; `next` resolves at the first line that passes. */
-function serve(t: Test, args: string[]) {
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--no-watch', '--workers', '1', '--shutdown-delay', '0s', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WASMGATE_LOG_LEVEL: 'info' },
-  });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const closed = new Promise((resolve) => child.stdout.once('close', resolve));
-  const lines: Record<string, any>[] = [];
-  let partial = '';
-  const waiting: { test: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    for (const part of parts.filter(Boolean)) {
-      const line = JSON.parse(part) as Record<string, any>;
-      lines.push(line);
-      for (const w of waiting.filter((w) => w.test(line))) {
-        waiting.splice(waiting.indexOf(w), 1);
-        w.resolve(line);
-      }
-    }
-  });
-  const next = (test: (l: Record<string, any>) => boolean) =>
-    new Promise<Record<string, any>>((resolve) => {
-      const found = lines.find(test);
-      if (found) resolve(found);
-      else waiting.push({ test, resolve });
-    });
-  return { child, exited, closed, lines, next };
-}
+/** `wasmgate serve` with one worker and no shutdown delay, its log read as JSON lines. */
+const serve = (t: Test, args: string[]) => spawnServe(t, bundle, ['--workers', '1', '--shutdown-delay', '0s', ...args]);
 
 t.test('one decision line on an otherwise idle server is written while it runs, not only at exit', async (t) => {
   const s = serve(t, ['--port', '0']);
-  const listening = await s.next((l) => l.msg?.startsWith('listening'));
-  const ca = readFileSync((await s.next((l) => typeof l.certFile === 'string')).certFile as string);
+  const listening = await s.logLine((l) => l.msg?.startsWith('listening'));
+  const ca = readFileSync((await s.logLine((l) => typeof l.certFile === 'string')).certFile as string);
   const reply = await admit(listening.port as number, ca, review('alone'));
   t.equal(reply.json?.response?.allowed, true);
   // Far less than a batch: it comes out on the periodic flush (if it never did, this would wait forever).
-  const line = await s.next((l) => l.uid === 'alone');
+  const line = await s.logLine((l) => l.uid === 'alone');
   t.equal(line.msg, 'admission allowed');
   t.equal(s.child.exitCode, null, 'while the server still runs');
   s.child.kill('SIGTERM');

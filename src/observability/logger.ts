@@ -24,7 +24,7 @@ export const logFlushMs = 100;
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
-      name: 'wasmgate',
+      // No logger `name`: pino would write it as "name", the key decision lines give the object's name.
       level: options.level,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

@@ -157,8 +157,8 @@ export function sample(metrics: string, name: string, labels: Record<string, str
 }
 
 /**
- * A real `wasmgate serve` on 127.0.0.1 (no watches) with its standard output read as JSON lines;
- * `logLine` resolves at the first line that passes, and rejects if the server exits first.
+ * A real `wasmgate serve` on 127.0.0.1 (no watches) with its standard output read as JSON lines
+ * (`lines` parsed, `texts` as written); `logLine` resolves at the first line that passes, and rejects if the server exits first.
  */
 export function spawnServe(t: Test, bundle: string, args: string[]) {
   const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'serve', '--bundle', bundle, '--host', '127.0.0.1', '--no-watch', ...args], {
@@ -174,10 +174,12 @@ export function spawnServe(t: Test, bundle: string, args: string[]) {
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
 
   const lines: Record<string, any>[] = [];
+  const texts: string[] = [];
   const waiters: { test: (l: Record<string, any>) => boolean; resolve: (l: Record<string, any>) => void }[] = [];
   createInterface({ input: child.stdout }).on('line', (text) => {
     const line = JSON.parse(text) as Record<string, any>;
     lines.push(line);
+    texts.push(text);
     for (const w of [...waiters]) {
       if (w.test(line)) {
         waiters.splice(waiters.indexOf(w), 1);
@@ -192,7 +194,7 @@ export function spawnServe(t: Test, bundle: string, args: string[]) {
       waiters.push({ test, resolve });
       void exited.then(() => reject(new Error(`the server exited first:\n${stderr}`)));
     });
-  return { child, exited, closed, lines, logLine, stderr: () => stderr };
+  return { child, exited, closed, lines, texts, logLine, stderr: () => stderr };
 }
 
 /** spawnServe on a port of its own; resolves once it listens, with the port and its self-signed CA. */

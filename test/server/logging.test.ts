@@ -1,7 +1,7 @@
 // The real `wasmgate serve` process and its log on standard output: a reader that stops reading (a
 // full pipe) does not stall reviews, and every line queued meanwhile is written, up to the last one at exit;
-// lines are written in batches, yet one line alone on an idle server still comes out while it runs; and a
-// start that fails still writes what it logged before it exits.
+// lines are written in batches, yet one line alone on an idle server still comes out while it runs; no line
+// names a key twice; and a start that fails still writes what it logged before it exits.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
@@ -66,6 +66,7 @@ t.test('a log reader that stops reading stalls nothing, and no line is lost thro
   t.same([...uids].filter((uid) => !decided.has(uid)), [], 'a decision line for every review');
   t.ok(logged.filter((l) => l.msg === 'admission allowed').every((l) => l.object?.spec?.filler === filler), 'each whole');
   t.equal(logged.at(-1)?.msg, 'shutdown complete', 'the last line, written at exit');
+  t.same(text.split('\n').filter((l) => l !== '' && JSON.stringify(JSON.parse(l)) !== l), [], 'no line names a key twice');
 });
 
 /** `wasmgate serve` with one worker and no shutdown delay, its log read as JSON lines. */
@@ -83,6 +84,11 @@ t.test('one decision line on an otherwise idle server is written while it runs, 
   t.equal(s.child.exitCode, null, 'while the server still runs');
   s.child.kill('SIGTERM');
   t.equal(await s.exited, 0);
+  // A key given twice is JSON that readers take apart differently (most keep the last one): written
+  // again from what it parses to, each line must read the same.
+  await s.closed;
+  t.same(s.texts.filter((text) => JSON.stringify(JSON.parse(text)) !== text), [], 'no line names a key twice');
+  t.equal(line.name, 'obj-alone', "the decision line's name is the object's");
 });
 
 t.test('a start that fails still writes every line it logged before it exits', async (t) => {

@@ -78,7 +78,7 @@ t.test('one decision line on an otherwise idle server is written while it runs, 
   const ca = readFileSync((await s.logLine((l) => typeof l.certFile === 'string')).certFile as string);
   const reply = await admit(listening.port as number, ca, review('alone'));
   t.equal(reply.json?.response?.allowed, true);
-  // Far less than a batch: it comes out on the periodic flush (if it never did, this would wait forever).
+  // Far less than a batch: it comes out on the flush timer its first line set (if it never did, this would wait forever).
   const line = await s.logLine((l) => l.uid === 'alone');
   t.equal(line.msg, 'admission allowed');
   t.equal(s.child.exitCode, null, 'while the server still runs');

@@ -6,20 +6,18 @@ import { admit, buildEcho, review, serveProcess } from './helpers.js';
 
 const bundle = await buildEcho();
 
-/** How often the process's main thread has gone to sleep of its own accord (Linux). */
-function voluntarySwitches(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
-  const match = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status);
-  if (!match) throw new Error(`no voluntary_ctxt_switches in /proc/${pid}/task/${pid}/status`);
+/** A counter of a /proc file's `key:  N` line (Linux). */
+function procCount(path: string, key: string): number {
+  const match = new RegExp(`^${key}:\\s+(\\d+)$`, 'm').exec(readFileSync(path, 'utf8'));
+  if (!match) throw new Error(`no ${key} in ${path}`);
   return Number(match[1]);
 }
 
-/** Write system calls the whole process has made (Linux). */
-function writeCalls(pid: number): number {
-  const match = /^syscw:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
-  if (!match) throw new Error(`no syscw in /proc/${pid}/io`);
-  return Number(match[1]);
-}
+/** How often the process's main thread has gone to sleep of its own accord. */
+const voluntarySwitches = (pid: number) => procCount(`/proc/${pid}/task/${pid}/status`, 'voluntary_ctxt_switches');
+
+/** Write system calls the whole process has made. */
+const writeCalls = (pid: number) => procCount(`/proc/${pid}/io`, 'syscw');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,10 +1,9 @@
 // The real `wasmgate serve` process: SIGTERM under load answers every request it accepted, then exits 0.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { repoRoot } from '../helpers/policies.js';
 import { admit, buildEcho, call, review, sample, serveProcess } from './helpers.js';
 

@@ -211,9 +211,9 @@ export class WasmPolicy {
    * as it is, without being parsed or stringified in JavaScript.
    */
   evaluate(entrypoint: string, input: unknown): unknown {
-    this.entrypointId(entrypoint);
+    const id = this.entrypointId(entrypoint);
     return this.guardedCall(() => {
-      const resultSet = this.sdk.evaluate(input, entrypoint) as { result: unknown }[];
+      const resultSet = this.sdk.evaluate(input, id) as { result: unknown }[];
       return resultSet.length > 0 ? resultSet[0]!.result : undefined;
     });
   }

@@ -31,6 +31,8 @@ export interface ServeConfig {
     readonly minVersion: (typeof tlsVersions)[number];
     readonly selfSignedDir?: string;
   };
+  /** 0: no limit. */
+  readonly maxConnections: number;
   readonly keepAliveTimeout: number;
   readonly headersTimeout: number;
   readonly requestTimeout: number;

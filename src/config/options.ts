@@ -84,6 +84,12 @@ export const optionSpecs = [
   option({ key: 'tls.clientCaFile', parse: path, description: 'PEM CA bundle: when set, clients must present a certificate it signed', mustExist: 'file' }),
   option({ key: 'tls.minVersion', parse: oneOf(tlsVersions), default: 'TLSv1.2', description: 'lowest TLS version accepted' }),
   option({ key: 'tls.selfSignedDir', parse: path, description: 'where to write a generated self-signed pair', defaultText: 'a new temporary directory' }),
+  option({
+    key: 'maxConnections',
+    parse: integer(0, 1_000_000),
+    default: 1024,
+    description: 'open connections the server holds at most; a new one past them is closed as it is accepted (0: no limit)',
+  }),
   option({ key: 'keepAliveTimeout', parse: duration(1, 60 * minute), default: 120_000, defaultText: '120s', description: 'idle keep-alive time (keep it above the API server\'s 90 s)' }),
   option({ key: 'headersTimeout', parse: duration(1, 10 * minute), default: 10_000, defaultText: '10s', description: 'time a client has to send the request headers' }),
   option({ key: 'requestTimeout', parse: duration(1, 60 * minute), default: 30_000, defaultText: '30s', description: 'time a client has to send the whole request' }),

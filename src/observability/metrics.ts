@@ -87,6 +87,12 @@ export class WebhookMetrics {
     registers: [this.registry],
   });
 
+  readonly connectionsRefused = new Counter({
+    name: 'wasmgate_connections_refused_total',
+    help: 'Connections closed as they were accepted because the server already held maxConnections open',
+    registers: [this.registry],
+  });
+
   readonly badRequests = new Counter({
     name: 'wasmgate_bad_requests_total',
     help: 'Requests refused before evaluation, by HTTP status',

@@ -10,6 +10,7 @@ import { describeThrown, WasmgateError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { WebhookMetrics } from '../observability/metrics.js';
 import { createApp } from './app.js';
+import { capConnections } from './connections.js';
 import { admissionAnswerer, mutationAnswerer, type AppContext, type ReviewAnswerer } from './handlers.js';
 import { reviewFastPath } from './review-fast-path.js';
 import { PolicyHolder, type ReloadResult } from './policy.js';
@@ -88,6 +89,7 @@ export class WebhookServer extends EventEmitter<WebhookServerEvents> {
       },
       reviewFastPath(ctx, answerers, this.app),
     );
+    capConnections(this.https, config.maxConnections, logger, metrics);
     // After listen, a server error (EMFILE, …) is logged rather than left unhandled, which would crash.
     this.https.on('error', (err) => logger.error({ reason: err.message }, 'server error'));
     this.https.on('tlsClientError', (err, socket) => {

@@ -9,8 +9,9 @@ export const refusalLogIntervalMs = 10_000;
  * Caps the connections the server holds open (0: no cap). Past the cap Node closes a new connection
  * as it is accepted, before its TLS handshake costs anything: a client that opens connections without
  * bound (a load generator, a client that dials one per request it cannot send at once) would otherwise
- * hold ~50 KiB of the server's memory each (the W2 bench's overload steps reached ~730 MiB, near the
- * deployment's 768 MiB limit), and each accepted one would be a handshake on a core already full.
+ * hold ~50 KiB of the server's memory each (3,000 req/s of vegeta past one core's capacity took it to
+ * 733–897 MiB, past deploy/'s 768 MiB limit), and each accepted one would be a handshake on a core
+ * already full.
  */
 export function capConnections(server: Server, maxConnections: number, logger: Logger, metrics: WebhookMetrics, now: () => number = Date.now): void {
   if (maxConnections === 0) return;

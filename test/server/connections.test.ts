@@ -21,6 +21,15 @@ function open(port: number, ca: Buffer): Promise<{ socket?: TLSSocket; error?: E
   });
 }
 
+/** Resolves once the server holds fewer than `n` connections (it sees a client's close a moment after). */
+async function connectionsBelow(server: Server, n: number): Promise<void> {
+  for (;;) {
+    const count = await new Promise<number>((resolve, reject) => server.getConnections((err, c) => (err ? reject(err) : resolve(c))));
+    if (count < n) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 t.test('past maxConnections a new connection is closed before its handshake; the open ones are served', async (t) => {
   const s = await startServer({ bundle, maxConnections: '2' });
   t.teardown(s.stop);
@@ -36,7 +45,7 @@ t.test('past maxConnections a new connection is closed before its handshake; the
   t.match(refusals[0], { level: 'warn', maxConnections: 2, refused: 1 });
 
   first.socket!.destroy();
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await connectionsBelow(s.server.https, 2);
   const answer = await admit(s.port, s.ca, review('after-refusal'));
   t.equal(answer.json.response.allowed, true, 'a slot freed by a closed connection serves a review');
   const metrics = await call(s.port, '/metrics', { ca: s.ca });

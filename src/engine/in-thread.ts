@@ -6,6 +6,7 @@ import { PolicyEvaluator, type PolicyInput } from './evaluator.js';
 import { interruptible } from './interruptible.js';
 import type { Mutation } from './mutation.js';
 import { stoppedMessage } from './stopped.js';
+import { TurnBatch } from './turn-batch.js';
 import type { MemoryLimits, PrintSink } from './wasm-policy.js';
 import { Watchdog } from './watchdog.js';
 
@@ -23,10 +24,13 @@ export interface InThreadOptions {
  * loops check a flag in its shared memory, and a watchdog thread sets that flag at the deadline; the
  * evaluation traps, the instance is rebuilt (as a pool replaces its worker) and the caller gets
  * EVAL_TIMEOUT. While an evaluation runs the calling thread does nothing else, for at most its deadline.
+ * The evaluations asked for in one turn of the event loop run together at its end (turn-batch.ts), each
+ * still under its own deadline: the wait for its turn's end counts against it.
  */
 export class InThreadEvaluator {
   readonly evaluator: PolicyEvaluator;
   private readonly watchdog = new Watchdog();
+  private readonly batch = new TurnBatch();
   private closed = false;
 
   /**
@@ -59,19 +63,19 @@ export class InThreadEvaluator {
     return this.watchdog.ready();
   }
 
-  decide(input: PolicyInput, deadline?: number): Decision {
+  decide(input: PolicyInput, deadline?: number): Promise<Decision> {
     return this.run(() => this.evaluator.decide(input), deadline);
   }
 
-  decideReview(input: Uint8Array, check: (envelope: unknown) => boolean, deadline?: number): Decision | undefined {
+  decideReview(input: Uint8Array, check: (envelope: unknown) => boolean, deadline?: number): Promise<Decision | undefined> {
     return this.run(() => this.evaluator.decideReview(input, check), deadline);
   }
 
-  mutateReview(input: Uint8Array, check: (envelope: unknown) => boolean, deadline?: number): Mutation | undefined {
+  mutateReview(input: Uint8Array, check: (envelope: unknown) => boolean, deadline?: number): Promise<Mutation | undefined> {
     return this.run(() => this.evaluator.mutateReview(input, check), deadline);
   }
 
-  mutate(input: PolicyInput, deadline?: number): Mutation {
+  mutate(input: PolicyInput, deadline?: number): Promise<Mutation> {
     return this.run(() => this.evaluator.mutate(input), deadline);
   }
 
@@ -81,13 +85,17 @@ export class InThreadEvaluator {
    * evaluation before is cleared, or recognised and run again, rather than trapping this.
    */
   guard<T>(work: (evaluator: PolicyEvaluator) => T): T {
+    // The evaluations asked for before it (new data, say) run first, on what they were asked on.
+    this.batch.flush();
     return this.watched(() => work(this.evaluator), Infinity, () => undefined);
   }
 
-  private run<T>(evaluate: () => T, deadline: number | undefined): T {
-    const budget = deadline === undefined ? Infinity : deadline - performance.now();
-    if (budget <= 0) throw new WasmgateError('OVERLOADED', 'shed: its budget ran out before its evaluation could start');
-    return this.watched(evaluate, Math.min(this.options.timeoutMs, budget), () => new WasmgateError('EVAL_TIMEOUT', stoppedMessage(budget, this.options.timeoutMs)));
+  private run<T>(evaluate: () => T, deadline: number | undefined): Promise<T> {
+    return this.batch.run(() => {
+      const budget = deadline === undefined ? Infinity : deadline - performance.now();
+      if (budget <= 0) throw new WasmgateError('OVERLOADED', 'shed: its budget ran out before its evaluation could start');
+      return this.watched(evaluate, Math.min(this.options.timeoutMs, budget), () => new WasmgateError('EVAL_TIMEOUT', stoppedMessage(budget, this.options.timeoutMs)));
+    });
   }
 
   /** `evaluate`, stopped `limitMs` from now (Infinity: never); `timedOut` is what a stop throws. */
@@ -111,6 +119,8 @@ export class InThreadEvaluator {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Evaluations already asked for finish, as a pool's queued jobs do on its old workers.
+    this.batch.flush();
     this.closed = true;
     await this.watchdog.close();
   }

@@ -172,3 +172,35 @@ t.test('a watchdog thread that dies is started again, and stops the next stuck e
   const err = await errorOf(engine.evaluate(stuck('after-restart')));
   t.ok(isWasmgateError(err, 'EVAL_TIMEOUT'), `stopped by the new thread (got ${String(err)})`);
 });
+
+t.test('the evaluations asked for in one turn run together, before any caller goes on', async (t) => {
+  const engine = await Engine.load({ bundle: echo, workers: 0 });
+  t.teardown(() => engine.close());
+  await engine.ready();
+  const seen: string[] = [];
+  const asked = ['a', 'b'].map((name) =>
+    engine
+      .decideReview(Buffer.from(JSON.stringify(review(name))), () => {
+        seen.push(`${name} evaluated`);
+        return true;
+      })
+      .then((decision) => seen.push(`${name} answered: ${String(decision?.allowed)}`)),
+  );
+  seen.push('both asked');
+  await Promise.all(asked);
+  t.same(seen, ['both asked', 'a evaluated', 'b evaluated', 'a answered: true', 'b answered: true']);
+});
+
+t.test('what was asked for before new data or a close is decided first, on the data it was asked on', async (t) => {
+  const bundle = await loadBundle(echo);
+  const engine = await Engine.load({ bundle: echo, workers: 0 });
+  await engine.ready();
+  engine.setData({ ...(bundle.data as object), config: { revision: 'r1' } });
+  const before = engine.evaluate(review('before', { showRevision: true }));
+  engine.setData({ ...(bundle.data as object), config: { revision: 'r2' } });
+  const after = engine.evaluate(review('after', { showRevision: true }));
+  const closing = engine.close();
+  t.match((await before).violations[0]?.message, /revision r1/, 'asked before the new data');
+  t.match((await after).violations[0]?.message, /revision r2/, 'asked after it, decided before the close');
+  await closing;
+});

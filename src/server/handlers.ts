@@ -4,6 +4,8 @@ import type { TLSSocket } from 'node:tls';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { AdmissionRequest } from '../admission/types.js';
 import type { ServeConfig } from '../config/index.js';
+import { TurnBatch } from '../engine/turn-batch.js';
+import { describeThrown } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { describeValue, logValue, shortText } from '../observability/echo.js';
 import { maskObject } from '../observability/mask.js';
@@ -221,6 +223,9 @@ export function writeJson(res: ServerResponse, status: number, value: unknown, h
 /**
  * Answers one AdmissionReview body (read whole, after `startReview`) within its budget, then logs and
  * counts what became of it. Rejects as the route's error handler expects (HttpError, INPUT_INVALID).
+ * The log lines and metrics of the answers a turn of the event loop sends are made together in the next
+ * turn (turn-batch.ts), with the duration of each answer: made between one answer and the next, they
+ * cost 13–15 % more CPU a review at W2's maximum on one core, in alternating runs.
  */
 export type ReviewAnswerer = (body: unknown, res: ServerResponse) => Promise<void>;
 
@@ -229,17 +234,23 @@ function answering<R extends { readonly response: unknown }>(
   answer: (body: unknown, policy: PolicyHolder, settings: ReviewSettings) => Promise<R>,
   record: (ctx: AppContext, result: R, durationSeconds: number) => void,
 ): ReviewAnswerer {
+  const records = new TurnBatch();
   return async (body, res) => {
     const bodyRead = performance.now();
     const result = await answer(body, ctx.policy, { failOpen: ctx.config.failOpen, timeoutMs: ctx.config.evalTimeout, budget: budgetOf(res), wholeObjects: ctx.config.log.objects });
     const evaluated = performance.now();
     writeJson(res, 200, result.response);
     const answered = performance.now();
-    record(ctx, result, elapsedSeconds(res));
-    if (reviewSteps.hasSubscribers) {
-      const steps: ReviewSteps = { arrived: (res as Timed)[started] ?? bodyRead, bodyRead, evaluated, answered, recorded: performance.now() };
-      reviewSteps.publish(steps);
-    }
+    const seconds = elapsedSeconds(res);
+    records
+      .run(() => {
+        record(ctx, result, seconds);
+        if (reviewSteps.hasSubscribers) {
+          const steps: ReviewSteps = { arrived: (res as Timed)[started] ?? bodyRead, bodyRead, evaluated, answered, recorded: performance.now() };
+          reviewSteps.publish(steps);
+        }
+      })
+      .catch((err: unknown) => ctx.logger.error({ reason: describeThrown(err) }, 'logging or counting an answered review failed'));
   };
 }
 

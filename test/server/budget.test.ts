@@ -3,7 +3,7 @@ import t from 'tap';
 import { performance } from 'node:perf_hooks';
 import { parseGoDuration, reviewBudget } from '../../dist/server/budget.js';
 import { budgetedReason } from '../../dist/server/review.js';
-import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
+import { admit, buildEcho, call, recorded, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
 
@@ -60,6 +60,7 @@ t.test('reviews queued behind a slow one are shed at the end of their budget, be
   const metrics = (await call(s.port, '/metrics', { ca: s.ca })).text;
   t.equal(sample(metrics, 'wasmgate_admission_shed_total'), 3, 'shed reviews are counted');
   t.equal(sample(metrics, 'wasmgate_evaluation_errors_total', { reason: 'timeout' }), 1, 'only the slow one was evaluated (and stopped)');
+  await recorded();
   const lines = s.logs.filter((l) => uids.includes(l.uid as string));
   t.same(
     lines.map((l) => [l.uid, l.level, l.decision, (l.failure as { reason: string }).reason]),

@@ -7,7 +7,7 @@ import t from 'tap';
 import { entrypoints, prepareEntrypoint } from '../../dist/engine/index.js';
 import { loadFixtures } from '../../dist/harness/fixtures.js';
 import { opaBundleWithoutEnvelope, projectFixtureDirs, repoRoot } from '../helpers/policies.js';
-import { admit, startServer, type Running } from './helpers.js';
+import { admit, recorded, startServer, type Running } from './helpers.js';
 
 const bundle = join(repoRoot, 'wasm');
 
@@ -65,6 +65,7 @@ t.test("read from its envelope, in the server's thread or on a worker, every rev
       t.same({ status: onWorker!.status, text: onWorker!.text }, expected, `${what}, ${path}: the same answer from a worker`);
     }
   }
+  await recorded();
   t.ok(decisionLines(oracle).some((l) => l.mutation === 'patched'), 'some reviews were patched');
   t.same(decisionLines(inThread), decisionLines(oracle), 'the same decision and mutation lines in the server\'s thread');
   t.same(decisionLines(pooled), decisionLines(oracle), 'the same decision and mutation lines from a worker');
@@ -100,5 +101,6 @@ t.test('with log.objects the review is read whole, objects and all', async (t) =
   const object = { kind: 'ConfigMap', metadata: { name: 'whole', namespace: 'team-a', labels: { team: 'a' } } };
   const reply = await admit(s.port, s.ca, { ...base, request: { ...request, operation: 'CREATE', name: 'whole', object } });
   t.equal(reply.status, 200);
+  await recorded();
   t.same(decisionLines(s)[0]?.object, object, 'the object is in the log line');
 });

@@ -1,6 +1,6 @@
 // Evaluation failures: a policy past its deadline and a policy that traps. Closed by default, open when asked.
 import t from 'tap';
-import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
+import { admit, buildEcho, call, recorded, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
 // 400 million steps of busy work (minutes): far past a 500 ms deadline, in little memory.
@@ -27,6 +27,7 @@ t.test('fail closed: a timeout and a trap deny with a message that the policy co
   const after = await admit(s.port, s.ca, review('after', {}));
   t.equal(after.json.response.allowed, true, 'the replacement worker answers the next request');
 
+  await recorded();
   const logged = s.logs.filter((l) => l.uid === 'slow-1' || l.uid === 'trap-1');
   t.same(
     logged.map((l) => [l.uid, l.level, l.decision, (l.failure as { reason: string }).reason]),
@@ -54,6 +55,7 @@ t.test('fail open when configured: allowed, with a warning, and logged all the s
     t.equal(reply.json.response.allowed, true, uid);
     t.equal(reply.json.response.status, undefined);
     t.match(reply.json.response.warnings[0], /could not evaluate the policy.*allowed without policy checks \(fail open\)/);
+    await recorded();
     t.match(s.logs.find((l) => l.uid === uid), { level: 'error', decision: 'failed_open' });
   }
   const metrics = (await call(s.port, '/metrics', { ca: s.ca })).text;

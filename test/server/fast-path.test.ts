@@ -11,7 +11,7 @@ import { WebhookMetrics } from '../../dist/observability/metrics.js';
 import type { AppContext } from '../../dist/server/handlers.js';
 import { reviewFastPath } from '../../dist/server/review-fast-path.js';
 import { WebhookServer } from '../../dist/server/server.js';
-import { admit as admitTo, buildEcho, call, review, sample, startServer, testConfig, type Reply } from './helpers.js';
+import { admit as admitTo, buildEcho, call, recorded, review, sample, startServer, testConfig, type Reply } from './helpers.js';
 
 const bundle = await buildEcho();
 const running = await startServer({ bundle });
@@ -45,6 +45,7 @@ t.test('the fast path and express answer the same reviews with the same status, 
       const before = logs.length;
       const reply = await post(c.path, c.body(uid), chunked);
       replies.push({ status: reply.status, headers: answerHeaders(reply.headers), json: JSON.parse(reply.text.replaceAll(uid, 'UID')) });
+      await recorded();
       const logged = logs.slice(before).map(({ time: _time, uid: _uid, durationMs, name, ...rest }) => ({ ...rest, name: typeof name === 'string' ? name.replaceAll(uid, 'UID') : name, timed: typeof durationMs === 'number' }));
       lines.push(logged);
     }

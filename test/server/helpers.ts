@@ -144,6 +144,14 @@ export function nextEvent<T>(server: WebhookServer, event: 'policyReload' | 'cer
   });
 }
 
+/**
+ * Resolves once a server in this process has logged and counted what it has answered: it makes the log
+ * lines and metrics of a turn's answers in the next turn, which may come after the client has read them.
+ */
+export function recorded(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The value of one sample in Prometheus text, or undefined. */
 export function sample(metrics: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of metrics.split('\n')) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { applyJsonPatch } from '../../dist/engine/index.js';
 import { compilePolicies } from '../helpers/policies.js';
-import { admit, buildEcho, call, review, sample, startServer, type Call, type Reply } from './helpers.js';
+import { admit, buildEcho, call, recorded, review, sample, startServer, type Call, type Reply } from './helpers.js';
 
 const bundle = await buildEcho();
 const running = await startServer({ bundle });
@@ -77,6 +77,7 @@ t.test('a malformed mutation fails closed (denied, status 500), logged and count
   t.equal(reply.json.response.status.code, 500);
   t.match(reply.json.response.status.message, /could not evaluate the policy: the policy failed while evaluating this request \(request uid malformed\).*fail closed/);
   t.equal(reply.json.response.patch, undefined);
+  await recorded();
   const line = logs.find((l) => l.uid === 'malformed');
   t.match(line, { level: 'error', mutation: 'failed_closed', failure: { reason: 'failed', code: 'EVAL_FAILED', message: /patch\[0\]\.path is "metadata", not a JSON pointer/ } });
   const metrics = (await call(port, '/metrics', { ca })).text;
@@ -92,6 +93,7 @@ t.test('fail open: a failed or late mutation is allowed unchanged, with a warnin
   t.equal(malformed.json.response.patch, undefined);
   const late = await mutate(open.port, review('open-late', { spin: 100000 }), { ca: open.ca });
   t.match(late.json.response, { allowed: true, warnings: [/did not finish within its deadline of 300 ms/] });
+  await recorded();
   t.match(open.logs.find((l) => l.uid === 'open-late'), { mutation: 'failed_open', failure: { reason: 'timeout', code: 'EVAL_TIMEOUT' } });
   const after = await mutate(open.port, podReview('open-after', { a: 'b' }), { ca: open.ca });
   t.same(decoded(after), [{ op: 'add', path: '/metadata/labels', value: { a: 'b' } }], 'the replacement worker answers');
@@ -113,6 +115,7 @@ t.test('bad requests to /mutate get the same clear errors as /validate', async (
 
 t.test('one mutation log line per request, and metrics by operation and result', async (t) => {
   await mutate(port, podReview('logged', { a: 'b', c: 'd' }, { existing: { x: 'y' } }));
+  await recorded();
   const lines = logs.filter((l) => l.uid === 'logged');
   t.equal(lines.length, 1, 'exactly one line');
   t.match(lines[0], {
@@ -167,6 +170,7 @@ t.test('the default policies over HTTPS: PSP restricted defaults a bare pod, /va
     const again = await mutate(real.port, { ...body, request: { ...body.request, object: defaulted } }, { ca: real.ca });
     t.same(again.json.response, { uid: `psp-${apiVersion}`, allowed: true }, 'idempotent: no patch the second time');
   }
+  await recorded();
   t.match(real.logs.find((l) => l.msg === 'mutation patched'), { profile: 'restricted', patched: ['add /metadata/annotations', /^add \/spec\//] });
 });
 

@@ -8,7 +8,7 @@ import { generate } from 'selfsigned';
 import { generateSelfSigned, type TlsFiles } from '../../dist/server/tls.js';
 import type { CertificateReload } from '../../dist/server/server.js';
 import { createCa, leafCert, type Pems } from '../helpers/pki.js';
-import { admit, buildEcho, call, keepAliveAgent, nextEvent, review, sample, startServer } from './helpers.js';
+import { admit, buildEcho, call, keepAliveAgent, nextEvent, recorded, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
 const tmp = () => mkdtempSync(join(tmpdir(), 'wasmgate-tls-test-'));
@@ -147,6 +147,7 @@ t.test('client certificates are verified for reviews when a client CA is configu
   const stranger = await admit(s.port, s.ca, review('stranger'), { cert: strangerPems.cert, key: strangerPems.private });
   t.equal(stranger.status, 401, 'a certificate from another CA: refused');
   t.match(stranger.json.message, /not signed by the configured client CA/);
+  await recorded();
   t.notOk(s.logs.some((l) => l.uid === 'no-cert' || l.uid === 'stranger'), 'neither reached the policy');
   // The kubelet probes without a client certificate.
   t.equal((await call(s.port, '/healthz', { ca: s.ca })).status, 200, '/healthz needs no client certificate');

@@ -3,7 +3,7 @@ import { connect } from 'node:tls';
 import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { reviewBody } from '../../dist/server/review.js';
-import { admit, buildEcho, call, review, sample, startServer } from './helpers.js';
+import { admit, buildEcho, call, recorded, review, sample, startServer } from './helpers.js';
 
 const bundle = await buildEcho();
 const running = await startServer({ bundle });
@@ -47,6 +47,7 @@ t.test('a dry-run request is evaluated like a real one', async (t) => {
   body.request.dryRun = true;
   const reply = await admit(port, ca, body);
   t.equal(reply.json.response.allowed, false);
+  await recorded();
   t.equal(decisionLog('dry')?.dryRun, true);
 });
 
@@ -194,6 +195,7 @@ t.test('400s and logs echo request content bounded, and objects by type only', a
   odd.request.name = 'n'.repeat(5000);
   odd.request.kind.group = 42;
   t.equal((await admit(port, ca, odd)).json.response.allowed, true);
+  await recorded();
   const line = decisionLog('odd-fields')!;
   t.match(line, { user: '<an object>', namespace: '<a list>', group: '<a number>' }, 'non-strings are logged as their type');
   t.equal([...(line.name as string)].length, 256, 'a long name is cut');
@@ -368,6 +370,7 @@ t.test('one decision log line per request with what it promises', async (t) => {
       ],
     }),
   );
+  await recorded();
   const lines = logs.filter((l) => l.uid === uid);
   t.equal(lines.length, 1, 'exactly one line');
   const line = lines[0]!;
@@ -414,6 +417,7 @@ t.test('Secret data never reaches the log', async (t) => {
     verbose.ca,
     review('pod-verbose', {}, { kind: 'Pod', object: { kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'MODE', value: 'fast' }] }] } } }),
   );
+  await recorded();
   const secretLine = verbose.logs.find((l) => l.uid === 'secret-verbose')!;
   t.notMatch(JSON.stringify(verbose.logs), leaks, 'masked even when objects are logged');
   t.match(secretLine.object, { kind: 'Secret', metadata: { name: 'db' }, type: 'Opaque', data: { password: '<masked>' }, stringData: { token: '<masked>' } });

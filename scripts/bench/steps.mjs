@@ -73,7 +73,8 @@ function stepsOf({ reviews, evaluations }) {
       'hand-off (both ways)': e ? e.repliedAt - e.postedAt - e.evaluationMs : undefined,
       'evaluation (in the worker)': e?.evaluationMs,
       'response build + write': r.answered - r.evaluated,
-      'log + metrics': r.recorded - r.answered,
+      'wait for the turn\'s end': r.recording - r.answered,
+      'log + metrics': r.recorded - r.recording,
       'arrival → recorded': r.recorded - r.arrived,
       at: [r.arrived, r.recorded],
     };

@@ -1,10 +1,11 @@
 /**
  * Runs the jobs submitted during one turn of the event loop together, in the order they came, at the
- * turn's check phase (setImmediate), and only then lets their callers go on. A webhook on one core
+ * next check phase (setImmediate), and only then lets their callers go on. A webhook on one core
  * otherwise interleaves each review's evaluation with the TLS reads and writes of the next: the
  * policy's code and its instance's memory ran on caches that work had cooled (a decision took twice
  * its time in a loop). Together, the evaluations of a turn share warm caches, and so do the answers'
- * writes after them. Nothing waits longer than the turn it arrived in and the jobs ahead of it.
+ * writes after them (and, in a batch of their own, the answers' log lines). A job waits for no more than
+ * the next check phase and the jobs ahead of it.
  */
 export class TurnBatch {
   private jobs: (() => void)[] = [];
@@ -16,7 +17,7 @@ export class TurnBatch {
         try {
           resolve(job());
         } catch (err) {
-          reject(err as Error);
+          reject(err);
         }
       });
       if (this.jobs.length === 1) setImmediate(this.flush);

@@ -14,6 +14,8 @@ export interface ReviewSteps {
   readonly evaluated: number;
   /** The answer was written to the socket. */
   readonly answered: number;
+  /** Its logging and counting began, with the other answers of its turn (at the next check phase). */
+  readonly recording: number;
   /** The decision was logged and counted. */
   readonly recorded: number;
 }

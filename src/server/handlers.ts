@@ -223,9 +223,9 @@ export function writeJson(res: ServerResponse, status: number, value: unknown, h
 /**
  * Answers one AdmissionReview body (read whole, after `startReview`) within its budget, then logs and
  * counts what became of it. Rejects as the route's error handler expects (HttpError, INPUT_INVALID).
- * The log lines and metrics of the answers a turn of the event loop sends are made together in the next
- * turn (turn-batch.ts), with the duration of each answer: made between one answer and the next, they
- * cost 13–15 % more CPU a review at W2's maximum on one core, in alternating runs.
+ * The log lines and metrics of the answers sent in one turn of the event loop are made together after
+ * them, at the next check phase (turn-batch.ts), with the duration of each answer: made between one
+ * answer and the next, they had cost ~12 % more CPU a review at W2's maximum on one core.
  */
 export type ReviewAnswerer = (body: unknown, res: ServerResponse) => Promise<void>;
 
@@ -244,9 +244,10 @@ function answering<R extends { readonly response: unknown }>(
     const seconds = elapsedSeconds(res);
     records
       .run(() => {
+        const recording = performance.now();
         record(ctx, result, seconds);
         if (reviewSteps.hasSubscribers) {
-          const steps: ReviewSteps = { arrived: (res as Timed)[started] ?? bodyRead, bodyRead, evaluated, answered, recorded: performance.now() };
+          const steps: ReviewSteps = { arrived: (res as Timed)[started] ?? bodyRead, bodyRead, evaluated, answered, recording, recorded: performance.now() };
           reviewSteps.publish(steps);
         }
       })

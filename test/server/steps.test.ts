@@ -27,7 +27,7 @@ t.test('a review publishes its steps in order, and its evaluation the worker’s
   t.equal(evaluations.length, 1, 'one evaluation');
   const r = reviews[0]!;
   const e = evaluations[0]!;
-  t.ok(r.arrived <= r.bodyRead && r.bodyRead <= r.evaluated && r.evaluated <= r.answered && r.answered <= r.recorded, 'the review’s steps in order');
+  t.ok(r.arrived <= r.bodyRead && r.bodyRead <= r.evaluated && r.evaluated <= r.answered && r.answered <= r.recording && r.recording <= r.recorded, 'the review’s steps in order');
   t.ok(r.bodyRead <= e.queuedAt && e.queuedAt <= e.postedAt && e.postedAt <= e.repliedAt && e.repliedAt <= r.evaluated, 'its evaluation within them');
   t.ok(e.evaluationMs > 0 && e.evaluationMs <= e.repliedAt - e.postedAt, 'the worker’s own time, a part of the round trip');
 });

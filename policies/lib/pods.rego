@@ -74,7 +74,8 @@ pod_specs[path] := {"spec": spec, "path": path, "serviceAccountName": _service_a
 }
 
 # Every container, init container and ephemeral container of the request by
-# its path: {container, field, label ("container \"web\""), path, pod}.
+# its path: {container, field, i (its index), path, pod}. How messages name it is label(c), made
+# only for a message: built for every container of every request, it had cost a fiftieth of a decision.
 containers[c.path] := c if {
 	some pod in pod_specs
 	some field, _ in container_fields
@@ -83,15 +84,18 @@ containers[c.path] := c if {
 	c := {
 		"container": ctr,
 		"field": field,
-		"label": container_label(field, i, ctr),
+		"i": i,
 		"path": concat("", [pod.path, ".", field, "[", format_int(i, 10), "]"]),
 		"pod": pod,
 	}
 }
 
+# label(c): how messages name a container of `containers` ("container \"web\"").
+label(c) := container_label(c.field, c.i, c.container)
+
 # container_label(field, i, ctr): how messages name a container ("container \"web\"", "init container initContainers[0]").
-# Built on every request for each container, so the usual name (a DNS label) is quoted with concat:
-# %q leaves such characters as they are, and sprintf is a call out of WASM into the host.
+# The usual name (a DNS label) is quoted with concat: %q leaves such characters as they are, and
+# sprintf is a call out of WASM into the host.
 container_label(field, i, ctr) := concat("", [container_fields[field], " \"", ctr.name, "\""]) if {
 	is_string(ctr.name)
 	ctr.name != ""

@@ -51,7 +51,7 @@ test_containers_paths_and_labels if {
 		"containers": [testdata.container("web"), {"image": "x"}],
 	})
 	cs := pods.containers with input as _obj("CronJob", "batch", "v1", {"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}})
-	{[c.path, c.label] | some c in cs} == {
+	{[c.path, pods.label(c)] | some c in cs} == {
 		["spec.jobTemplate.spec.template.spec.containers[0]", `container "web"`],
 		["spec.jobTemplate.spec.template.spec.containers[1]", "container containers[1]"],
 		["spec.jobTemplate.spec.template.spec.initContainers[0]", `init container "init"`],

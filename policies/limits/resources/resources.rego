@@ -61,7 +61,7 @@ violations contains messages.violation("limits.missing", sprintf("%s.resources.l
 	some c in _containers
 	some r in required
 	is_null(object.get(_resources(c, "limits"), r, null))
-	msg := sprintf("%s does not set resources.limits.%s; set a %s limit (for example %s)", [c.label, r, r, _example[r]])
+	msg := sprintf("%s does not set resources.limits.%s; set a %s limit (for example %s)", [pods.label(c), r, r, _example[r]])
 }
 
 _example := {"cpu": `cpu: "500m"`, "memory": `memory: "256Mi"`}
@@ -72,14 +72,14 @@ violations contains messages.violation("limits.invalid", sprintf("%s.resources.%
 	some r, q in _resources(c, kind)
 	not is_null(q)
 	not _parsed[path][kind][r]
-	msg := sprintf("%s has an invalid resources.%s.%s quantity %s; use a Kubernetes quantity such as 500m, 0.5, 256Mi or 1Gi", [c.label, kind, r, _quote(q)])
+	msg := sprintf("%s has an invalid resources.%s.%s quantity %s; use a Kubernetes quantity such as 500m, 0.5, 256Mi or 1Gi", [pods.label(c), kind, r, _quote(q)])
 }
 
 violations contains messages.violation("limits.request-exceeds-limit", sprintf("%s.resources.requests.%s", [c.path, r]), msg) if {
 	some path, c in _containers
 	some r, requested in _parsed[path].requests
 	quantity.less(_parsed[path].limits[r], requested)
-	msg := sprintf("%s requests %s %s, more than its limit %s; lower the request to at most the limit", [c.label, r, _quote(_resources(c, "requests")[r]), _quote(_resources(c, "limits")[r])])
+	msg := sprintf("%s requests %s %s, more than its limit %s; lower the request to at most the limit", [pods.label(c), r, _quote(_resources(c, "requests")[r]), _quote(_resources(c, "limits")[r])])
 }
 
 violations contains messages.violation("limits.maximum", sprintf("%s.resources.limits.%s", [c.path, r]), msg) if {
@@ -87,7 +87,7 @@ violations contains messages.violation("limits.maximum", sprintf("%s.resources.l
 	some r, ceiling in _ceilings
 	quantity.less(ceiling, _parsed[path].limits[r])
 	limit := _resources(c, "limits")[r]
-	msg := sprintf("%s sets resources.limits.%s to %s, above the maximum %s; lower the limit to at most %s", [c.label, r, _quote(limit), _quote(maximum[r]), _quote(maximum[r])])
+	msg := sprintf("%s sets resources.limits.%s to %s, above the maximum %s; lower the limit to at most %s", [pods.label(c), r, _quote(limit), _quote(maximum[r]), _quote(maximum[r])])
 }
 
 _quote(q) := sprintf("%q", [q]) if is_string(q)

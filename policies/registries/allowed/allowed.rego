@@ -46,13 +46,14 @@ _normalize(entry) := concat("/", array.concat([images.normalize_registry(parts[0
 
 require_digest if _settings.requireDigest == true
 
-# Every image reference in the request by its path: {image, label, path}.
-image_refs[path] := {"image": object.get(c.container, "image", null), "label": c.label, "path": path} if {
+# Every image reference in the request by its path: {image, path} and the container (a member of
+# pods.containers) or the image volume it is in; messages name it with _label(ref).
+image_refs[path] := {"image": object.get(c.container, "image", null), "container": c, "path": path} if {
 	some c in pods.containers
 	path := concat(".", [c.path, "image"])
 }
 
-image_refs[path] := {"image": object.get(v, ["image", "reference"], null), "label": sprintf("image volume %q", [object.get(v, "name", "")]), "path": path} if {
+image_refs[path] := {"image": object.get(v, ["image", "reference"], null), "volume": v, "path": path} if {
 	some pod in pods.pod_specs
 	some i, v in pod.spec.volumes
 	is_object(v.image)
@@ -61,6 +62,10 @@ image_refs[path] := {"image": object.get(v, ["image", "reference"], null), "labe
 
 # The valid references parsed once each, by reference (a pod's containers often share one), and
 # those not from an allowed location.
+_label(ref) := pods.label(ref.container) if {
+	is_object(ref.container)
+} else := sprintf("image volume %q", [object.get(ref.volume, "name", "")])
+
 _parsed[image] := images.parse(image) if {
 	some image in {ref.image | some ref in image_refs}
 }
@@ -73,14 +78,14 @@ _rejected[image] := parsed if {
 violations contains messages.violation("registries", ref.path, msg) if {
 	some ref in image_refs
 	not _non_empty_string(ref.image)
-	msg := sprintf("%s has no image; set an image from an allowed registry (allowed: %s)", [ref.label, messages.list(allowed)])
+	msg := sprintf("%s has no image; set an image from an allowed registry (allowed: %s)", [_label(ref), messages.list(allowed)])
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
 	some ref in image_refs
 	_non_empty_string(ref.image)
 	not _parsed[ref.image]
-	msg := sprintf("%s image %q is not a valid image reference; use [registry/]repository[:tag][@digest] from an allowed registry", [ref.label, ref.image])
+	msg := sprintf("%s image %q is not a valid image reference; use [registry/]repository[:tag][@digest] from an allowed registry", [_label(ref), ref.image])
 }
 
 violations contains messages.violation("registries", ref.path, msg) if {
@@ -94,7 +99,7 @@ violations contains messages.violation("registries.digest", ref.path, msg) if {
 	some ref in image_refs
 	parsed := _parsed[ref.image]
 	parsed.digest == ""
-	msg := sprintf("%s image %q is not pinned by digest; reference it as %s@sha256:<digest>", [ref.label, ref.image, parsed.repository])
+	msg := sprintf("%s image %q is not pinned by digest; reference it as %s@sha256:<digest>", [_label(ref), ref.image, parsed.repository])
 }
 
 _allowed(repository) if {
@@ -106,12 +111,12 @@ _allowed(repository) if {
 # allowed only below some path: name the repository.
 _not_allowed_message(ref, parsed) := sprintf(
 	"%s image %q comes from %s, which is not an allowed registry (allowed: %s); use an image from an allowed registry",
-	[ref.label, ref.image, parsed.registry, messages.list(allowed)],
+	[_label(ref), ref.image, parsed.registry, messages.list(allowed)],
 ) if {
 	not _host_listed(parsed.registry)
 } else := sprintf(
 	"%s image %q comes from %s, which is not under an allowed registry path (allowed: %s); use an image from an allowed registry",
-	[ref.label, ref.image, parsed.repository, messages.list(allowed)],
+	[_label(ref), ref.image, parsed.repository, messages.list(allowed)],
 )
 
 _host_listed(host) if {

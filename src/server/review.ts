@@ -22,7 +22,7 @@ export interface ReviewSettings {
 
 /** What became of one AdmissionReview: the answer, and what the log and metrics need. */
 export interface ReviewResult {
-  /** Unless `wholeObjects` was asked for, its object and oldObject may hold only their metadata's name and generateName (reviewEnvelope). */
+  /** Unless `wholeObjects` was asked for, it may hold only what the log reads (the envelope, src/toolchain/envelope.rego). */
   readonly request: AdmissionRequest;
   readonly response: AdmissionReview;
   readonly decision: DecisionLabel;

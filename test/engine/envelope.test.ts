@@ -16,17 +16,22 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /** What src/toolchain/envelope.rego should make of a review, written again here as the test's oracle. */
 function expectedEnvelope(review: Record<string, unknown>): unknown {
-  if (!isObject(review.request)) return review;
+  const pick = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.filter((k) => k in o).map((k) => [k, o[k]]));
+  if (!isObject(review.request)) return pick(review, ['apiVersion', 'kind', 'request']);
   const stub = (v: unknown) => {
     if (!isObject(v)) return v;
     if (!isObject(v.metadata)) return {};
-    const { name, generateName } = v.metadata;
-    return { metadata: { ...(name === undefined ? {} : { name }), ...(generateName === undefined ? {} : { generateName }) } };
+    return { metadata: pick(v.metadata, ['name', 'generateName']) };
   };
-  const { object, oldObject, ...request } = review.request;
+  const { request } = review;
   return {
-    ...review,
-    request: { ...request, ...('object' in review.request ? { object: stub(object) } : {}), ...('oldObject' in review.request ? { oldObject: stub(oldObject) } : {}) },
+    ...pick(review, ['apiVersion', 'kind']),
+    request: {
+      ...pick(request, ['uid', 'kind', 'operation', 'namespace', 'name', 'subResource', 'dryRun']),
+      ...('object' in request ? { object: stub(request.object) } : {}),
+      ...('oldObject' in request ? { oldObject: stub(request.oldObject) } : {}),
+      ...('userInfo' in request ? { userInfo: isObject(request.userInfo) ? pick(request.userInfo, ['username']) : request.userInfo } : {}),
+    },
   };
 }
 
@@ -55,11 +60,20 @@ t.test('decideReview: one parse for the envelope and the decision, the same deci
   t.equal(await pooled.decideReview(first, () => false), undefined, 'a worker\'s review refused by the check has no decision');
   t.equal(await pooled.mutateReview(first, () => false), undefined, 'nor a mutation');
   t.equal(await engine.mutateReview(first, () => false), undefined, 'nor in the calling thread');
-  const named = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'd', operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-', labels: { a: 'b' } }, spec: { x: 1 } }, extra: [1] }, more: 'kept' };
+  const named = {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'd', operation: 'DELETE', userInfo: { username: 'bob', groups: ['g'] }, object: null, oldObject: { metadata: { generateName: 'web-', labels: { a: 'b' } }, spec: { x: 1 } }, extra: [1] },
+    more: 'left out',
+  };
   let seen: unknown;
   await engine.decideReview(Buffer.from(JSON.stringify(named)), (e) => ((seen = e), true));
-  t.same(seen, { ...named, request: { uid: 'd', operation: 'DELETE', object: null, oldObject: { metadata: { generateName: 'web-' } }, extra: [1] } }, 'null stays null; an object keeps only its names');
-  for (const [text, envelope] of [['[1, 2]', undefined], ['{"request": 5}', { request: 5 }], ['{"request": {"object": {"spec": {}}}}', { request: { object: {} } }]] as const) {
+  t.strictSame(
+    seen,
+    { apiVersion: named.apiVersion, kind: named.kind, request: { uid: 'd', operation: 'DELETE', userInfo: { username: 'bob' }, object: null, oldObject: { metadata: { generateName: 'web-' } } } },
+    'only what the host reads: null stays null, an object keeps only its names, userInfo its username',
+  );
+  for (const [text, envelope] of [['[1, 2]', undefined], ['{"request": 5}', { request: 5 }], ['{"request": {"object": {"spec": {}}}}', { request: { object: {} } }], ['{"request": 5, "spec": 1}', { request: 5 }], ['{"request": {"userInfo": "x"}}', { request: { userInfo: 'x' } }]] as const) {
     let got: unknown = 'not called';
     await engine.decideReview(Buffer.from(text), (e) => ((got = e), true));
     t.same(got, envelope, `the envelope of ${text}`);

@@ -19,6 +19,15 @@ export function parseRegoValue(text: string): RegoValue {
   return value;
 }
 
+/** JSON's whitespace, which is all `opa_value_dump` writes between tokens. */
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+const numberToken = /-?\d+(\.\d+)?([eE][-+]?\d+)?/y;
+
+// Scans by character code, not by one-character strings and a regular expression per character: a
+// policy's messages go through sprintf, whose format and arguments are read with this parser.
 class Parser {
   pos = 0;
   constructor(private readonly text: string) {}
@@ -28,13 +37,11 @@ class Parser {
   }
 
   skipSpace(): void {
-    while (/\s/.test(this.text[this.pos] ?? '')) this.pos++;
+    while (isSpace(this.text.charCodeAt(this.pos))) this.pos++;
   }
 
   private expect(token: string): void {
-    this.skipSpace();
-    if (!this.text.startsWith(token, this.pos)) throw new SyntaxError(`expected "${token}" at ${this.pos}`);
-    this.pos += token.length;
+    if (!this.tryConsume(token)) throw new SyntaxError(`expected "${token}" at ${this.pos}`);
   }
 
   private tryConsume(token: string): boolean {
@@ -54,7 +61,8 @@ class Parser {
     if (this.tryConsume('null')) return { type: 'null' };
     if (this.tryConsume('true')) return { type: 'boolean', value: true };
     if (this.tryConsume('false')) return { type: 'boolean', value: false };
-    const number = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(this.text.slice(this.pos));
+    numberToken.lastIndex = this.pos;
+    const number = numberToken.exec(this.text);
     if (number) {
       this.pos += number[0].length;
       return { type: 'number', text: number[0] };
@@ -62,14 +70,18 @@ class Parser {
     throw new SyntaxError(`unexpected character at ${this.pos} in a Rego value`);
   }
 
+  /** A JSON string from its opening quote: up to the first quote not escaped, decoded by JSON.parse. */
   private string(): string {
     const start = this.pos;
-    this.pos++;
-    while (this.text[this.pos] !== '"') {
-      if (this.atEnd()) throw new SyntaxError('unterminated string');
-      this.pos += this.text[this.pos] === '\\' ? 2 : 1;
+    let end = start;
+    for (;;) {
+      end = this.text.indexOf('"', end + 1);
+      if (end < 0) throw new SyntaxError('unterminated string');
+      let backslashes = 0;
+      while (this.text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+      if (backslashes % 2 === 0) break;
     }
-    this.pos++;
+    this.pos = end + 1;
     return JSON.parse(this.text.slice(start, this.pos)) as string;
   }
 

@@ -60,12 +60,13 @@ image_refs[path] := {"image": object.get(v, ["image", "reference"], null), "volu
 	path := sprintf("%s.volumes[%d].image.reference", [pod.path, i])
 }
 
-# The valid references parsed once each, by reference (a pod's containers often share one), and
-# those not from an allowed location.
+# How messages name a reference's container or image volume.
 _label(ref) := pods.label(ref.container) if {
 	is_object(ref.container)
 } else := sprintf("image volume %q", [object.get(ref.volume, "name", "")])
 
+# The valid references parsed once each, by reference (a pod's containers often share one), and
+# those not from an allowed location.
 _parsed[image] := images.parse(image) if {
 	some image in {ref.image | some ref in image_refs}
 }

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { readBundleFiles } from '../engine/bundle.js';
 import { loadBundle, type PolicyBundle } from '../engine/index.js';
 import { describeThrown, WasmgateError } from '../errors.js';
 import { replaceBundleFile } from '../toolchain/bundle-archive.js';
-import { opaMessage, policyDirIgnores, runOpa, type OpaTool } from '../toolchain/opa.js';
+import { inDirectory, opaMessage, policyDirIgnores, runOpa, type OpaTool } from '../toolchain/opa.js';
 import { optimiseWasm, resolveWasmOpt, type WasmOptTool } from '../toolchain/wasm-opt.js';
 import type { TestWorkerInit, TestWorkerReply } from './wasm-test-worker.js';
 
@@ -220,18 +220,18 @@ export async function runTestsOnWasm(
   const results = new Map<string, WasmTestResult>();
   if (runnable.length === 0) return results;
   // Sorted: opa test reports in no fixed order, and the same entrypoints in the same order compile to the
-  // same module, which wasm-opt's cache then recognises.
+  // same module, which wasm-opt's cache then recognises (built in the directory on `.`, as the policy is).
   const entrypoints = [...new Set(runnable.map(testEntrypoint))].sort();
   const dir = mkdtempSync(join(tmpdir(), 'wasmgate-regotests-'));
   try {
     const bundleFile = join(dir, 'tests.tar.gz');
     const build = await runOpa(opa, [
-      'build', '-t', 'wasm', '--capabilities', capabilitiesFile, ...policyDirIgnores,
+      'build', '-t', 'wasm', '--capabilities', resolve(capabilitiesFile), ...policyDirIgnores,
       ...entrypoints.flatMap((e) => ['-e', e]),
-      '-o', bundleFile, policiesDir,
-    ]);
+      '-o', bundleFile, '.',
+    ], policiesDir);
     if (build.exitCode !== 0) {
-      throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${opaMessage(build)}`);
+      throw new WasmgateError('OPA_FAILED', `the Rego tests could not be compiled to WebAssembly:\n${inDirectory(opaMessage(build), policiesDir)}`);
     }
     const compiled = (await readBundleFiles(bundleFile, ['policy.wasm'])).get('policy.wasm');
     if (!compiled) throw new WasmgateError('OPA_FAILED', `opa build wrote no policy.wasm for the Rego tests into ${bundleFile}`);

@@ -10,7 +10,7 @@ import { generateCapabilities } from './capabilities.js';
 import { explainCompileErrors } from './compile-errors.js';
 import { describeRules, envelopeModule, optionalEntrypoints, requiredEntrypoints, ruleOf } from './entrypoints.js';
 import { unformattedFiles } from './fmt.js';
-import { opaMessage, policyDirIgnores, runOpa, type OpaRun, type OpaTool } from './opa.js';
+import { inDirectory, opaMessage, policyDirIgnores, runOpa, type OpaRun, type OpaTool } from './opa.js';
 import { replaceBundleFile } from './bundle-archive.js';
 import { optimiseWasm, resolveWasmOpt, wasmOptArgs, wasmOptFingerprint, type WasmOptTool } from './wasm-opt.js';
 
@@ -139,8 +139,10 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   log(`catalogue: ${catalogue.length} ${catalogue.length === 1 ? 'policy' : 'policies'} described by their METADATA`);
 
   const bundle = join(outDir, 'bundle.tar.gz');
-  const compile = (targets: readonly string[]) =>
-    runOpa(options.opa, [
+  // Run in the policy directory on `.`: OPA writes each file's path into the module, and relative
+  // paths make it depend on the policies alone, so a copy of them elsewhere hits wasm-opt's cache.
+  const compile = async (targets: readonly string[]): Promise<OpaRun> => {
+    const run = await runOpa(options.opa, [
       'build',
       '-t',
       'wasm',
@@ -152,9 +154,11 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
       ...targets.flatMap((e) => ['-e', e]),
       '-o',
       bundle,
-      policiesDir,
+      '.',
       envelopeModule,
-    ]);
+    ], policiesDir);
+    return { ...run, stdout: inDirectory(run.stdout, policiesDir), stderr: inDirectory(run.stderr, policiesDir) };
+  };
   let targets = [...entrypoints, ...optional, envelopeEntrypoint];
   let build = await compile(targets);
   if (build.exitCode !== 0 && optional.length > 0) {

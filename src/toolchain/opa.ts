@@ -117,6 +117,14 @@ export async function runOpa(opa: OpaTool, args: readonly string[], cwd = packag
   }
 }
 
+/**
+ * OPA's message about files it was given relative to `dir` (a build run there with `.`), with those
+ * files named by their full path again, as `opa check` names them.
+ */
+export function inDirectory(message: string, dir: string): string {
+  return message.replace(/(?<![\w./-])((?:[\w.-]+\/)*[\w.-]+\.rego)(?=:\d)/g, (file) => join(dir, file));
+}
+
 /** What OPA said about a failed run: some commands (build) print errors on stdout, others on stderr. */
 export function opaMessage(run: OpaRun): string {
   return [run.stderr, run.stdout]

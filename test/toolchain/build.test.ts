@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -50,4 +50,20 @@ t.test('fixtures beside the policies are no input of the build: OPA ignores them
   t.equal((await again()).skipped, true, 'a new fixture: nothing to compile');
   writeFileSync(join(dir, 'x', 'y', 'extra.rego'), 'package wasmgate.extra\n\nx := 1\n');
   t.equal((await again()).skipped, false, 'a new Rego file: compiled again');
+});
+
+t.test("the same policies compiled from two directories give the same module, which names no build machine's path", async (t) => {
+  const rego = 'package wasmgate.main\n\ndecision := {"allowed": input.a == 1, "violations": []}\n\nconfig_errors := set()\n\nmutation := {"patch": [], "profile": null}\n';
+  const [first, second] = [policyDir(rego), policyDir(rego)];
+  const modules = await Promise.all(
+    [first, second].map(async (dir) => {
+      const outDir = mkdtempSync(join(tmpdir(), 'wasmgate-build-out-'));
+      await buildPolicies({ opa: opaTool(), policiesDir: dir, outDir });
+      return readFileSync(join(outDir, 'policy.wasm'));
+    }),
+  );
+  // wasm-opt's cache is keyed on OPA's output: a copy of the policies elsewhere (a test's scratch dir) hits it.
+  t.ok(modules[0]!.equals(modules[1]!), 'identical policy.wasm');
+  t.equal(modules[0]!.indexOf(first), -1, 'the policy directory is not in the module');
+  t.ok(modules[0]!.includes('main.rego'), 'its file is, by its name inside the directory');
 });

@@ -60,8 +60,8 @@ t.test("the build ships wasm-opt's output of OPA's module, as policy.wasm and in
   const raw = join(tempDir('raw'), 'bundle.tar.gz');
   const run = await runOpa(opaTool(), [
     'build', '-t', 'wasm', '--capabilities', join(outDir, 'capabilities.json'), '--ignore', '*_test.rego', '--ignore', 'fixtures',
-    ...[...targets, envelopeEntrypoint].flatMap((e) => ['-e', e]), '-o', raw, policiesDir, envelopeModule,
-  ]);
+    ...[...targets, envelopeEntrypoint].flatMap((e) => ['-e', e]), '-o', raw, '.', envelopeModule,
+  ], policiesDir);
   t.equal(run.exitCode, 0, run.stderr);
   const opaEntries = await tarEntries(raw);
   const opaWasm = opaEntries.find((e) => e.path === '/policy.wasm')!.body;

@@ -311,20 +311,33 @@ export async function runPolicyTests(options: HarnessOptions): Promise<HarnessRe
   const opaResult = await opaTests;
   const tests = 'tests' in opaResult ? opaResult.tests : undefined;
   stages.push(tests ? opaStage(tests, options.run) : stageError('Rego unit tests (opa test)', (opaResult as { err: unknown }).err));
+  // The coverage run takes the longest of OPA's (several times opa test): what follows does not wait
+  // for it, and the stages are reported in their order all the same.
+  const onWasm =
+    tests && compiled
+      ? wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json'), options.wasmTestTimeoutMs).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err))
+      : undefined;
+  const fixtureStages = laterStages(options, opa, compiled).then((rest) => ({ rest }), (err: unknown) => ({ err }));
   if (coverage) stages.push(await coverage);
-  if (tests && compiled) {
-    stages.push(await wasmTestStage(opa, policiesDir, tests, join(options.outDir, 'capabilities.json'), options.wasmTestTimeoutMs).catch((err: unknown) => stageError('Rego unit tests on the WASM engine', err)));
-  }
+  if (onWasm) stages.push(await onWasm);
+  const later = await fixtureStages;
+  if ('err' in later) throw later.err;
+  return { ...later.rest, stages: [...stages, ...later.rest.stages] };
+}
 
+/** The fixture stages, then the Gatekeeper suites. */
+async function laterStages(options: HarnessOptions, opa: OpaTool, compiled: boolean): Promise<Pick<HarnessReport, 'stages' | 'problems' | 'fixtures' | 'divergent'>> {
+  const { policiesDir } = options;
+  const log = options.log ?? (() => {});
   const gatekeeper = async (): Promise<Stage[]> =>
     options.gatekeeper && options.gatekeeper.length > 0
       ? [await gatekeeperStage(options.gatekeeper, opa, log).catch((err: unknown) => stageError(`Gatekeeper suites (${options.gatekeeper!.join(', ')})`, err))]
       : [];
   const fixtures = [...(options.policyFixtures === false ? [] : policyFixtureDirs(policiesDir)), ...(options.fixtures ?? [])];
-  if (fixtures.length === 0) return { stages: [...stages, ...(await gatekeeper())], problems: [], fixtures: [], divergent: new Map() };
-  if (!compiled) return { stages: [...stages, ...(await gatekeeper())], problems: (await loadFixtures(fixtures)).problems, fixtures: [], divergent: new Map() };
+  if (fixtures.length === 0) return { stages: await gatekeeper(), problems: [], fixtures: [], divergent: new Map() };
+  if (!compiled) return { stages: await gatekeeper(), problems: (await loadFixtures(fixtures)).problems, fixtures: [], divergent: new Map() };
   const checked = await checkFixtures({ opa, policiesDir, bundleDir: options.outDir, fixtures, workers: options.workers, run: options.run });
-  return { ...checked, stages: [...stages, ...checked.stages, ...(await gatekeeper())] };
+  return { ...checked, stages: [...checked.stages, ...(await gatekeeper())] };
 }
 
 /** 2 when fixtures could not be read, 1 when anything failed, else 0. */

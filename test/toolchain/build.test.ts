@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildPolicies } from '../../dist/toolchain/build.js';
+import { inDirectory } from '../../dist/toolchain/opa.js';
 import { opaTool } from '../helpers/policies.js';
 
 /** A policy directory holding one main.rego with this text. */
@@ -66,4 +67,15 @@ t.test("the same policies compiled from two directories give the same module, wh
   t.ok(modules[0]!.equals(modules[1]!), 'identical policy.wasm');
   t.equal(modules[0]!.indexOf(first), -1, 'the policy directory is not in the module');
   t.ok(modules[0]!.includes('main.rego'), 'its file is, by its name inside the directory');
+});
+
+t.test("OPA's messages about a build run in the policy directory name the files by their full path, as opa check does", async (t) => {
+  const said = '2 errors occurred:\nmain.rego:3: rego_type_error: undefined function cnt\nlabels/team/team.rego:12: rego_unsafe_var_error: var x is unsafe';
+  t.equal(
+    inDirectory(said, '/p/policies'),
+    '2 errors occurred:\n/p/policies/main.rego:3: rego_type_error: undefined function cnt\n/p/policies/labels/team/team.rego:12: rego_unsafe_var_error: var x is unsafe',
+  );
+  const envelope = '/w/src/toolchain/envelope.rego:7: rego_type_error: x';
+  t.equal(inDirectory(envelope, '/p/policies'), envelope, 'a path given in full stays as it is');
+  t.equal(inDirectory('see main.rego for why', '/p'), 'see main.rego for why', 'a file name without a line is not a location');
 });

@@ -1,0 +1,38 @@
+// scripts/bench/calls.mjs counts a decision's WASM calls instead of timing it: the counts are the same on
+// every run, per body whichever bodies are decided with it, and name the policies' rules.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import t from 'tap';
+import { repoRoot } from '../helpers/policies.js';
+
+const calls = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'scripts', 'bench', 'calls.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+
+interface Counted {
+  callsPerDecision: number;
+  bodies: { body: number; calls: number; allowed: boolean }[];
+  functions: { name: string; issued: number; entered: number }[];
+}
+
+t.test('the same counts on every run, per body, with the rules named', async (t) => {
+  const runs = [calls('--json', '--top', '500'), calls('--json', '--top', '500'), calls('--json', '--bodies', '5')];
+  for (const run of runs) t.equal(run.status, 0, run.stderr);
+  const [first, second, one] = runs.map((run) => JSON.parse(run.stdout) as Counted);
+  t.same(second, first, 'two runs count the same');
+  t.equal(first!.bodies.length, 8, "W2's eight bodies");
+  t.same(one!.bodies, [first!.bodies[5]], 'a body alone counts as it does among the others');
+  t.ok(first!.bodies.some((b) => !b.allowed) && first!.bodies.some((b) => b.allowed), 'allowed and denied reviews among them');
+  const rules = first!.functions.filter((f) => f.name.startsWith('g0.data.wasmgate.policies.'));
+  t.ok(rules.length > 20, `the policies' rules by name (${rules.length})`);
+  const total = first!.bodies.reduce((sum, b) => sum + b.calls, 0);
+  t.equal(first!.callsPerDecision, Math.round(total / 8));
+  t.ok(first!.functions.reduce((sum, f) => sum + f.issued, 0) > 0.9 * first!.callsPerDecision, 'the functions listed make the calls counted');
+});
+
+t.test('bad options are refused with the usage', async (t) => {
+  const body = calls('--bodies', '9');
+  t.equal(body.status, 2);
+  t.match(body.stderr, /--bodies: indices of W2's 8 bodies \(0–7\)/);
+  const sort = calls('--sort', 'time');
+  t.equal(sort.status, 2);
+  t.match(sort.stderr, /^usage: node scripts\/bench\/calls\.mjs/);
+});

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `node scripts/bench/calls.mjs [--bundle DIR] [--bodies 0,5] [--sort issued|entered] [--top 40] [--filter RE]
+// `node scripts/bench/calls.mjs [--bundle DIR] [--bodies 0,5] [--sort attributed|issued|entered] [--top 40] [--filter RE]
 // [--json]`, after `npm run build`: what a decision costs counted instead of timed. A decision's time follows
 // the WASM function calls it makes (~10 ns each on these machines; the JSON parse's loops are a small
 // share), and counts do not move with a noisy neighbour: two builds of a policy compare exactly, where
 // timing them needs many alternating rounds. The bundle's module is rewritten (src/engine/wasm-rewrite.ts)
-// so that every function counts the times it runs ("entered") and the calls it makes ("issued": its own
-// weight, the runtime's work a rule asks for); W2's bodies (default: all eight) are decided once each by
+// so that every function counts the times it runs ("entered") and the calls it makes ("issued"), and every
+// rule the function entries made while it is the innermost rule running ("attributed": its own code and
+// the runtime's work it asks for, not the rules it calls; the host's entry points `eval`, `opa_json_parse`
+// and `opa_json_dump` count as rules, so the body's parse is opa_json_parse's); W2's bodies (default: all eight) are decided once each by
 // the PolicyEvaluator the server uses, with the bundle's data prepared as the server prepares it. Prints
 // the calls per decision, per body and in all, then the functions with the most, named from the module's
 // name section (OPA's `g0.data.<package>.<rule>`, the runtime's `opa_*`). Not part of `npm run bench`.
@@ -19,16 +21,16 @@ const argValue = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i < 0 ? fallback : process.argv[i + 1];
 };
-const usage = 'usage: node scripts/bench/calls.mjs [--bundle DIR] [--bodies 0,5] [--sort issued|entered] [--top 40] [--filter RE] [--json]';
+const usage = 'usage: node scripts/bench/calls.mjs [--bundle DIR] [--bodies 0,5] [--sort attributed|issued|entered] [--top 40] [--filter RE] [--json]';
 if (process.argv.includes('--help')) {
   console.log(usage);
   process.exit(0);
 }
 const bundleDir = resolve(argValue('--bundle', join(root, 'wasm')));
-const sort = argValue('--sort', 'issued');
+const sort = argValue('--sort', 'attributed');
 const top = Number(argValue('--top', '40'));
 const filter = new RegExp(argValue('--filter', '.'));
-if (!['issued', 'entered'].includes(sort) || !Number.isInteger(top) || top < 0) {
+if (!['attributed', 'issued', 'entered'].includes(sort) || !Number.isInteger(top) || top < 0) {
   console.error(usage);
   process.exit(2);
 }
@@ -89,27 +91,45 @@ function functionNames(bytes) {
 // its data and is checked below not to have reached them.
 const pages = 4096;
 const entered = 0x0f000000;
-const issued = 0x0f800000;
-/** `i32.store (addr) (i32.add (i32.load (addr)) 1)`, the address as a signed LEB128 constant. */
-const increment = (addr) => {
-  const sleb = [];
-  for (let v = addr; ; ) {
+const issued = 0x0f400000;
+const attributed = 0x0f800000;
+/** Where the innermost rule's counter is: the address of its word in the attributed table. */
+const current = 0x0fc00000;
+
+/** A signed LEB128 `i32.const`. */
+const constant = (value) => {
+  const out = [0x41];
+  for (let v = value; ; ) {
     const b = v & 0x7f;
     v >>= 7;
-    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-      sleb.push(b);
-      break;
-    }
-    sleb.push(b | 0x80);
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
   }
-  return Uint8Array.of(0x41, ...sleb, 0x41, ...sleb, 0x28, 0x02, 0x00, 0x41, 0x01, 0x6a, 0x36, 0x02, 0x00);
 };
+const load = [0x28, 0x02, 0x00];
+const store = [0x36, 0x02, 0x00];
+const plusOne = [...constant(1), 0x6a];
+/** `memory[addr] += 1`. */
+const increment = (addr) => Uint8Array.of(...constant(addr), ...constant(addr), ...load, ...plusOne, ...store);
+/** `memory[memory[current]] += 1`: one more for the innermost rule. */
+const attribute = Uint8Array.of(...constant(current), ...load, ...constant(current), ...load, ...load, ...plusOne, ...store);
+/** The innermost rule is this one again (on entry, and once each call it makes returns). */
+const becomeCurrent = (body) => Uint8Array.of(...constant(current), ...constant(attributed + 4 * body), ...store);
+const hostEntryPoints = new Set(['eval', 'opa_json_parse', 'opa_json_dump']);
 
 const bundle = await loadBundle(bundleDir);
 const { names, imported, bodies: bodyCount } = functionNames(bundle.wasm);
+const isRule = (body) => {
+  const name = names.get(body + imported) ?? '';
+  return name.startsWith('g0.') || hostEntryPoints.has(name);
+};
 const module = new WebAssembly.Module(
   rewriteModule(bundle.wasm, {
-    hooks: { atEntry: (body) => increment(entered + 4 * body), beforeCall: (body) => increment(issued + 4 * body) },
+    hooks: {
+      atEntry: (body) => Uint8Array.of(...(isRule(body) ? becomeCurrent(body) : []), ...attribute, ...increment(entered + 4 * body)),
+      beforeCall: (body) => increment(issued + 4 * body),
+      afterCall: (body) => (isRule(body) ? becomeCurrent(body) : undefined),
+    },
     fail: (why) => new Error(`cannot count the module's calls: ${why}`),
   }),
 );
@@ -125,24 +145,26 @@ if (chosen.some((i) => !Number.isInteger(i) || !files[i])) {
 const bodies = chosen.map((i) => ({ index: i, bytes: new Uint8Array(readFileSync(files[i])) }));
 rmSync(work, { recursive: true, force: true });
 
-const counters = (at) => new Int32Array(evaluator.memory.buffer, at, bodyCount);
+const outside = bodyCount; // the attributed word of what runs before any rule has
+/** A table of counters, one per function body and one for `outside`. */
+const counters = (at) => new Int32Array(evaluator.memory.buffer, at, bodyCount + 1);
 const totals = new Map();
 const perBody = [];
 for (const body of bodies) {
-  counters(entered).fill(0);
-  counters(issued).fill(0);
+  for (const at of [entered, issued, attributed]) counters(at).fill(0);
+  new Int32Array(evaluator.memory.buffer, current, 1)[0] = attributed + 4 * outside;
   const decision = evaluator.decideReview(body.bytes, () => true);
   // Reached through the evaluator's private instance: a bench script's look at its heap pointer.
   const heapTop = evaluator.policy.exports.opa_heap_ptr_get();
   if (heapTop >= entered) throw new Error(`the heap reached the counters (${heapTop} bytes): decide smaller bodies`);
-  const [e, s] = [counters(entered), counters(issued)];
+  const [e, s, a] = [counters(entered), counters(issued), counters(attributed)];
   let calls = 0;
-  for (let i = 0; i < bodyCount; i++) {
-    if (e[i] === 0 && s[i] === 0) continue;
+  for (let i = 0; i <= bodyCount; i++) {
+    if (!e[i] && !s[i] && !a[i]) continue;
     calls += s[i];
-    const name = names.get(i + imported) ?? `function ${i + imported}`;
-    const sum = totals.get(name) ?? { entered: 0, issued: 0 };
-    totals.set(name, { entered: sum.entered + e[i], issued: sum.issued + s[i] });
+    const name = i === outside ? '(before any rule)' : (names.get(i + imported) ?? `function ${i + imported}`);
+    const sum = totals.get(name) ?? { entered: 0, issued: 0, attributed: 0 };
+    totals.set(name, { entered: sum.entered + e[i], issued: sum.issued + s[i], attributed: sum.attributed + a[i] });
   }
   perBody.push({ body: body.index, bytes: body.bytes.byteLength, allowed: decision?.allowed, calls });
 }
@@ -150,7 +172,7 @@ const allCalls = perBody.reduce((sum, b) => sum + b.calls, 0);
 const perDecision = (n) => Math.round(n / bodies.length);
 const functions = [...totals]
   .filter(([name]) => filter.test(name))
-  .map(([name, c]) => ({ name, issued: perDecision(c.issued), entered: perDecision(c.entered) }))
+  .map(([name, c]) => ({ name, attributed: perDecision(c.attributed), issued: perDecision(c.issued), entered: perDecision(c.entered) }))
   .sort((a, b) => b[sort] - a[sort] || a.name.localeCompare(b.name))
   .slice(0, top);
 
@@ -159,6 +181,6 @@ if (process.argv.includes('--json')) {
 } else {
   console.log(`${bundleDir}: ${perDecision(allCalls)} calls per decision over ${bodies.length} of W2's bodies`);
   console.log(perBody.map((b) => `  body ${b.body} (${b.bytes} bytes, ${b.allowed ? 'allowed' : 'denied'}): ${b.calls}`).join('\n'));
-  console.log(`\nper decision, by ${sort}:\n| issued | entered | function |\n|---:|---:|---|`);
-  for (const f of functions) console.log(`| ${f.issued} | ${f.entered} | ${f.name} |`);
+  console.log(`\nper decision, by ${sort}:\n| attributed | issued | entered | function |\n|---:|---:|---:|---|`);
+  for (const f of functions) console.log(`| ${f.attributed} | ${f.issued} | ${f.entered} | ${f.name} |`);
 }

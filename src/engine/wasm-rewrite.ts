@@ -52,6 +52,8 @@ export interface BodyHooks {
   readonly atLoop?: (body: number) => Uint8Array | undefined;
   /** Before each `call` and `call_indirect`. */
   readonly beforeCall?: (body: number) => Uint8Array | undefined;
+  /** After each `call` and `call_indirect`, once the callee has returned. */
+  readonly afterCall?: (body: number) => Uint8Array | undefined;
 }
 
 export interface Rewrite {
@@ -100,12 +102,10 @@ function instrumentBody(bytes: Uint8Array, start: number, end: number, body: num
       if (oneByteBlockTypes.has(bytes[c.pos]!)) c.pos++;
       else c.skip();
       if (op === 0x03) insert(c.pos, hooks.atLoop?.(body));
-    } else if (op === 0x10) {
+    } else if (op === 0x10 || op === 0x11) {
       insert(at, hooks.beforeCall?.(body));
-      c.skip();
-    } else if (op === 0x11) {
-      insert(at, hooks.beforeCall?.(body));
-      c.skip(2);
+      c.skip(op === 0x10 ? 1 : 2);
+      insert(c.pos, hooks.afterCall?.(body));
     } else if (op === 0x0c || op === 0x0d || (op >= 0x20 && op <= 0x26) || op === 0x3f || op === 0x40 || op === 0x41 || op === 0x42 || op === 0xd2) c.skip();
     else if (op === 0x0e) c.skip(c.u32() + 1);
     else if (op >= 0x28 && op <= 0x3e) c.skip(2);

@@ -25,17 +25,24 @@ const fail = (why: string) => new Error(`test rewrite: ${why}`);
 
 t.test('each hook runs where it is put, told which function it is in', async (t) => {
   const rewritten = rewriteModule(module, {
-    hooks: { atEntry: (body) => increment(4 * body), atLoop: (body) => increment(16 + 4 * body), beforeCall: (body) => increment(32 + 4 * body) },
+    hooks: {
+      atEntry: (body) => increment(4 * body),
+      atLoop: (body) => increment(16 + 4 * body),
+      beforeCall: (body) => increment(32 + 4 * body),
+      // memory[48] = the helper's entries less the calls made: 0 once the callee has returned, -1 before it ran.
+      afterCall: (body) => Uint8Array.of(0x41, 48 + 4 * body, 0x41, 4, 0x28, 0x02, 0x00, 0x41, 32 + 4 * body, 0x28, 0x02, 0x00, 0x6b, 0x36, 0x02, 0x00),
+    },
     fail,
   });
   t.ok(WebAssembly.validate(rewritten), 'the rewritten module validates');
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(rewritten), { env: { memory } });
   (instance.exports.run as () => void)();
-  const [runEntered, helperEntered, , , runLoops, helperLoops, , , runCalls, helperCalls] = new Int32Array(memory.buffer, 0, 10);
+  const [runEntered, helperEntered, , , runLoops, helperLoops, , , runCalls, helperCalls, , , afterRun] = new Int32Array(memory.buffer, 0, 13);
   t.same({ runEntered, helperEntered }, { runEntered: 1, helperEntered: 3 }, 'entries: run once, helper on each call');
   t.same({ runLoops, helperLoops }, { runLoops: 3, helperLoops: 0 }, 'loop heads: once per iteration');
   t.same({ runCalls, helperCalls }, { runCalls: 3, helperCalls: 0 }, 'calls: counted where they are made');
+  t.equal(afterRun, 0, 'after each call the helper has run as many times as calls were made (before it, once fewer)');
 });
 
 t.test('hooks that insert nothing leave the module as it was; what it cannot step through fails as told', async (t) => {

@@ -110,6 +110,8 @@ function formatArg(arg: GoArg, spec: Spec): string {
 
 function pad(s: string, spec: Spec, zeroAllowed = false): string {
   const width = spec.width ?? 0;
+  // Counting code points copies the string: only when there is a width to reach.
+  if (width === 0) return s;
   const length = [...s].length;
   if (length >= width) return s;
   const fill = width - length;

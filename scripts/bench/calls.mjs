@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// `node scripts/bench/calls.mjs [--bundle DIR] [--bodies 0,5] [--sort attributed|issued|entered] [--top 40] [--filter RE]
-// [--json]`, after `npm run build`: what a decision costs counted instead of timed. A decision's time follows
-// the WASM function calls it makes (~10 ns each on these machines; the JSON parse's loops are a small
-// share), and counts do not move with a noisy neighbour: two builds of a policy compare exactly, where
-// timing them needs many alternating rounds. The bundle's module is rewritten (src/engine/wasm-rewrite.ts)
-// so that every function counts the times it runs ("entered") and the calls it makes ("issued"), and every
-// rule the function entries made while it is the innermost rule running ("attributed": its own code and
-// the runtime's work it asks for, not the rules it calls; the host's entry points `eval`, `opa_json_parse`
-// and `opa_json_dump` count as rules, so the body's parse is opa_json_parse's); W2's bodies (default: all eight) are decided once each by
-// the PolicyEvaluator the server uses, with the bundle's data prepared as the server prepares it. Prints
-// the calls per decision, per body and in all, then the functions with the most, named from the module's
-// name section (OPA's `g0.data.<package>.<rule>`, the runtime's `opa_*`). Not part of `npm run bench`.
+// `node scripts/bench/calls.mjs [--bundle DIR] [--bodies 0,5] [--sort attributed|issued|entered] [--top 40]
+// [--filter RE] [--json]`, after `npm run build`: what a decision costs, counted instead of timed. A
+// decision's time follows the WASM function calls it makes (~10 ns each on these machines; the JSON
+// parser's loops are a small share), and counts do not move with a noisy neighbour: two builds of a
+// policy compare exactly, where timing them needs many alternating rounds. The bundle's module is
+// rewritten (src/engine/wasm-rewrite.ts) so that every function counts the times it runs ("entered") and
+// the calls it makes ("issued"), and every rule the function entries made while it is the innermost rule
+// running ("attributed": its own code and the runtime's work it asks for, not the rules it calls; the
+// host's entry points `eval`, `opa_json_parse` and `opa_json_dump` count as rules, so the body's parse is
+// opa_json_parse's). W2's bodies (default: all eight) are decided once each by the PolicyEvaluator the
+// server uses, with the bundle's data prepared as the server prepares it. Prints the calls per decision,
+// per body and in all, then the functions with the most, named from the module's name section (OPA's
+// `g0.data.<package>.<rule>`, the runtime's `opa_*`). Not part of `npm run bench`.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,13 +27,20 @@ if (process.argv.includes('--help')) {
   console.log(usage);
   process.exit(0);
 }
+/** Exits with `code` after saying why, without a stack trace. */
+const refuse = (message, code = 2) => {
+  console.error(message);
+  process.exit(code);
+};
 const bundleDir = resolve(argValue('--bundle', join(root, 'wasm')));
 const sort = argValue('--sort', 'attributed');
 const top = Number(argValue('--top', '40'));
-const filter = new RegExp(argValue('--filter', '.'));
-if (!['attributed', 'issued', 'entered'].includes(sort) || !Number.isInteger(top) || top < 0) {
-  console.error(usage);
-  process.exit(2);
+if (!['attributed', 'issued', 'entered'].includes(sort) || !Number.isInteger(top) || top < 0) refuse(usage);
+let filter;
+try {
+  filter = new RegExp(argValue('--filter', '.'));
+} catch (err) {
+  refuse(`--filter: ${err.message}`);
 }
 
 const { loadBundle } = await import(join(root, 'dist', 'engine', 'bundle.js'));
@@ -117,7 +125,7 @@ const attribute = Uint8Array.of(...constant(current), ...load, ...constant(curre
 const becomeCurrent = (body) => Uint8Array.of(...constant(current), ...constant(attributed + 4 * body), ...store);
 const hostEntryPoints = new Set(['eval', 'opa_json_parse', 'opa_json_dump']);
 
-const bundle = await loadBundle(bundleDir);
+const bundle = await loadBundle(bundleDir).catch((err) => refuse(`calls: ${err.message} (run npm run build first, or give --bundle DIR)`, 1));
 const { names, imported, bodies: bodyCount } = functionNames(bundle.wasm);
 const isRule = (body) => {
   const name = names.get(body + imported) ?? '';
@@ -138,10 +146,7 @@ const evaluator = new PolicyEvaluator({ ...bundle, module, memoryMinPages: pages
 const work = mkdtempSync(join(tmpdir(), 'wasmgate-calls-'));
 const files = webhookBodies(work);
 const chosen = argValue('--bodies', files.map((_, i) => i).join(',')).split(',').map(Number);
-if (chosen.some((i) => !Number.isInteger(i) || !files[i])) {
-  console.error(`--bodies: indices of W2's ${files.length} bodies (0–${files.length - 1})`);
-  process.exit(2);
-}
+if (chosen.some((i) => !Number.isInteger(i) || !files[i])) refuse(`--bodies: indices of W2's ${files.length} bodies (0–${files.length - 1})`);
 const bodies = chosen.map((i) => ({ index: i, bytes: new Uint8Array(readFileSync(files[i])) }));
 rmSync(work, { recursive: true, force: true });
 

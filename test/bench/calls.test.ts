@@ -40,4 +40,11 @@ t.test('bad options are refused with the usage', async (t) => {
   const sort = calls('--sort', 'time');
   t.equal(sort.status, 2);
   t.match(sort.stderr, /^usage: node scripts\/bench\/calls\.mjs/);
+  const filter = calls('--filter', '(');
+  t.equal(filter.status, 2);
+  t.match(filter.stderr, /^--filter: Invalid regular expression/);
+  const bundle = calls('--bundle', join(repoRoot, 'no-such-bundle'));
+  t.equal(bundle.status, 1);
+  t.match(bundle.stderr, /^calls: .*no-such-bundle.*\(run npm run build first, or give --bundle DIR\)\n$/);
+  t.notMatch(bundle.stderr, /\n\s+at /, 'no stack trace');
 });

@@ -45,33 +45,18 @@ try {
 
 const { loadBundle } = await import(join(root, 'dist', 'engine', 'bundle.js'));
 const { PolicyEvaluator } = await import(join(root, 'dist', 'engine', 'evaluator.js'));
-const { Reader } = await import(join(root, 'dist', 'engine', 'wasm-binary.js'));
+const { importedFunctionCount, Reader } = await import(join(root, 'dist', 'engine', 'wasm-binary.js'));
 const { rewriteModule } = await import(join(root, 'dist', 'engine', 'wasm-rewrite.js'));
 
-/** The number of imported functions and of function bodies, and the name section's function names by index. */
+/** The number of function bodies, and the name section's function names by function index. */
 function functionNames(bytes) {
   const names = new Map();
-  let imported = 0;
   let bodies = 0;
   const r = new Reader(bytes);
   while (r.pos < bytes.length) {
     const id = r.byte();
     const end = r.u32() + r.pos;
-    if (id === 2) {
-      for (let n = r.u32(); n > 0; n--) {
-        r.skipName();
-        r.skipName();
-        const kind = r.byte();
-        if (kind === 0) {
-          r.u32();
-          imported++;
-        } else if (kind === 1) {
-          r.byte();
-          r.limitsMinimum();
-        } else if (kind === 2) r.limitsMinimum();
-        else r.pos += 2;
-      }
-    } else if (id === 10) bodies = r.u32();
+    if (id === 10) bodies = r.u32();
     else if (id === 0) {
       const length = r.u32();
       const custom = Buffer.from(bytes.subarray(r.pos, r.pos + length)).toString('utf8');
@@ -92,7 +77,7 @@ function functionNames(bytes) {
     }
     r.pos = end;
   }
-  return { names, imported, bodies };
+  return { names, bodies };
 }
 
 // The counters sit high in a memory of 256 MiB given whole at the start: OPA's heap grows upwards from
@@ -126,7 +111,8 @@ const becomeCurrent = (body) => Uint8Array.of(...constant(current), ...constant(
 const hostEntryPoints = new Set(['eval', 'opa_json_parse', 'opa_json_dump']);
 
 const bundle = await loadBundle(bundleDir).catch((err) => refuse(`calls: ${err.message} (run npm run build first, or give --bundle DIR)`, 1));
-const { names, imported, bodies: bodyCount } = functionNames(bundle.wasm);
+const { names, bodies: bodyCount } = functionNames(bundle.wasm);
+const imported = importedFunctionCount(bundle.wasm);
 const isRule = (body) => {
   const name = names.get(body + imported) ?? '';
   return name.startsWith('g0.') || hostEntryPoints.has(name);

@@ -64,9 +64,9 @@ export function interruptible(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   let shared = false;
   const rewritten = rewriteModule(bytes, {
     hooks: { atLoop: () => stopCheck },
-    section: (id, content, start, end) => {
+    section: (id, module, start, end) => {
       if (id !== 2) return undefined;
-      const imports = shareMemoryImport(content, start, end);
+      const imports = shareMemoryImport(module, start, end);
       shared = imports.found;
       return imports.content;
     },

@@ -59,6 +59,18 @@ export class Reader {
     return min;
   }
 
+  /** Reads one import's description, after its kind byte: a memory's minimum pages, else undefined. */
+  importDescription(kind: number): number | undefined {
+    if (kind === 0) this.u32();
+    else if (kind === 1) {
+      this.byte();
+      this.limitsMinimum();
+    } else if (kind === 2) return this.limitsMinimum();
+    else if (kind === 3) this.pos += 2;
+    else throw fail(`unknown import kind ${kind}`);
+    return undefined;
+  }
+
   /** Moves to the start of the section with this id and returns its end, or undefined if there is none. */
   section(id: number): number | undefined {
     while (this.pos < this.bytes.length) {
@@ -84,15 +96,25 @@ export function memoryImportMinimum(bytes: Uint8Array): number {
     r.skipName();
     r.skipName();
     const kind = r.byte();
-    if (kind === 0) r.u32();
-    else if (kind === 1) {
-      r.byte();
-      r.limitsMinimum();
-    } else if (kind === 2) return r.limitsMinimum();
-    else if (kind === 3) r.pos += 2;
-    else throw fail(`unknown import kind ${kind}`);
+    const minimum = r.importDescription(kind);
+    if (kind === 2) return minimum!;
   }
   return 0;
+}
+
+/** How many functions the module imports: the index of its first own function. */
+export function importedFunctionCount(bytes: Uint8Array): number {
+  const r = new Reader(bytes);
+  if (r.section(2) === undefined) return 0;
+  let functions = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    r.skipName();
+    r.skipName();
+    const kind = r.byte();
+    r.importDescription(kind);
+    if (kind === 0) functions++;
+  }
+  return functions;
 }
 
 /**

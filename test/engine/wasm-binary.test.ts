@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { memoryPagesNeeded } from '../../dist/engine/wasm-binary.js';
+import { importedFunctionCount, memoryPagesNeeded } from '../../dist/engine/wasm-binary.js';
+import { repoRoot } from '../helpers/policies.js';
 
 /** Unsigned LEB128 (for these small, non-negative numbers also the signed encoding). */
 const leb = (n: number): number[] => {
@@ -39,4 +42,12 @@ t.test('the minimum covers data segments beyond the declared memory minimum', as
 
 t.test('the declared minimum when the data fits in it', async (t) => {
   t.equal(memoryPagesNeeded(moduleWith(3, 100, 16)), 3);
+});
+
+t.test('the imported functions counted as the JS API lists them', async (t) => {
+  t.equal(importedFunctionCount(moduleWith(1, 100, 16)), 0, 'a module importing only its memory');
+  const shipped = readFileSync(join(repoRoot, 'wasm', 'policy.wasm'));
+  const listed = WebAssembly.Module.imports(new WebAssembly.Module(shipped)).filter((i) => i.kind === 'function').length;
+  t.ok(listed > 0);
+  t.equal(importedFunctionCount(shipped), listed, `the shipped policy's ${listed}`);
 });

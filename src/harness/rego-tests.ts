@@ -111,9 +111,13 @@ interface CoverageJson {
   files?: Record<string, { covered_lines?: number; not_covered_lines?: number; not_covered?: { start: { row: number }; end: { row: number } }[] }>;
 }
 
-/** `opa test --coverage`, summed over the policy files (not the *_test.rego files). */
+/**
+ * `opa test --coverage`, summed over the policy files (not the *_test.rego files). Without OPA's
+ * supplementary passes (`--coverage-runs=`): they only label uncovered ranges with a kind, which is not
+ * read here, and ran the tests twice more (on policies/, 10.5 s against 3.4).
+ */
 export async function opaCoverage(opa: OpaTool, policiesDir: string): Promise<Coverage> {
-  const run = await runOpa(opa, ['test', '--coverage', '--format', 'json', '--exit-zero-on-skipped', ...opaTestTimeout, ...policyDirIgnores, policiesDir]);
+  const run = await runOpa(opa, ['test', '--coverage', '--coverage-runs=', '--format', 'json', '--exit-zero-on-skipped', ...opaTestTimeout, ...policyDirIgnores, policiesDir]);
   let parsed: CoverageJson;
   try {
     parsed = JSON.parse(run.stdout) as CoverageJson;

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { canonicalMutation, harnessExitCode, opaEvaluateMany, runPolicyTests, type HarnessReport } from '../../dist/harness/index.js';
 import { renderHarnessReport } from '../../dist/harness/render.js';
+import { opaCoverage } from '../../dist/harness/rego-tests.js';
+import { spawnSync } from 'node:child_process';
 import { opaTool, repoRoot } from '../helpers/policies.js';
 
 const here = join(repoRoot, 'test', 'harness');
@@ -153,6 +155,28 @@ t.test('coverage below the floor fails and names the lines no test reaches', asy
   t.match(coverage.failures[0]!.details[0], /uncovered\.rego: 0\.0%, lines not covered: 3, 5, 7$/);
   t.equal(harnessExitCode(report), 1);
   t.same(report.stages.map((s) => s.name.split(' (')[0]), ['Rego unit tests', 'Coverage of the policies', 'Rego unit tests on the WASM engine'], 'no fixture stages without fixtures');
+});
+
+t.test('coverage without OPA\'s supplementary passes counts the lines opa test --coverage does with them', async (t) => {
+  // Early exits (some, every, a function's first matching body) and rules indexing passes over are what
+  // the supplementary passes annotate: the lines covered must not depend on them.
+  const policies = policiesWith({
+    'partial.rego': 'package wasmgate.partial\n\nfirst(x) := "a" if x == 1\n\nfirst(x) := "b" if x == 2\n\nany_big if {\n\tsome n in input.ns\n\tn > 10\n}\n\nall_small if {\n\tevery n in input.ns {\n\t\tn < 5\n\t}\n}\n\nby_kind := "pod" if input.kind == "Pod"\n\nby_kind := "svc" if input.kind == "Service"\n\nunused if input.never\n',
+    'partial_test.rego': 'package wasmgate.partial_test\n\nimport data.wasmgate.partial\n\ntest_first if partial.first(1) == "a"\n\ntest_big if partial.any_big with input as {"ns": [1, 20, 30]}\n\ntest_small if not partial.all_small with input as {"ns": [9, 1]}\n\ntest_kind if partial.by_kind == "pod" with input as {"kind": "Pod"}\n',
+  });
+  const ours = await opaCoverage(opaTool(), policies);
+  const run = spawnSync(opaTool().path, ['test', '--coverage', '--format', 'json', '--ignore', 'fixtures', policies], { encoding: 'utf8' });
+  const full = JSON.parse(run.stdout) as { files: Record<string, { covered_lines?: number; not_covered_lines?: number; not_covered?: { start: { row: number }; end: { row: number } }[] }> };
+  const lines = (f: (typeof full.files)[string]) => [...new Set((f.not_covered ?? []).map((r) => `${r.start.row}-${r.end.row}`))].sort();
+  const partial = ours.files.find((f) => f.file.endsWith('partial.rego'))!;
+  t.ok(partial.notCovered.length > 0, 'the fixture leaves lines uncovered');
+  for (const file of ours.files) {
+    const theirs = full.files[file.file]!;
+    const covered = theirs.covered_lines ?? 0;
+    const total = covered + (theirs.not_covered_lines ?? 0);
+    t.equal(file.percent, total === 0 ? 100 : (100 * covered) / total, `${file.file}: the same share`);
+    t.same([...file.notCovered].sort(), lines(theirs).map((r) => (r.split('-')[0] === r.split('-')[1] ? r.split('-')[0] : r)).sort(), `${file.file}: the same lines not covered`);
+  }
 });
 
 t.test('opa eval decides many inputs in one process, undefined where the rule is', async (t) => {

@@ -64,8 +64,8 @@ export async function resolvePolicy(location: string | undefined, log: (line: st
   const out = outputDirFor(path);
   try {
     const tool = opa ?? resolveOpa(log);
-    await buildPolicies({ opa: tool, policiesDir: path, outDir: out.dir });
-    log(`compiled ${location} with OPA ${tool.version}`);
+    const built = await buildPolicies({ opa: tool, policiesDir: path, outDir: out.dir });
+    log(built.fromCache ? `${location} compiled before with the same files: taken from .cache/builds/` : `compiled ${location} with OPA ${tool.version}`);
   } catch (err) {
     out.dispose();
     throw err;

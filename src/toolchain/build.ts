@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { envelopeEntrypoint, readBundleFiles } from '../engine/bundle.js';
@@ -12,6 +13,7 @@ import { describeRules, envelopeModule, optionalEntrypoints, requiredEntrypoints
 import { unformattedFiles } from './fmt.js';
 import { inDirectory, opaMessage, policyDirIgnores, runOpa, type OpaRun, type OpaTool } from './opa.js';
 import { replaceBundleFile } from './bundle-archive.js';
+import { buildCache } from './build-cache.js';
 import { optimiseWasm, resolveWasmOpt, wasmOptArgs, wasmOptFingerprint, type WasmOptTool } from './wasm-opt.js';
 
 export interface BuildOptions {
@@ -27,7 +29,10 @@ export interface BuildOptions {
 }
 
 export interface BuildResult {
+  /** outDir held this build already: nothing was done. */
   readonly skipped: boolean;
+  /** The build was copied from .cache/builds/, made before from the same files. */
+  readonly fromCache: boolean;
   readonly outDir: string;
 }
 
@@ -40,13 +45,29 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
+/** The code that makes the build's output (this directory's and the catalogue's), hashed once a process. */
+let buildCode: string | undefined;
+
+function buildCodeHash(): string {
+  if (buildCode === undefined) {
+    const hash = createHash('sha256');
+    for (const dir of [here, join(here, '..', 'policies')]) {
+      for (const file of listFiles(dir).filter((f) => f.endsWith('.js') || f.endsWith('.ts') || f.endsWith('.rego'))) hash.update(readFileSync(file));
+    }
+    buildCode = hash.digest('hex');
+  }
+  return buildCode;
+}
+
 /**
  * What the compiled output depends on: every file under the policies but the fixtures beside them
- * (OPA ignores those: policyDirIgnores), OPA's version, wasm-opt's version and arguments, the host's builtins.
+ * (OPA ignores those: policyDirIgnores), OPA's version, wasm-opt's version and arguments, the host's
+ * builtins, and the code of the build itself.
  */
 function fingerprint(options: BuildOptions, wasmOpt: WasmOptTool, entrypoints: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(`opa ${options.opa.version}\n`);
+  hash.update(`build ${buildCodeHash()}\n`);
   hash.update(`${wasmOptFingerprint(wasmOpt)}\n`);
   hash.update(`entrypoints ${entrypoints.join(',')}\n`);
   hash.update(`host ${[...builtinTable().keys()].sort().join(',')}\n`);
@@ -57,6 +78,13 @@ function fingerprint(options: BuildOptions, wasmOpt: WasmOptTool, entrypoints: r
   }
   return hash.digest('hex');
 }
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** What a build writes, and what the build cache keeps of it. */
+const outputs = ['policy.wasm', 'data.json', 'bundle.tar.gz', catalogueFileName, 'capabilities.json'];
+
+const cache = buildCache(join(packageRoot, '.cache', 'builds'), outputs);
 
 const kib = (bytes: number) => `${Math.round(bytes / 1024)} KiB`;
 
@@ -110,10 +138,15 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
     readFileSync(stampFile, 'utf8') === stamp
   ) {
     log(`policies unchanged since the last build (OPA ${options.opa.version}, binaryen ${wasmOpt.version}): OPA and wasm-opt steps skipped`);
-    return { skipped: true, outDir };
+    return { skipped: true, fromCache: false, outDir };
+  }
+  rmSync(stampFile, { force: true });
+  if (!options.force && cache.restore(stamp, outDir)) {
+    writeFileSync(stampFile, stamp);
+    log(`${relative(process.cwd(), policiesDir) || '.'} compiled before with the same files (.cache/builds/): OPA and wasm-opt steps skipped`);
+    return { skipped: false, fromCache: true, outDir };
   }
   mkdirSync(outDir, { recursive: true });
-  rmSync(stampFile, { force: true });
 
   const unformatted = await unformattedFiles(options.opa, [policiesDir]);
   if (unformatted.length > 0) {
@@ -191,9 +224,10 @@ export async function buildPolicies(options: BuildOptions): Promise<BuildResult>
   writeFileSync(join(outDir, 'policy.wasm'), optimised);
   writeFileSync(join(outDir, 'data.json'), data);
   writeFileSync(stampFile, stamp);
+  cache.store(stamp, outDir);
   log(
     `compiled ${relative(process.cwd(), policiesDir) || '.'} to ${relative(process.cwd(), outDir) || '.'}/policy.wasm with OPA ${options.opa.version}, ` +
       `optimised by wasm-opt ${wasmOptArgs.join(' ')} (binaryen ${wasmOpt.version}): ${kib(compiled.length)} → ${kib(optimised.length)}`,
   );
-  return { skipped: false, outDir };
+  return { skipped: false, fromCache: false, outDir };
 }

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { WasmgateError } from '../errors.js';
 import { packageRoot } from '../paths.js';
+import { pruneOldest } from './cache-dir.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -85,27 +86,11 @@ export async function optimiseWasm(wasm: Uint8Array, what: string, options: Opti
     const partial = `${cached}.partial-${process.pid}`;
     writeFileSync(partial, optimised);
     renameSync(partial, cached);
-    pruneCache(cacheDir);
+    pruneOldest(cacheDir, cacheEntries, (name) => name.endsWith('.wasm'));
   } catch {
     // A cache that cannot be written (a read-only install) costs the next run time, not this one its result.
   }
   return optimised;
-}
-
-function pruneCache(cacheDir: string): void {
-  const entries = readdirSync(cacheDir)
-    .filter((name) => name.endsWith('.wasm'))
-    .map((name) => {
-      const path = join(cacheDir, name);
-      try {
-        return { path, used: statSync(path).mtimeMs };
-      } catch {
-        return undefined; // removed by a run at the same time
-      }
-    })
-    .filter((entry) => entry !== undefined)
-    .sort((a, b) => b.used - a.used);
-  for (const { path } of entries.slice(cacheEntries)) rmSync(path, { force: true });
 }
 
 async function runWasmOpt(wasm: Uint8Array, what: string, tool: WasmOptTool): Promise<Buffer> {

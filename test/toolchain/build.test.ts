@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +60,8 @@ t.test("the same policies compiled from two directories give the same module, wh
   const modules = await Promise.all(
     [first, second].map(async (dir) => {
       const outDir = mkdtempSync(join(tmpdir(), 'wasmgate-build-out-'));
-      await buildPolicies({ opa: opaTool(), policiesDir: dir, outDir });
+      // Forced: the second would otherwise be a copy of the first from .cache/builds/.
+      await buildPolicies({ opa: opaTool(), policiesDir: dir, outDir, force: true });
       return readFileSync(join(outDir, 'policy.wasm'));
     }),
   );
@@ -67,6 +69,20 @@ t.test("the same policies compiled from two directories give the same module, wh
   t.ok(modules[0]!.equals(modules[1]!), 'identical policy.wasm');
   t.equal(modules[0]!.indexOf(first), -1, 'the policy directory is not in the module');
   t.ok(modules[0]!.includes('main.rego'), 'its file is, by its name inside the directory');
+});
+
+t.test('the same files compiled before, anywhere, are copied from .cache/builds/; a changed file or --force compiles', async (t) => {
+  // A comment of its own: no earlier run compiled these files.
+  const rego = `package wasmgate.main\n\n# ${randomUUID()}\ndecision := {"allowed": input.a == 1, "violations": []}\n\nconfig_errors := set()\n\nmutation := {"patch": [], "profile": null}\n`;
+  const outputs = ['policy.wasm', 'data.json', 'bundle.tar.gz', 'catalogue.json', 'capabilities.json'];
+  const first = await build(policyDir(rego));
+  t.match(first, { skipped: false, fromCache: false }, 'compiled the first time');
+  const copy = await build(policyDir(rego));
+  t.match(copy, { skipped: false, fromCache: true }, 'the same files in another directory: from the cache');
+  for (const f of outputs) t.ok(readFileSync(join(copy.outDir, f)).equals(readFileSync(join(first.outDir, f))), `the same ${f}`);
+  t.match(await build(policyDir(rego.replace('input.a == 1', 'input.a == 2'))), { fromCache: false }, 'a changed rule: compiled');
+  const forced = await buildPolicies({ opa: opaTool(), policiesDir: policyDir(rego), outDir: mkdtempSync(join(tmpdir(), 'wasmgate-build-out-')), force: true });
+  t.match(forced, { skipped: false, fromCache: false }, 'forced: compiled');
 });
 
 t.test("OPA's messages about a build run in the policy directory name the files by their full path, as opa check does", async (t) => {
